@@ -1,0 +1,3 @@
+module github.com/streamgate/streamgate/services/worker
+
+go 1.26.8

@@ -1,0 +1,3 @@
+module github.com/streamgate/streamgate/tools/devbroker
+
+go 1.26.8
