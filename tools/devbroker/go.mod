@@ -1,3 +1,3 @@
 module github.com/streamgate/streamgate/tools/devbroker
 
-go 1.26.8
+go 1.26.0
