@@ -1,0 +1,57 @@
+// Package correlation carries a request's correlation ID through context.Context and
+// decides which IDs from outside are acceptable.
+package correlation
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/google/uuid"
+)
+
+// MaxLength bounds an accepted ID; it matches the wire contract's limit.
+const MaxLength = 128
+
+// An ID from outside ends up in headers, log lines and Kafka records, so only a
+// conservative alphabet is let through; anything else is replaced, not echoed.
+var acceptable = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+
+type contextKey struct{}
+
+// New returns a fresh random ID (a UUID v4).
+func New() string {
+	return uuid.NewString()
+}
+
+// Valid reports whether id may be adopted as given: a UUID, or 1 to 128 characters
+// of letters, digits, '.', '_' and '-'.
+func Valid(id string) bool {
+	if len(id) > MaxLength {
+		return false
+	}
+	if acceptable.MatchString(id) {
+		return true
+	}
+	// Braced and URN forms of a UUID carry characters outside the plain alphabet.
+	_, err := uuid.Parse(id)
+	return err == nil
+}
+
+// OrNew returns id when it is Valid and a new ID otherwise.
+func OrNew(id string) string {
+	if Valid(id) {
+		return id
+	}
+	return New()
+}
+
+// WithID returns a copy of ctx that carries id.
+func WithID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, contextKey{}, id)
+}
+
+// FromContext returns the ID that ctx carries, or "" when it carries none.
+func FromContext(ctx context.Context) string {
+	id, _ := ctx.Value(contextKey{}).(string)
+	return id
+}

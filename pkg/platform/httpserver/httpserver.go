@@ -1,0 +1,54 @@
+// Package httpserver runs an http.Server for the life of a context and stops it
+// gracefully.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// New returns a server with timeouts that protect it from slow clients.
+func New(addr string, handler http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+}
+
+// Run listens on srv.Addr and serves until ctx is done, then lets in-flight requests
+// finish for at most shutdownTimeout. started, if not nil, is called with the bound
+// address once the listener is open.
+func Run(ctx context.Context, srv *http.Server, shutdownTimeout time.Duration, started func(net.Addr)) error {
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("httpserver: listen on %s: %w", srv.Addr, err)
+	}
+	if started != nil {
+		started(ln.Addr())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("httpserver: serve on %s: %w", srv.Addr, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("httpserver: graceful shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("httpserver: serve on %s: %w", srv.Addr, err)
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package httpserver
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// An in-flight request finishes after shutdown begins; new connections are refused.
+func TestRunDrainsInFlightRequests(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	handler := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		close(entered)
+		<-release
+		_, _ = io.WriteString(w, "done")
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	addrCh := make(chan net.Addr, 1)
+	runErr := make(chan error, 1)
+	go func() {
+		runErr <- Run(ctx, New("127.0.0.1:0", handler), 5*time.Second, func(a net.Addr) { addrCh <- a })
+	}()
+	addr := (<-addrCh).String()
+
+	type result struct {
+		body string
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/")
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		got <- result{string(b), err}
+	}()
+	<-entered
+	cancel()
+	if !listenerClosed(addr, 5*time.Second) {
+		t.Error("listener still accepts connections during shutdown")
+	}
+	close(release)
+	if r := <-got; r.err != nil || r.body != "done" {
+		t.Fatalf("in-flight request: body %q, err %v", r.body, r.err)
+	}
+	if err := <-runErr; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+func TestRunReportsListenError(t *testing.T) {
+	if err := Run(context.Background(), New("127.0.0.1:-1", http.NotFoundHandler()), time.Second, nil); err == nil {
+		t.Fatal("want an error for a bad address")
+	}
+}
+
+func listenerClosed(addr string, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return true
+		}
+		conn.Close()
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
