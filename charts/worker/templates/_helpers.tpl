@@ -1,0 +1,113 @@
+{{/*
+Chart name, truncated to the 63 characters a DNS label allows.
+*/}}
+{{- define "worker.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name: the release name, with the chart name unless the
+release name already contains it.
+*/}}
+{{- define "worker.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "worker.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "worker.labels" -}}
+helm.sh/chart: {{ include "worker.chart" . }}
+{{ include "worker.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "worker.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: worker
+app.kubernetes.io/part-of: streamgate
+{{- end }}
+
+{{- define "worker.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "worker.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "worker.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "worker.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+The image tag: image.tag, else the chart's appVersion. "latest" is refused
+(the schema refuses it too), so every render names a pinned image.
+*/}}
+{{- define "worker.imageTag" -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion | toString }}
+{{- if or (eq $tag "latest") (hasPrefix "latest@" $tag) }}
+{{- fail "image.tag must pin a version: \"latest\" is not allowed" }}
+{{- end }}
+{{- $tag }}
+{{- end }}
+
+{{- define "worker.image" -}}
+{{- printf "%s:%s" .Values.image.repository (include "worker.imageTag" .) }}
+{{- end }}
+
+{{/*
+The environment the worker reads (see CONTRACT.md). Every name here must be
+one of services/worker/config.EnvVars(); tests/deploy checks that.
+*/}}
+{{- define "worker.env" -}}
+- name: HTTP_ADDR
+  value: {{ printf ":%d" (int .Values.containerPort) | quote }}
+- name: KAFKA_ENABLED
+  value: {{ .Values.kafka.enabled | toString | quote }}
+- name: KAFKA_BROKERS
+  value: {{ .Values.kafka.brokers | quote }}
+- name: KAFKA_IN_TOPIC
+  value: {{ .Values.kafka.topics.in | quote }}
+- name: KAFKA_OUT_TOPIC
+  value: {{ .Values.kafka.topics.out | quote }}
+- name: KAFKA_DLQ_TOPIC
+  value: {{ .Values.kafka.topics.dlq | quote }}
+- name: KAFKA_GROUP_ID
+  value: {{ .Values.kafka.groupId | quote }}
+- name: LOG_LEVEL
+  value: {{ .Values.logLevel | quote }}
+- name: LOG_FORMAT
+  value: {{ .Values.logFormat | quote }}
+- name: SHUTDOWN_TIMEOUT
+  value: {{ printf "%ds" (int .Values.shutdownTimeoutSeconds) | quote }}
+{{- end }}
+
+{{/*
+Checks across values that a JSON schema cannot express.
+*/}}
+{{- define "worker.validate" -}}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int .Values.shutdownTimeoutSeconds) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be greater than shutdownTimeoutSeconds (%d): the kubelet would kill the worker before its graceful shutdown ends" (int .Values.terminationGracePeriodSeconds) (int .Values.shutdownTimeoutSeconds)) }}
+{{- end }}
+{{- $managed := list }}
+{{- range (include "worker.env" . | fromYamlArray) }}
+{{- $managed = append $managed .name }}
+{{- end }}
+{{- range .Values.extraEnv }}
+{{- if has .name $managed }}
+{{- fail (printf "extraEnv: %s is set by the chart; use its value instead (see values.yaml)" .name) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.podDisruptionBudget.enabled (not (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) (not (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable)) }}
+{{- fail "podDisruptionBudget: set minAvailable or maxUnavailable, not both" }}
+{{- end }}
+{{- end }}
