@@ -1,0 +1,53 @@
+package messages
+
+import "time"
+
+// Envelope is the shape every body shares: a correlation id that ties a
+// response to its request, and a payload.
+type Envelope[T any] struct {
+	CorrelationID string `json:"correlation_id"`
+	Data          T      `json:"data"`
+}
+
+// MessageContent is the payload of requests and responses.
+type MessageContent struct {
+	Message string `json:"message"`
+	// Timestamp is when the message was made, as RFC 3339 text; see
+	// [ParseTimestamp] for what is accepted on the way in.
+	Timestamp string `json:"timestamp"`
+}
+
+// SampleReqMsg is a request, published to [TopicIn].
+type SampleReqMsg = Envelope[MessageContent]
+
+// SampleResMsg is a response, published to [TopicOut]. The embedded
+// envelope's fields are flattened into the same JSON object, beside status.
+type SampleResMsg struct {
+	Envelope[MessageContent]
+	Status Status `json:"status"`
+}
+
+// NewRequest returns a request stamped with now. It does not validate its
+// arguments; [EncodeRequest] does.
+func NewRequest(correlationID, message string, now time.Time) SampleReqMsg {
+	return SampleReqMsg{
+		CorrelationID: correlationID,
+		Data:          newContent(message, now),
+	}
+}
+
+// NewResponse returns a response stamped with now. It does not validate its
+// arguments; [EncodeResponse] does.
+func NewResponse(correlationID, message string, status Status, now time.Time) SampleResMsg {
+	return SampleResMsg{
+		Envelope: Envelope[MessageContent]{
+			CorrelationID: correlationID,
+			Data:          newContent(message, now),
+		},
+		Status: status,
+	}
+}
+
+func newContent(message string, now time.Time) MessageContent {
+	return MessageContent{Message: message, Timestamp: FormatTimestamp(now)}
+}
