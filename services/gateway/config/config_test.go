@@ -1,0 +1,43 @@
+package config
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPAddr != ":8080" || cfg.InTopic != "in-topic" || !cfg.KafkaEnabled {
+		t.Fatalf("defaults = %+v", cfg)
+	}
+}
+
+func TestLoadAliasDisablesKafka(t *testing.T) {
+	t.Setenv("FASTSTREAM_ENABLE", "false")
+	cfg, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.KafkaEnabled {
+		t.Fatal("FASTSTREAM_ENABLE=false left Kafka enabled")
+	}
+}
+
+func TestLoadRejectsBadValue(t *testing.T) {
+	t.Setenv("SHUTDOWN_TIMEOUT", "soon")
+	_, err := Load()
+	if err == nil || !strings.Contains(err.Error(), `SHUTDOWN_TIMEOUT="soon"`) {
+		t.Fatalf("err = %v, want it to name SHUTDOWN_TIMEOUT and its value", err)
+	}
+}
+
+func TestEnvVars(t *testing.T) {
+	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT"}
+	if got := EnvVars(); !slices.Equal(got, want) {
+		t.Fatalf("EnvVars = %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,47 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/correlation"
+	"github.com/streamgate/streamgate/pkg/platform/logging"
+)
+
+// pingMessage is the text the Python original sends to the worker.
+const pingMessage = "Send for in-topic"
+
+// PingResponse is the body of a successful GET /v1/ping.
+type PingResponse struct {
+	Version string `json:"version"`
+	Message string `json:"message"`
+}
+
+type pingHandler struct {
+	logger    *zap.Logger
+	publisher Publisher
+	version   string
+	now       func() time.Time
+}
+
+// serve publishes a request for the worker and answers pong once the broker has it.
+func (h pingHandler) serve(c *gin.Context) {
+	ctx := c.Request.Context()
+	id := correlation.FromContext(ctx)
+	msg := messages.NewRequest(id, pingMessage, h.now())
+	if err := h.publisher.Publish(ctx, msg); err != nil {
+		h.logger.Error("failed to process message",
+			logging.CorrelationID(id),
+			logging.Operation(logging.OperationPublish),
+			logging.Status(messages.StatusFailed),
+			zap.Error(err),
+		)
+		c.JSON(http.StatusInternalServerError, gin.H{"detail": "Failed to process message"})
+		return
+	}
+	c.JSON(http.StatusOK, PingResponse{Version: h.version, Message: "pong"})
+}

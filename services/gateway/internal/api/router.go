@@ -1,0 +1,61 @@
+// Package api is the gateway's HTTP surface: routes, handlers and their JSON shapes.
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/probe"
+	"github.com/streamgate/streamgate/services/gateway/internal/middleware"
+)
+
+// Publisher hands a request to the worker; it returns only once the broker has
+// acknowledged the record, or with the reason it could not.
+type Publisher interface {
+	Publish(ctx context.Context, msg messages.SampleReqMsg) error
+}
+
+// Deps is what the routes need.
+type Deps struct {
+	Logger    *zap.Logger
+	Publisher Publisher
+	Readiness *probe.Readiness
+	Version   string
+	// Now stamps messages; tests pin it.
+	Now func() time.Time
+}
+
+// NewRouter returns the gateway's gin engine with every route and middleware.
+func NewRouter(deps Deps) *gin.Engine {
+	router := gin.New()
+	router.HandleMethodNotAllowed = true
+	// No proxy is trusted by default; a deployment behind one configures it explicitly.
+	_ = router.SetTrustedProxies(nil)
+
+	router.Use(
+		middleware.Correlation(),
+		middleware.AccessLog(deps.Logger, "/healthz", "/readyz"),
+		middleware.Recovery(deps.Logger),
+	)
+	router.NoRoute(jsonError(http.StatusNotFound, "Not Found"))
+	router.NoMethod(jsonError(http.StatusMethodNotAllowed, "Method Not Allowed"))
+
+	router.GET("/healthz", gin.WrapF(probe.Healthz))
+	router.GET("/readyz", gin.WrapH(deps.Readiness))
+
+	ping := pingHandler{logger: deps.Logger, publisher: deps.Publisher, version: deps.Version, now: deps.Now}
+	router.GET("/v1/ping", ping.serve)
+	return router
+}
+
+// jsonError answers with FastAPI's error shape, {"detail": "..."}.
+func jsonError(status int, detail string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.AbortWithStatusJSON(status, gin.H{"detail": detail})
+	}
+}

@@ -1,0 +1,203 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/correlation"
+	"github.com/streamgate/streamgate/pkg/platform/probe"
+)
+
+// recordingPublisher keeps what it was given and fails with err when set.
+type recordingPublisher struct {
+	got       []messages.SampleReqMsg
+	contextID string
+	err       error
+}
+
+func (p *recordingPublisher) Publish(ctx context.Context, msg messages.SampleReqMsg) error {
+	p.got = append(p.got, msg)
+	p.contextID = correlation.FromContext(ctx)
+	return p.err
+}
+
+var fixedNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func newTestRouter(pub Publisher) (*gin.Engine, *observer.ObservedLogs, *probe.Readiness) {
+	gin.SetMode(gin.TestMode)
+	core, logs := observer.New(zap.DebugLevel)
+	readiness := &probe.Readiness{}
+	router := NewRouter(Deps{
+		Logger: zap.New(core), Publisher: pub, Readiness: readiness, Version: "1.2.3",
+		Now: func() time.Time { return fixedNow },
+	})
+	return router, logs, readiness
+}
+
+func get(router http.Handler, path string, header http.Header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	router.ServeHTTP(rec, req)
+	return rec
+}
+
+func decodeBody(t *testing.T, rec *httptest.ResponseRecorder) map[string]string {
+	t.Helper()
+	var body map[string]string
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("body is not a JSON object of strings: %v: %s", err, rec.Body)
+	}
+	return body
+}
+
+func TestPingPublishesAndAnswersPong(t *testing.T) {
+	pub := &recordingPublisher{}
+	router, logs, _ := newTestRouter(pub)
+
+	rec := get(router, "/v1/ping", http.Header{"X-Correlation-Id": {"req-42"}})
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if got := rec.Body.String(); got != `{"version":"1.2.3","message":"pong"}` {
+		t.Errorf("body = %s", got)
+	}
+	if got := rec.Header().Get("X-Correlation-ID"); got != "req-42" {
+		t.Errorf("echoed correlation ID = %q", got)
+	}
+	want := messages.NewRequest("req-42", "Send for in-topic", fixedNow)
+	if len(pub.got) != 1 || pub.got[0] != want {
+		t.Fatalf("published %+v, want %+v", pub.got, want)
+	}
+	if pub.contextID != "req-42" {
+		t.Errorf("publisher's context carries %q", pub.contextID)
+	}
+	access := logs.FilterMessage("request").All()
+	if len(access) != 1 {
+		t.Fatalf("want one access log line, got %d", len(access))
+	}
+	fields := access[0].ContextMap()
+	if fields["correlation_id"] != "req-42" || fields["path"] != "/v1/ping" || fields["status"] != int64(200) || fields["method"] != "GET" {
+		t.Errorf("access log fields = %v", fields)
+	}
+	if _, ok := fields["duration_ms"].(float64); !ok {
+		t.Errorf("access log lacks duration_ms: %v", fields)
+	}
+}
+
+func TestPingPublishFailure(t *testing.T) {
+	pub := &recordingPublisher{err: errors.New("kafka: client has run out of available brokers")}
+	router, logs, _ := newTestRouter(pub)
+
+	rec := get(router, "/v1/ping", http.Header{"X-Correlation-Id": {"fail-1"}})
+
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if got := rec.Body.String(); got != `{"detail":"Failed to process message"}` {
+		t.Errorf("body = %s", got)
+	}
+	errs := logs.FilterLevelExact(zap.ErrorLevel).All()
+	if len(errs) != 1 {
+		t.Fatalf("want one error line, got %d", len(errs))
+	}
+	fields := errs[0].ContextMap()
+	if fields["correlation_id"] != "fail-1" || !strings.Contains(fields["error"].(string), "run out of available brokers") {
+		t.Errorf("error line = %q %v", errs[0].Message, fields)
+	}
+}
+
+func TestCorrelationHeader(t *testing.T) {
+	router, _, _ := newTestRouter(&recordingPublisher{})
+	cases := []struct {
+		name, incoming string
+		kept           bool
+	}{
+		{"uuid accepted", "3f2b8c1e-9d4a-4e7b-8f1c-2a6d5e9b0c47", true},
+		{"token accepted", "order_7.v2-a", true},
+		{"too long replaced", strings.Repeat("x", 129), false},
+		{"bad characters replaced", "<script>", false},
+		{"absent generated", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			header := http.Header{}
+			if tc.incoming != "" {
+				header.Set("X-Correlation-ID", tc.incoming)
+			}
+			got := get(router, "/v1/ping", header).Header().Get("X-Correlation-ID")
+			if tc.kept && got != tc.incoming {
+				t.Fatalf("echoed %q, want %q", got, tc.incoming)
+			}
+			if !tc.kept && (got == tc.incoming || !correlation.Valid(got)) {
+				t.Fatalf("echoed %q for incoming %q, want a fresh valid ID", got, tc.incoming)
+			}
+		})
+	}
+}
+
+func TestErrorsAreJSON(t *testing.T) {
+	router, _, _ := newTestRouter(&recordingPublisher{})
+	rec := get(router, "/v1/nope", nil)
+	if rec.Code != http.StatusNotFound || decodeBody(t, rec)["detail"] != "Not Found" {
+		t.Errorf("404: %d %s", rec.Code, rec.Body)
+	}
+	if rec.Header().Get("X-Correlation-ID") == "" {
+		t.Error("404 lacks X-Correlation-ID")
+	}
+
+	req := httptest.NewRequest(http.MethodPost, "/v1/ping", strings.NewReader("{"))
+	rec = httptest.NewRecorder()
+	router.ServeHTTP(rec, req)
+	if rec.Code != http.StatusMethodNotAllowed || decodeBody(t, rec)["detail"] != "Method Not Allowed" {
+		t.Errorf("405: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestPanicBecomesJSON500(t *testing.T) {
+	router, logs, _ := newTestRouter(&recordingPublisher{})
+	router.GET("/boom", func(*gin.Context) { panic("boom") })
+
+	rec := get(router, "/boom", http.Header{"X-Correlation-Id": {"panic-1"}})
+
+	if rec.Code != http.StatusInternalServerError || decodeBody(t, rec)["detail"] != "Internal Server Error" {
+		t.Fatalf("panic: %d %s", rec.Code, rec.Body)
+	}
+	lines := logs.FilterMessage("panic while handling request").All()
+	if len(lines) != 1 || lines[0].ContextMap()["correlation_id"] != "panic-1" {
+		t.Fatalf("panic log = %v", lines)
+	}
+}
+
+func TestProbes(t *testing.T) {
+	router, logs, readiness := newTestRouter(&recordingPublisher{})
+	if rec := get(router, "/healthz", nil); rec.Code != http.StatusOK {
+		t.Errorf("healthz: %d", rec.Code)
+	}
+	if rec := get(router, "/readyz", nil); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("readyz before any check: %d", rec.Code)
+	}
+	readiness.Set(nil)
+	if rec := get(router, "/readyz", nil); rec.Code != http.StatusOK {
+		t.Errorf("readyz when ready: %d", rec.Code)
+	}
+	for _, line := range logs.FilterMessage("request").All() {
+		if line.Level != zap.DebugLevel {
+			t.Errorf("probe access logged at %s, want debug", line.Level)
+		}
+	}
+}

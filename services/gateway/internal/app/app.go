@@ -1,0 +1,80 @@
+// Package app runs the gateway: HTTP server, Kafka publisher and readiness, started and
+// stopped in the right order.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/platform/httpserver"
+	"github.com/streamgate/streamgate/pkg/platform/probe"
+	"github.com/streamgate/streamgate/services/gateway/config"
+	"github.com/streamgate/streamgate/services/gateway/internal/api"
+	"github.com/streamgate/streamgate/services/gateway/internal/publisher"
+)
+
+// readinessInterval is how often readiness asks Kafka; a stopped broker turns /readyz
+// to 503 within about this long.
+const readinessInterval = 2 * time.Second
+
+// Run serves until ctx is done, then shuts down gracefully: /readyz turns 503, in-flight
+// requests finish, and the producer flushes and closes, all within cfg.ShutdownTimeout.
+func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
+	gin.SetMode(gin.ReleaseMode)
+	readiness := &probe.Readiness{}
+	context.AfterFunc(ctx, readiness.Drain)
+
+	// Background work (connecting, readiness checks) outlives ctx until the server has
+	// drained, so in-flight requests still find a producer.
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var workers sync.WaitGroup
+
+	var pub api.Publisher = publisher.Disabled{}
+	var kafkaPub *publisher.Kafka
+	if cfg.KafkaEnabled {
+		kafkaPub = publisher.NewKafka(cfg.KafkaBrokers, cfg.InTopic, logger)
+		pub = kafkaPub
+		workers.Go(func() {
+			if err := kafkaPub.Connect(background); err != nil {
+				logger.Info("gave up connecting to Kafka", zap.Error(err))
+			}
+		})
+		workers.Go(func() { readiness.Poll(background, readinessInterval, kafkaPub.Ping) })
+	} else {
+		logger.Warn("Kafka is disabled (KAFKA_ENABLED=false): /v1/ping answers without publishing")
+		readiness.Set(nil)
+	}
+
+	router := api.NewRouter(api.Deps{
+		Logger: logger, Publisher: pub, Readiness: readiness, Version: cfg.AppVersion, Now: time.Now,
+	})
+	logger.Info("starting gateway",
+		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
+		zap.Strings("brokers", cfg.KafkaBrokers),
+		zap.String("topic", cfg.InTopic),
+	)
+	serveErr := httpserver.Run(ctx, httpserver.New(cfg.HTTPAddr, router), cfg.ShutdownTimeout, func(addr net.Addr) {
+		logger.Info("listening", zap.String("addr", addr.String()))
+	})
+
+	stopBackground()
+	workers.Wait()
+	var closeErr error
+	if kafkaPub != nil {
+		if closeErr = kafkaPub.Close(); closeErr != nil {
+			closeErr = fmt.Errorf("gateway: close producer: %w", closeErr)
+		}
+	}
+	if err := errors.Join(serveErr, closeErr); err != nil {
+		return err
+	}
+	logger.Info("gateway stopped")
+	return nil
+}
