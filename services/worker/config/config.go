@@ -1,0 +1,66 @@
+// Package config reads the worker's settings from the environment.
+//
+// It is exported so that deployment manifests can be checked against EnvVars.
+package config
+
+import (
+	"fmt"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	platform "github.com/streamgate/streamgate/pkg/platform/config"
+)
+
+// The worker's own settings; the ones it shares with the gateway live in the platform
+// config package.
+var (
+	httpAddr = platform.Var{Name: "HTTP_ADDR", Default: ":8081"}
+	outTopic = platform.Var{Name: "KAFKA_OUT_TOPIC", Default: messages.TopicOut}
+	dlqTopic = platform.Var{Name: "KAFKA_DLQ_TOPIC", Default: messages.TopicDeadLetter}
+	groupID  = platform.Var{Name: "KAFKA_GROUP_ID", Default: "streamgate-worker"}
+)
+
+// Config is everything the worker reads at start-up.
+type Config struct {
+	platform.Common
+	OutTopic string // replies
+	DLQTopic string // malformed records, copied unchanged
+	GroupID  string // consumer group on the in-topic
+}
+
+// vars lists every setting the worker reads, in the order the README documents them.
+func vars() []platform.Var {
+	return append(platform.CommonVars(httpAddr), outTopic, dlqTopic, groupID)
+}
+
+// EnvVars returns the primary names (aliases excluded) of every environment variable
+// the worker reads.
+func EnvVars() []string {
+	return platform.Names(vars()...)
+}
+
+// Load reads the configuration from the environment. The error names every bad
+// variable and its value.
+func Load() (Config, error) {
+	r := platform.NewReader()
+	cfg := Config{
+		Common:   r.Common(httpAddr),
+		OutTopic: r.String(outTopic),
+		DLQTopic: r.String(dlqTopic),
+		GroupID:  r.String(groupID),
+	}
+	if err := r.Err(); err != nil {
+		return Config{}, err
+	}
+	// Replies are valid requests as far as DecodeRequest is concerned, and dead letters
+	// are malformed again: either topic equal to the in-topic would feed the worker its
+	// own output forever.
+	for _, v := range []struct {
+		name, value string
+	}{{outTopic.Name, cfg.OutTopic}, {dlqTopic.Name, cfg.DLQTopic}} {
+		if v.value == cfg.InTopic {
+			return Config{}, fmt.Errorf("invalid configuration: %s=%q: must differ from %s, or the worker would consume its own output",
+				v.name, v.value, platform.KafkaInTopic.Name)
+		}
+	}
+	return cfg, nil
+}
