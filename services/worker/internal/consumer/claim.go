@@ -1,0 +1,211 @@
+package consumer
+
+import (
+	"context"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/services/worker/internal/backoff"
+	"github.com/streamgate/streamgate/services/worker/internal/tracker"
+)
+
+// claimLoop processes one claimed partition. Everything in it is owned by the
+// ConsumeClaim goroutine; Dispatch only touches a pending between the send and its
+// return on results.
+type claimLoop struct {
+	opts  *Options
+	log   *zap.Logger
+	sess  sarama.ConsumerGroupSession
+	claim sarama.ConsumerGroupClaim
+
+	pending  *tracker.Tracker // offsets taken and not yet markable
+	results  chan *pending
+	inFlight int // sent to the producer, outcome not back yet
+
+	retries    []*pending // failed writes waiting for retryTimer
+	retryTimer *time.Timer
+	retryC     <-chan time.Time // retryTimer.C while armed, else nil
+	backoff    *backoff.Backoff
+}
+
+func newClaimLoop(h *Handler, sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) *claimLoop {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	return &claimLoop{
+		opts:    &h.opts,
+		log:     h.opts.Log,
+		sess:    sess,
+		claim:   claim,
+		pending: tracker.New(h.opts.MaxInFlight),
+		// Room for an outcome of every pending record, so Dispatch never blocks.
+		results:    make(chan *pending, h.opts.MaxInFlight),
+		retryTimer: timer,
+		backoff:    backoff.New(h.opts.RetryMin, h.opts.RetryMax),
+	}
+}
+
+// run takes records and settles their writes until the session ends or the claim is
+// released.
+func (c *claimLoop) run() {
+	defer c.retryTimer.Stop()
+	ctx := c.sess.Context()
+	for {
+		// Stop fetching while full, and while retries wait: more records would only
+		// pile up behind a broker that is failing.
+		var records <-chan *sarama.ConsumerMessage
+		if len(c.retries) == 0 && !c.pending.Full() {
+			records = c.claim.Messages()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case rec, ok := <-records:
+			if !ok || !c.take(ctx, rec) {
+				return
+			}
+		case p := <-c.results:
+			c.inFlight--
+			if p.err != nil {
+				c.scheduleRetry(p)
+			} else {
+				c.acknowledged(p)
+			}
+		case <-c.retryC:
+			c.retryC = nil
+			if !c.retry(ctx) {
+				return
+			}
+		}
+	}
+}
+
+// drain waits, for at most DrainTimeout, for the outcomes of writes already sent and
+// marks what they finish. Failed writes are not retried: the partition may belong to
+// another member by now, and what is unmarked is redelivered.
+func (c *claimLoop) drain() {
+	if c.inFlight == 0 {
+		return
+	}
+	timeout := time.NewTimer(c.opts.DrainTimeout)
+	defer timeout.Stop()
+	for c.inFlight > 0 {
+		select {
+		case p := <-c.results:
+			c.inFlight--
+			if p.err != nil {
+				c.log.Warn("publish failed as the claim ended; the record will be redelivered",
+					c.publishFields(p, zap.Error(p.err))...)
+				continue
+			}
+			c.acknowledged(p)
+		case <-timeout.C:
+			c.log.Warn("stopped waiting for acknowledgements; unmarked records will be redelivered",
+				zap.String("topic", c.claim.Topic()),
+				zap.Int32("partition", c.claim.Partition()),
+				zap.Int("in_flight", c.inFlight),
+				zap.Duration("waited", c.opts.DrainTimeout))
+			return
+		}
+	}
+}
+
+// take starts processing rec: it prepares the reply or dead letter and sends it.
+func (c *claimLoop) take(ctx context.Context, rec *sarama.ConsumerMessage) bool {
+	p := newPending(rec, c.opts, c.results)
+	c.log.Info("received",
+		logging.CorrelationID(p.id),
+		logging.Topic(rec.Topic),
+		zap.Int32("partition", rec.Partition),
+		zap.Int64("offset", rec.Offset),
+		logging.Operation(logging.OperationSubscribe),
+		logging.Status(messages.StatusReceived))
+	if p.deadLetter() {
+		c.log.Warn("malformed record; sending it to the dead-letter topic",
+			logging.CorrelationID(p.id),
+			logging.Topic(rec.Topic),
+			zap.Int32("partition", rec.Partition),
+			zap.Int64("offset", rec.Offset),
+			logging.Operation(logging.OperationSubscribe),
+			logging.Status(messages.StatusFailed),
+			zap.String("dlq_topic", c.opts.DLQTopic),
+			zap.NamedError("reason", p.reason))
+	}
+	if err := c.pending.Add(rec.Offset); err != nil {
+		// Unreachable: records are read only while there is room, and a partition
+		// delivers increasing offsets. Stop rather than mark something unanswered.
+		c.log.Error("cannot track record; leaving the claim", logging.CorrelationID(p.id), zap.Error(err))
+		return false
+	}
+	return c.send(ctx, p)
+}
+
+// send hands one attempt of p's write to the producer.
+func (c *claimLoop) send(ctx context.Context, p *pending) bool {
+	msg := p.out
+	msg.Metadata = p
+	p.attempts++ // before the send: from then on Dispatch may hold p
+	select {
+	case c.opts.Producer.Input() <- &msg:
+		c.inFlight++
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// acknowledged finishes p: its write is durable, so its offset may be marked once
+// every earlier record of the partition is finished too.
+func (c *claimLoop) acknowledged(p *pending) {
+	c.backoff.Reset()
+	if p.deadLetter() {
+		c.log.Info("published dead letter", c.publishFields(p, logging.Status(messages.StatusFailed))...)
+	} else {
+		c.log.Info("published reply", c.publishFields(p, logging.Status(messages.StatusCompleted))...)
+	}
+	if next, ok := c.pending.Done(p.rec.Offset); ok {
+		c.sess.MarkOffset(c.claim.Topic(), c.claim.Partition(), next, "")
+	}
+}
+
+// scheduleRetry queues p's failed write for another attempt after a backoff. The
+// record stays pending, which holds its offset and every later one unmarked.
+func (c *claimLoop) scheduleRetry(p *pending) {
+	c.retries = append(c.retries, p)
+	if c.retryC == nil {
+		delay := c.backoff.Next()
+		c.retryTimer.Reset(delay)
+		c.retryC = c.retryTimer.C
+	}
+	c.log.Warn("publish failed; will retry",
+		c.publishFields(p, zap.Int("attempt", p.attempts), zap.Error(p.err))...)
+}
+
+// retry sends every queued write again.
+func (c *claimLoop) retry(ctx context.Context) bool {
+	batch := c.retries
+	c.retries = nil
+	for _, p := range batch {
+		if !c.send(ctx, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// publishFields describes p's write: where it went and which record it answers.
+func (c *claimLoop) publishFields(p *pending, extra ...zap.Field) []zap.Field {
+	fields := []zap.Field{
+		logging.CorrelationID(p.id),
+		logging.Topic(p.out.Topic),
+		logging.Operation(logging.OperationPublish),
+	}
+	if p.err == nil && p.sent != nil {
+		fields = append(fields, zap.Int32("partition", p.sent.Partition), zap.Int64("offset", p.sent.Offset))
+	}
+	fields = append(fields, zap.Int32("source_partition", p.rec.Partition), zap.Int64("source_offset", p.rec.Offset))
+	return append(fields, extra...)
+}

@@ -1,0 +1,128 @@
+// Package consumer answers the requests of a consumer group session: for each record it
+// publishes a reply (or, for a malformed record, a dead letter) through an async
+// producer, and marks the record's offset once that write and every earlier one of the
+// partition are acknowledged. A crash therefore never loses a request; it may answer
+// one twice (at-least-once).
+package consumer
+
+import (
+	"errors"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.uber.org/zap"
+)
+
+// ErrNoSession is the readiness error while the worker is not in a consumer group
+// session, so gets no records.
+var ErrNoSession = errors.New("no consumer group session")
+
+// Defaults for the zero values of Options.
+const (
+	DefaultMaxInFlight  = 1024
+	DefaultDrainTimeout = 5 * time.Second
+	DefaultRetryMin     = 100 * time.Millisecond
+	DefaultRetryMax     = 5 * time.Second
+)
+
+// Producer is where the handler sends replies and dead letters: the Input of a
+// sarama.AsyncProducer whose results are routed back by Dispatch.
+type Producer interface {
+	Input() chan<- *sarama.ProducerMessage
+}
+
+// Readiness records whether the worker is in a session; probe.Readiness is one.
+type Readiness interface {
+	Set(err error)
+}
+
+// Options configure a Handler. OutTopic, DLQTopic, Producer and Log are required.
+type Options struct {
+	OutTopic string // replies
+	DLQTopic string // malformed records
+	Producer Producer
+	Log      *zap.Logger
+	Ready    Readiness // optional
+
+	// MaxInFlight bounds the records of one partition taken but not yet marked; the
+	// handler stops reading the partition while it is reached.
+	MaxInFlight int
+	// DrainTimeout bounds how long a claim that ends waits for the acknowledgements
+	// of writes already sent, so that it can mark them.
+	DrainTimeout time.Duration
+	// RetryMin and RetryMax bound the backoff between attempts to write a record the
+	// producer failed to deliver.
+	RetryMin, RetryMax time.Duration
+	// Now stamps replies; time.Now by default.
+	Now func() time.Time
+}
+
+// Handler is a sarama.ConsumerGroupHandler. Its methods are safe to call concurrently,
+// as sarama does: one ConsumeClaim per claimed partition.
+type Handler struct {
+	opts Options
+}
+
+var _ sarama.ConsumerGroupHandler = (*Handler)(nil)
+
+// New returns a Handler; zero optional Options take their defaults.
+func New(opts Options) *Handler {
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = DefaultMaxInFlight
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = DefaultDrainTimeout
+	}
+	if opts.RetryMin <= 0 {
+		opts.RetryMin = DefaultRetryMin
+	}
+	if opts.RetryMax < opts.RetryMin {
+		opts.RetryMax = max(DefaultRetryMax, opts.RetryMin)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Ready == nil {
+		opts.Ready = noReadiness{}
+	}
+	return &Handler{opts: opts}
+}
+
+// Setup runs when a session starts: the worker gets records from now on.
+func (h *Handler) Setup(sess sarama.ConsumerGroupSession) error {
+	h.opts.Log.Info("consumer group session started",
+		zap.String("member_id", sess.MemberID()),
+		zap.Int32("generation", sess.GenerationID()),
+		zap.Any("claims", sess.Claims()))
+	h.opts.Ready.Set(nil)
+	return nil
+}
+
+// Cleanup runs when a session ends, after every ConsumeClaim returned.
+func (h *Handler) Cleanup(sess sarama.ConsumerGroupSession) error {
+	h.opts.Ready.Set(ErrNoSession)
+	h.opts.Log.Info("consumer group session ended", zap.Int32("generation", sess.GenerationID()))
+	return nil
+}
+
+// ConsumeClaim processes one partition until the session ends, then waits a bounded
+// time for outstanding writes, marks what they finished and commits.
+func (h *Handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	c := newClaimLoop(h, sess, claim)
+	h.opts.Log.Info("claim started",
+		zap.String("topic", claim.Topic()),
+		zap.Int32("partition", claim.Partition()),
+		zap.Int64("initial_offset", claim.InitialOffset()))
+	c.run()
+	c.drain()
+	sess.Commit()
+	h.opts.Log.Info("claim finished",
+		zap.String("topic", claim.Topic()),
+		zap.Int32("partition", claim.Partition()),
+		zap.Int("unfinished", c.pending.Len()))
+	return nil
+}
+
+type noReadiness struct{}
+
+func (noReadiness) Set(error) {}

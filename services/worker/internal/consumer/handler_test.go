@@ -1,0 +1,507 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/probe"
+)
+
+var (
+	requestTime = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	replyTime   = time.Date(2026, 11, 27, 10, 0, 1, 250_000_000, time.UTC)
+)
+
+// harness runs one ConsumeClaim against fakes, with Dispatch routing the fake
+// producer's outcomes back, as the worker wires them.
+type harness struct {
+	t      *testing.T
+	sess   *fakeSession
+	claim  *fakeClaim
+	prod   *fakeProducer
+	logs   *observer.ObservedLogs
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(t *testing.T, opts Options) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	core, logs := observer.New(zap.DebugLevel)
+	log := zap.New(core)
+	h := &harness{
+		t:      t,
+		sess:   newFakeSession(ctx),
+		claim:  &fakeClaim{messages: make(chan *sarama.ConsumerMessage)},
+		prod:   newFakeProducer(),
+		logs:   logs,
+		cancel: cancel,
+		done:   make(chan error, 1),
+	}
+	opts.OutTopic, opts.DLQTopic = "out-topic", "in-topic.dlq"
+	opts.Producer, opts.Log = h.prod, log
+	opts.Now = func() time.Time { return replyTime }
+	if opts.DrainTimeout == 0 {
+		opts.DrainTimeout = time.Second
+	}
+	if opts.RetryMin == 0 {
+		opts.RetryMin, opts.RetryMax = 5*time.Millisecond, 20*time.Millisecond
+	}
+	handler := New(opts)
+
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		Dispatch(h.prod, log)
+	}()
+	go func() { h.done <- handler.ConsumeClaim(h.sess, h.claim) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-h.done:
+		case <-time.After(waitTimeout):
+			t.Error("ConsumeClaim did not return after the session ended")
+		}
+		h.prod.close()
+		<-dispatched
+	})
+	return h
+}
+
+// feed hands rec to the handler and returns once it took it.
+func (h *harness) feed(rec *sarama.ConsumerMessage) {
+	h.t.Helper()
+	select {
+	case h.claim.messages <- rec:
+	case <-time.After(waitTimeout):
+		h.t.Fatalf("handler did not take offset %d", rec.Offset)
+	}
+}
+
+func (h *harness) expectMark(offset int64) {
+	h.t.Helper()
+	select {
+	case m := <-h.sess.marks:
+		if want := (mark{"in-topic", 0, offset}); m != want {
+			h.t.Fatalf("marked %+v, want %+v", m, want)
+		}
+	case <-time.After(waitTimeout):
+		h.t.Fatalf("offset %d not marked", offset)
+	}
+}
+
+func (h *harness) expectNoMark(wait time.Duration) {
+	h.t.Helper()
+	select {
+	case m := <-h.sess.marks:
+		h.t.Fatalf("unexpected mark %+v", m)
+	case <-time.After(wait):
+	}
+}
+
+// endSession ends the session and waits for ConsumeClaim to commit and return.
+func (h *harness) endSession() {
+	h.t.Helper()
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Fatalf("ConsumeClaim = %v", err)
+		}
+		h.done <- nil // for the cleanup
+	case <-time.After(waitTimeout):
+		h.t.Fatal("ConsumeClaim did not return after the session ended")
+	}
+	select {
+	case <-h.sess.commits:
+	default:
+		h.t.Error("ConsumeClaim returned without committing")
+	}
+}
+
+func request(t *testing.T, offset int64, id string) *sarama.ConsumerMessage {
+	t.Helper()
+	body, err := messages.EncodeRequest(messages.NewRequest(id, "Send for in-topic", requestTime))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return record(offset, id, body, kafka.Headers(id))
+}
+
+func record(offset int64, key string, value []byte, headers []sarama.RecordHeader) *sarama.ConsumerMessage {
+	rec := &sarama.ConsumerMessage{Topic: "in-topic", Partition: 0, Offset: offset, Value: value}
+	if key != "" {
+		rec.Key = []byte(key)
+	}
+	for i := range headers {
+		rec.Headers = append(rec.Headers, &headers[i])
+	}
+	return rec
+}
+
+func encoded(t *testing.T, e sarama.Encoder) string {
+	t.Helper()
+	if e == nil {
+		return "<nil>"
+	}
+	b, err := e.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func headerMap(hs []sarama.RecordHeader) map[string]string {
+	m := make(map[string]string, len(hs))
+	for _, h := range hs {
+		m[string(h.Key)] = string(h.Value)
+	}
+	return m
+}
+
+// logLine returns the one line with message msg, failing if there is not exactly one.
+func (h *harness) logLine(msg string) map[string]any {
+	h.t.Helper()
+	lines := h.logs.FilterMessage(msg).AllUntimed()
+	if len(lines) != 1 {
+		h.t.Fatalf("%d log lines %q, want 1; all: %v", len(lines), msg, h.logs.AllUntimed())
+	}
+	return lines[0].ContextMap()
+}
+
+// waitLog waits until a line with message msg was logged.
+func (h *harness) waitLog(msg string) {
+	h.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for h.logs.FilterMessage(msg).Len() == 0 {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("no log line %q", msg)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func checkFields(t *testing.T, line map[string]any, want map[string]any) {
+	t.Helper()
+	for k, v := range want {
+		if got := line[k]; fmt.Sprint(got) != fmt.Sprint(v) {
+			t.Errorf("log field %s = %v, want %v (line %v)", k, got, v, line)
+		}
+	}
+}
+
+func TestValidRecordIsAnsweredAndMarkedAfterAck(t *testing.T) {
+	h := start(t, Options{})
+	h.feed(request(t, 7, "abc-123"))
+
+	msg := h.prod.next(t)
+	if msg.Topic != "out-topic" {
+		t.Errorf("Topic = %q, want out-topic", msg.Topic)
+	}
+	if got := encoded(t, msg.Key); got != "abc-123" {
+		t.Errorf("Key = %q, want the correlation ID", got)
+	}
+	const want = `{"correlation_id":"abc-123","data":{"message":"pong from subscriber","timestamp":"2026-11-27T10:00:01.25Z"},"status":"Completed"}`
+	if got := encoded(t, msg.Value); got != want {
+		t.Errorf("Value = %s\nwant    %s", got, want)
+	}
+	if got := headerMap(msg.Headers); len(got) != 2 || got["correlation_id"] != "abc-123" || got["content-type"] != "application/json" {
+		t.Errorf("Headers = %v, want correlation_id and content-type", got)
+	}
+
+	// Not before the broker acknowledged the reply.
+	h.expectNoMark(50 * time.Millisecond)
+	h.prod.succeed(msg, 99)
+	h.expectMark(8)
+
+	checkFields(t, h.logLine("received"), map[string]any{
+		"correlation_id": "abc-123", "topic": "in-topic", "partition": 0, "offset": 7,
+		"operation": "subscribe", "status": "Received",
+	})
+	checkFields(t, h.logLine("published reply"), map[string]any{
+		"correlation_id": "abc-123", "topic": "out-topic", "offset": 99,
+		"operation": "publish", "status": "Completed", "source_offset": 7,
+	})
+	h.endSession()
+}
+
+func TestMalformedRecordIsDeadLetteredAndMarked(t *testing.T) {
+	tests := []struct {
+		name    string
+		key     string
+		value   []byte
+		headers []sarama.RecordHeader
+		reason  string // in the dlq_error header
+		logID   string // correlation ID the log lines carry
+	}{
+		{"not JSON", "key-1", []byte("hello {"), kafka.Headers("hdr-1"), "not valid JSON", "hdr-1"},
+		{"no correlation_id", "key-2", []byte(`{"data":{"message":"m","timestamp":"2026-11-27T10:00:00Z"}}`), nil, `"correlation_id": is required`, "key-2"},
+		{"bad timestamp", "bad key!", []byte(`{"correlation_id":"c","data":{"message":"m","timestamp":"yesterday"}}`), nil, `"data.timestamp"`, ""},
+		{"JSON array", "", []byte(`[1,2]`), nil, "must be a JSON object", ""},
+		{"null value", "", nil, nil, "not valid JSON", ""},
+		{"ID too long", "", []byte(`{"correlation_id":"` + strings.Repeat("x", 129) + `","data":{"message":"m","timestamp":"2026-11-27T10:00:00Z"}}`), nil, "at most 128", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := start(t, Options{})
+			rec := record(3, tt.key, tt.value, tt.headers)
+			rec.Partition = 0
+			h.feed(rec)
+
+			msg := h.prod.next(t)
+			if msg.Topic != "in-topic.dlq" {
+				t.Errorf("Topic = %q, want in-topic.dlq", msg.Topic)
+			}
+			if tt.key == "" && msg.Key != nil {
+				t.Errorf("Key = %q, want null as in the record", encoded(t, msg.Key))
+			} else if tt.key != "" && encoded(t, msg.Key) != tt.key {
+				t.Errorf("Key = %q, want %q", encoded(t, msg.Key), tt.key)
+			}
+			if tt.value == nil && msg.Value != nil {
+				t.Errorf("Value = %q, want null as in the record", encoded(t, msg.Value))
+			} else if tt.value != nil && encoded(t, msg.Value) != string(tt.value) {
+				t.Errorf("Value = %q, want the original %q", encoded(t, msg.Value), tt.value)
+			}
+			hs := headerMap(msg.Headers)
+			for _, orig := range tt.headers {
+				if hs[string(orig.Key)] != string(orig.Value) {
+					t.Errorf("original header %s lost: %v", orig.Key, hs)
+				}
+			}
+			if !strings.Contains(hs["dlq_error"], tt.reason) {
+				t.Errorf("dlq_error = %q, want it to mention %q", hs["dlq_error"], tt.reason)
+			}
+			if hs["dlq_original_topic"] != "in-topic" || hs["dlq_original_partition"] != "0" || hs["dlq_original_offset"] != "3" {
+				t.Errorf("origin headers = %v, want in-topic/0/3", hs)
+			}
+
+			h.expectNoMark(20 * time.Millisecond)
+			h.prod.succeed(msg, 0)
+			h.expectMark(4)
+
+			warn := h.logLine("malformed record; sending it to the dead-letter topic")
+			checkFields(t, warn, map[string]any{"correlation_id": tt.logID, "offset": 3, "dlq_topic": "in-topic.dlq"})
+			if !strings.Contains(fmt.Sprint(warn["reason"]), tt.reason) {
+				t.Errorf("reason = %v, want it to mention %q", warn["reason"], tt.reason)
+			}
+			checkFields(t, h.logLine("published dead letter"), map[string]any{
+				"correlation_id": tt.logID, "topic": "in-topic.dlq", "operation": "publish",
+			})
+
+			// The worker goes on with the next record.
+			h.feed(request(t, 4, "next"))
+			next := h.prod.next(t)
+			h.prod.succeed(next, 1)
+			h.expectMark(5)
+		})
+	}
+}
+
+func TestFailedWriteIsRetriedAndNotMarkedUntilAcknowledged(t *testing.T) {
+	h := start(t, Options{})
+	h.feed(request(t, 0, "id-0"))
+
+	first := h.prod.next(t)
+	brokerDown := errors.New("kafka: client has run out of available brokers")
+	h.prod.fail(first, brokerDown)
+	h.expectNoMark(20 * time.Millisecond)
+
+	second := h.prod.next(t) // retried after the backoff
+	if second == first {
+		t.Error("retry re-sent the message sarama already used; want a fresh copy")
+	}
+	if encoded(t, second.Value) != encoded(t, first.Value) || encoded(t, second.Key) != "id-0" || second.Topic != "out-topic" {
+		t.Error("retry differs from the first attempt")
+	}
+	h.prod.fail(second, brokerDown)
+	h.expectNoMark(20 * time.Millisecond)
+
+	third := h.prod.next(t)
+	h.prod.succeed(third, 5)
+	h.expectMark(1)
+
+	failures := h.logs.FilterMessage("publish failed; will retry").AllUntimed()
+	if len(failures) != 2 {
+		t.Fatalf("%d failure lines, want 2", len(failures))
+	}
+	checkFields(t, failures[1].ContextMap(), map[string]any{
+		"correlation_id": "id-0", "topic": "out-topic", "attempt": 2, "error": brokerDown.Error(),
+	})
+}
+
+// While a write waits for its retry, the claim takes no new records.
+func TestNoNewRecordsWhileRetrying(t *testing.T) {
+	h := start(t, Options{RetryMin: 200 * time.Millisecond, RetryMax: time.Second})
+	h.feed(request(t, 0, "id-0"))
+	h.prod.fail(h.prod.next(t), errors.New("down"))
+	h.waitLog("publish failed; will retry")
+
+	select {
+	case h.claim.messages <- request(t, 1, "id-1"):
+		t.Fatal("took a new record while a retry was waiting")
+	case <-time.After(100 * time.Millisecond):
+	}
+	h.prod.succeed(h.prod.next(t), 0) // the retry
+	h.expectMark(1)
+	h.feed(request(t, 1, "id-1"))
+	h.prod.succeed(h.prod.next(t), 1)
+	h.expectMark(2)
+}
+
+func TestOutOfOrderAcksMarkOnlyContiguousPrefix(t *testing.T) {
+	h := start(t, Options{})
+	var sent []*sarama.ProducerMessage
+	for o := int64(10); o < 14; o++ {
+		h.feed(request(t, o, fmt.Sprintf("id-%d", o)))
+		sent = append(sent, h.prod.next(t))
+	}
+	h.prod.succeed(sent[2], 0) // 12
+	h.prod.succeed(sent[1], 0) // 11
+	h.expectNoMark(30 * time.Millisecond)
+	h.prod.succeed(sent[0], 0) // 10 completes 10..12
+	h.expectMark(13)
+	h.prod.succeed(sent[3], 0)
+	h.expectMark(14)
+}
+
+func TestStopsReadingAtInFlightCap(t *testing.T) {
+	h := start(t, Options{MaxInFlight: 2})
+	h.feed(request(t, 0, "a"))
+	h.feed(request(t, 1, "b"))
+	a, b := h.prod.next(t), h.prod.next(t)
+
+	select {
+	case h.claim.messages <- request(t, 2, "c"):
+		t.Fatal("took a third record with two in flight and a cap of two")
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.prod.succeed(b, 0) // a is still pending: the cap counts unmarked records
+	h.expectNoMark(20 * time.Millisecond)
+	select {
+	case h.claim.messages <- request(t, 2, "c"):
+		t.Fatal("took a third record while the first was still pending")
+	case <-time.After(30 * time.Millisecond):
+	}
+	h.prod.succeed(a, 0)
+	h.expectMark(2)
+	h.feed(request(t, 2, "c"))
+	h.prod.succeed(h.prod.next(t), 0)
+	h.expectMark(3)
+}
+
+// At the end of a session the claim still waits for writes already sent, marks them
+// and commits, so a graceful stop or rebalance does not redeliver finished work.
+func TestSessionEndWaitsForInFlightWritesThenCommits(t *testing.T) {
+	h := start(t, Options{DrainTimeout: waitTimeout})
+	h.feed(request(t, 0, "a"))
+	h.feed(request(t, 1, "b"))
+	a, b := h.prod.next(t), h.prod.next(t)
+
+	h.cancel()
+	h.expectNoMark(30 * time.Millisecond)
+	h.prod.succeed(b, 0)
+	h.prod.succeed(a, 0)
+	h.expectMark(2)
+	h.endSession()
+	// Nothing is retried once the session is over.
+	h.prod.none(t, 30*time.Millisecond)
+}
+
+func TestSessionEndGivesUpAfterDrainTimeout(t *testing.T) {
+	h := start(t, Options{DrainTimeout: 50 * time.Millisecond})
+	h.feed(request(t, 0, "a"))
+	h.prod.next(t) // never acknowledged
+
+	began := time.Now()
+	h.endSession()
+	if waited := time.Since(began); waited < 50*time.Millisecond {
+		t.Errorf("ConsumeClaim returned after %v, before the drain timeout", waited)
+	}
+	h.expectNoMark(10 * time.Millisecond)
+	h.logLine("stopped waiting for acknowledgements; unmarked records will be redelivered")
+}
+
+func TestFailureDuringDrainIsNotRetried(t *testing.T) {
+	h := start(t, Options{DrainTimeout: waitTimeout})
+	h.feed(request(t, 0, "a"))
+	a := h.prod.next(t)
+	h.cancel()
+	h.prod.fail(a, errors.New("down"))
+	h.endSession()
+	h.expectNoMark(10 * time.Millisecond)
+	h.prod.none(t, 30*time.Millisecond)
+}
+
+// A claim released by sarama closes its channel; ConsumeClaim must return.
+func TestClaimChannelClosedEndsClaim(t *testing.T) {
+	h := start(t, Options{})
+	h.feed(request(t, 0, "a"))
+	a := h.prod.next(t)
+	close(h.claim.messages)
+	h.prod.succeed(a, 0)
+	h.expectMark(1)
+	select {
+	case err := <-h.done:
+		h.done <- err
+	case <-time.After(waitTimeout):
+		t.Fatal("ConsumeClaim did not return after the claim closed")
+	}
+	select {
+	case <-h.sess.commits:
+	default:
+		t.Error("no commit")
+	}
+}
+
+func TestSetupAndCleanupSetReadiness(t *testing.T) {
+	var ready probe.Readiness
+	ready.Set(ErrNoSession)
+	h := New(Options{Log: zap.NewNop(), Ready: &ready})
+	sess := newFakeSession(context.Background())
+	if err := h.Setup(sess); err != nil {
+		t.Fatal(err)
+	}
+	if err := ready.Err(); err != nil {
+		t.Errorf("ready after Setup = %v, want nil", err)
+	}
+	if err := h.Cleanup(sess); err != nil {
+		t.Fatal(err)
+	}
+	if err := ready.Err(); !errors.Is(err, ErrNoSession) {
+		t.Errorf("ready after Cleanup = %v, want ErrNoSession", err)
+	}
+}
+
+func TestRecordCorrelationID(t *testing.T) {
+	long := strings.Repeat("a", 129)
+	tests := []struct {
+		name    string
+		key     string
+		headers []sarama.RecordHeader
+		want    string
+	}{
+		{"header wins", "key", kafka.Headers("hdr"), "hdr"},
+		{"key when no header", "key-1", nil, "key-1"},
+		{"empty header falls back", "key-1", kafka.Headers(""), "key-1"},
+		{"oversized header falls back", "key-1", kafka.Headers(long), "key-1"},
+		{"key with bad characters", "a b\n", nil, ""},
+		{"nothing", "", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := recordCorrelationID(record(0, tt.key, nil, tt.headers)); got != tt.want {
+				t.Errorf("recordCorrelationID = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

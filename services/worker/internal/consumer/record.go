@@ -1,0 +1,66 @@
+package consumer
+
+import (
+	"unicode/utf8"
+
+	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/correlation"
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/services/worker/internal/deadletter"
+	"github.com/streamgate/streamgate/services/worker/internal/reply"
+)
+
+// pending is a consumed record whose write (reply or dead letter) is not acknowledged
+// yet. It rides along as the producer message's Metadata, so Dispatch can hand the
+// outcome back to the claim that owns it.
+type pending struct {
+	rec *sarama.ConsumerMessage
+	id  string // correlation ID, for every log line about the record
+	// out is the write to make; each attempt sends a fresh copy, since sarama keeps
+	// per-send state in the message it was given.
+	out sarama.ProducerMessage
+	// reason is why the record is dead-lettered; nil for a reply.
+	reason   error
+	attempts int
+	// results is the owning claim's channel.
+	results chan<- *pending
+
+	// Set by Dispatch before it sends the pending back on results.
+	err  error
+	sent *sarama.ProducerMessage
+}
+
+func (p *pending) deadLetter() bool { return p.reason != nil }
+
+// newPending decodes rec and prepares its reply, or its dead letter when it breaks the
+// contract.
+func newPending(rec *sarama.ConsumerMessage, opts *Options, results chan<- *pending) *pending {
+	p := &pending{rec: rec, results: results}
+	req, err := messages.DecodeRequest(rec.Value)
+	if err == nil {
+		var out *sarama.ProducerMessage
+		if out, err = reply.Message(opts.OutTopic, req, opts.Now()); err == nil {
+			p.id, p.out = req.CorrelationID, *out
+			return p
+		}
+	}
+	p.id, p.reason = recordCorrelationID(rec), err
+	p.out = *deadletter.Message(opts.DLQTopic, rec, err)
+	return p
+}
+
+// recordCorrelationID names a record whose body could not be read: by its
+// correlation_id header, else by its key when that looks like an ID, else "".
+func recordCorrelationID(rec *sarama.ConsumerMessage) string {
+	// The header is bounded like a body's ID, so a hostile record cannot blow up logs.
+	if id := kafka.Header(rec.Headers, messages.HeaderCorrelationID); id != "" &&
+		utf8.ValidString(id) && utf8.RuneCountInString(id) <= messages.MaxCorrelationIDLength {
+		return id
+	}
+	if key := string(rec.Key); correlation.Valid(key) {
+		return key
+	}
+	return ""
+}

@@ -1,0 +1,43 @@
+// Package deadletter builds the copy of a record the worker could not process, for the
+// dead-letter topic.
+package deadletter
+
+import (
+	"strconv"
+
+	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+)
+
+// Message returns rec for topic unchanged (same key, value and headers) plus headers
+// that say why it is there and where it came from, so it can be inspected and replayed
+// without the worker's logs.
+func Message(topic string, rec *sarama.ConsumerMessage, reason error) *sarama.ProducerMessage {
+	headers := make([]sarama.RecordHeader, 0, len(rec.Headers)+4)
+	for _, h := range rec.Headers {
+		if h != nil {
+			headers = append(headers, *h)
+		}
+	}
+	headers = append(headers,
+		header(messages.HeaderDLQError, reason.Error()),
+		header(messages.HeaderDLQOriginalTopic, rec.Topic),
+		header(messages.HeaderDLQOriginalPartition, strconv.FormatInt(int64(rec.Partition), 10)),
+		header(messages.HeaderDLQOriginalOffset, strconv.FormatInt(rec.Offset, 10)),
+	)
+	msg := &sarama.ProducerMessage{Topic: topic, Headers: headers}
+	// A nil Encoder writes a null key or value; a nil key also leaves the partition to
+	// chance rather than hashing an empty key onto one partition.
+	if rec.Key != nil {
+		msg.Key = sarama.ByteEncoder(rec.Key)
+	}
+	if rec.Value != nil {
+		msg.Value = sarama.ByteEncoder(rec.Value)
+	}
+	return msg
+}
+
+func header(key, value string) sarama.RecordHeader {
+	return sarama.RecordHeader{Key: []byte(key), Value: []byte(value)}
+}

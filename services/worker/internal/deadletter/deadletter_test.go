@@ -1,0 +1,65 @@
+package deadletter
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/IBM/sarama"
+)
+
+func TestMessageKeepsRecordAndAddsReason(t *testing.T) {
+	rec := &sarama.ConsumerMessage{
+		Topic:     "in-topic",
+		Partition: 2,
+		Offset:    41,
+		Key:       []byte("key-1"),
+		Value:     []byte("not json {"),
+		Headers: []*sarama.RecordHeader{
+			{Key: []byte("correlation_id"), Value: []byte("key-1")},
+			{Key: []byte("x-custom"), Value: []byte("kept")},
+		},
+	}
+	msg := Message("in-topic.dlq", rec, errors.New("messages: payload is not valid JSON"))
+
+	if msg.Topic != "in-topic.dlq" {
+		t.Errorf("Topic = %q", msg.Topic)
+	}
+	if got := encoded(t, msg.Key); got != "key-1" {
+		t.Errorf("Key = %q, want key-1", got)
+	}
+	if got := encoded(t, msg.Value); got != "not json {" {
+		t.Errorf("Value = %q, want the original bytes", got)
+	}
+	want := [][2]string{
+		{"correlation_id", "key-1"},
+		{"x-custom", "kept"},
+		{"dlq_error", "messages: payload is not valid JSON"},
+		{"dlq_original_topic", "in-topic"},
+		{"dlq_original_partition", "2"},
+		{"dlq_original_offset", "41"},
+	}
+	if len(msg.Headers) != len(want) {
+		t.Fatalf("Headers = %q, want %q", msg.Headers, want)
+	}
+	for i, w := range want {
+		if h := msg.Headers[i]; string(h.Key) != w[0] || string(h.Value) != w[1] {
+			t.Errorf("header %d = %s: %s, want %s: %s", i, h.Key, h.Value, w[0], w[1])
+		}
+	}
+}
+
+func TestMessageKeepsNullKeyAndValue(t *testing.T) {
+	msg := Message("dlq", &sarama.ConsumerMessage{Topic: "in"}, errors.New("empty"))
+	if msg.Key != nil || msg.Value != nil {
+		t.Errorf("Key, Value = %v, %v; want nil, nil (null stays null)", msg.Key, msg.Value)
+	}
+}
+
+func encoded(t *testing.T, e sarama.Encoder) string {
+	t.Helper()
+	b, err := e.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,81 @@
+// Package tracker decides which offsets of one partition may be committed when records
+// are finished out of order.
+//
+// Replies to consecutive records go to different out-topic partitions and brokers, so
+// their acknowledgements come back in any order. Committing an offset tells the group
+// that every earlier record is done too, so the committable position only moves past a
+// contiguous run of finished records: a record still in flight (or failed and waiting
+// to be retried) holds it back.
+package tracker
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Tracker is a FIFO of the offsets of one partition that were taken but are not yet
+// committable. It is not safe for concurrent use: one goroutine owns a partition.
+type Tracker struct {
+	// ring holds the pending offsets in the order they were added, which is increasing
+	// offset order; head is the oldest and n how many are pending.
+	ring []entry
+	head int
+	n    int
+}
+
+type entry struct {
+	offset int64
+	done   bool
+}
+
+// New returns a tracker that holds at most capacity pending offsets.
+func New(capacity int) *Tracker {
+	if capacity < 1 {
+		capacity = 1
+	}
+	return &Tracker{ring: make([]entry, capacity)}
+}
+
+// Len returns how many offsets are pending.
+func (t *Tracker) Len() int { return t.n }
+
+// Full reports whether Add would fail.
+func (t *Tracker) Full() bool { return t.n == len(t.ring) }
+
+// Add records offset as taken but not finished. Offsets must be added in increasing
+// order, as a partition delivers them (gaps, such as those compaction leaves, are fine).
+func (t *Tracker) Add(offset int64) error {
+	if t.Full() {
+		return fmt.Errorf("tracker: %d offsets already pending", t.n)
+	}
+	if t.n > 0 {
+		if last := t.at(t.n - 1).offset; offset <= last {
+			return fmt.Errorf("tracker: offset %d added after %d", offset, last)
+		}
+	}
+	*t.at(t.n) = entry{offset: offset}
+	t.n++
+	return nil
+}
+
+// Done records offset as finished. When that completes a run of finished offsets at
+// the head, they leave the tracker and Done returns the position to commit (the offset
+// after the last of them) and true. Offsets that are not pending are ignored.
+func (t *Tracker) Done(offset int64) (commit int64, advanced bool) {
+	i := sort.Search(t.n, func(i int) bool { return t.at(i).offset >= offset })
+	if i == t.n || t.at(i).offset != offset {
+		return 0, false
+	}
+	t.at(i).done = true
+	for t.n > 0 && t.at(0).done {
+		commit, advanced = t.at(0).offset+1, true
+		t.head = (t.head + 1) % len(t.ring)
+		t.n--
+	}
+	return commit, advanced
+}
+
+// at returns the i-th pending entry, counting from the oldest.
+func (t *Tracker) at(i int) *entry {
+	return &t.ring[(t.head+i)%len(t.ring)]
+}

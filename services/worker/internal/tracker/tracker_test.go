@@ -1,0 +1,144 @@
+package tracker
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+type step struct {
+	done       int64
+	wantCommit int64 // 0: no advance expected
+}
+
+func run(t *testing.T, tr *Tracker, steps []step) {
+	t.Helper()
+	for _, s := range steps {
+		commit, advanced := tr.Done(s.done)
+		switch {
+		case s.wantCommit == 0 && advanced:
+			t.Fatalf("Done(%d) advanced to %d, want no advance", s.done, commit)
+		case s.wantCommit != 0 && (!advanced || commit != s.wantCommit):
+			t.Fatalf("Done(%d) = %d, %v; want %d, true", s.done, commit, advanced, s.wantCommit)
+		}
+	}
+}
+
+func add(t *testing.T, tr *Tracker, offsets ...int64) {
+	t.Helper()
+	for _, o := range offsets {
+		if err := tr.Add(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOutOfOrderMarksOnlyContiguousPrefix(t *testing.T) {
+	tr := New(8)
+	add(t, tr, 10, 11, 12, 13, 14)
+	run(t, tr, []step{
+		{done: 12},                 // 10 and 11 still pending
+		{done: 14},                 // likewise
+		{done: 10, wantCommit: 11}, // 10 alone
+		{done: 11, wantCommit: 13}, // 11 and the earlier 12
+		{done: 13, wantCommit: 15}, // 13 and the earlier 14
+	})
+	if tr.Len() != 0 {
+		t.Errorf("Len = %d after all done, want 0", tr.Len())
+	}
+}
+
+// A record whose reply failed is not Done; it holds back every later record until a
+// retry succeeds.
+func TestFailureHoldsWatermark(t *testing.T) {
+	tr := New(8)
+	add(t, tr, 0, 1, 2, 3)
+	run(t, tr, []step{
+		{done: 0, wantCommit: 1},
+		// 1 failed: no Done for it.
+		{done: 2},
+		{done: 3},
+	})
+	if tr.Len() != 3 {
+		t.Fatalf("Len = %d, want 3 (1, 2, 3 pending)", tr.Len())
+	}
+	run(t, tr, []step{{done: 1, wantCommit: 4}}) // the retry succeeded
+}
+
+func TestGapsInOffsets(t *testing.T) {
+	tr := New(4)
+	add(t, tr, 5, 9, 20) // compaction or transaction markers leave gaps
+	run(t, tr, []step{
+		{done: 9},
+		{done: 5, wantCommit: 10},
+		{done: 20, wantCommit: 21},
+	})
+}
+
+func TestIgnoresUnknownAndRepeatedOffsets(t *testing.T) {
+	tr := New(4)
+	add(t, tr, 1, 2)
+	run(t, tr, []step{
+		{done: 7},
+		{done: 0},
+		{done: 2},
+		{done: 2},
+		{done: 1, wantCommit: 3},
+		{done: 1},
+	})
+}
+
+func TestAddRejectsFullAndOutOfOrder(t *testing.T) {
+	tr := New(2)
+	add(t, tr, 1, 2)
+	if !tr.Full() {
+		t.Fatal("Full = false with 2 of 2 pending")
+	}
+	if err := tr.Add(3); err == nil {
+		t.Error("Add on a full tracker succeeded")
+	}
+	run(t, tr, []step{{done: 1, wantCommit: 2}})
+	if err := tr.Add(2); err == nil {
+		t.Error("Add(2) after 2 succeeded")
+	}
+	add(t, tr, 3) // room again, and the ring wraps
+	run(t, tr, []step{{done: 3}, {done: 2, wantCommit: 4}})
+}
+
+// Against a simple model, with the ring wrapping many times: the commit position is
+// always one past the longest finished prefix of everything added.
+func TestRandomAgainstModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const capacity = 16
+	tr := New(capacity)
+	done := map[int64]bool{}
+	var next, committed int64
+	for range 10000 {
+		if !tr.Full() && (tr.Len() == 0 || rng.IntN(2) == 0) {
+			add(t, tr, next)
+			next++
+			continue
+		}
+		// Finish a random pending offset.
+		o := committed + rng.Int64N(next-committed)
+		if done[o] {
+			continue
+		}
+		done[o] = true
+		want := committed
+		for done[want] {
+			want++
+		}
+		commit, advanced := tr.Done(o)
+		if want != committed {
+			if !advanced || commit != want {
+				t.Fatalf("Done(%d) = %d, %v; want %d, true", o, commit, advanced, want)
+			}
+			committed = want
+		} else if advanced {
+			t.Fatalf("Done(%d) advanced to %d, want no advance (commit stays %d)", o, commit, committed)
+		}
+		if got := int64(tr.Len()); got != next-committed {
+			t.Fatalf("Len = %d, want %d", got, next-committed)
+		}
+	}
+}
