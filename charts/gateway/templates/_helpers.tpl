@@ -101,7 +101,4 @@ Checks across values that a JSON schema cannot express.
 {{- fail (printf "extraEnv: %s is set by the chart; use its value instead (see values.yaml)" .name) }}
 {{- end }}
 {{- end }}
-{{- if and .Values.podDisruptionBudget.enabled (not (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) (not (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable)) }}
-{{- fail "podDisruptionBudget: set minAvailable or maxUnavailable, not both" }}
-{{- end }}
 {{- end }}

@@ -1,0 +1,319 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
+)
+
+// No Docker engine here: these tests check the Dockerfiles statically, then do
+// what their build stage does, from the context .dockerignore lets through,
+// and run the result.
+
+const buildinfoVar = "github.com/streamgate/streamgate/pkg/platform/buildinfo.Version"
+
+// TestDockerfiles: multi-stage, pinned base images, a Go new enough for the
+// modules, the static build flags, the version stamped in, and a runtime
+// stage that runs as 65532 with the service's port and binary.
+func TestDockerfiles(t *testing.T) {
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			df := readFile(t, filepath.Join("services", c.name, "Dockerfile"))
+			for _, want := range []string{
+				"GOWORK=off",
+				"CGO_ENABLED=0",
+				"go build -trimpath",
+				`-X ` + buildinfoVar + `=${VERSION}`,
+				"ARG VERSION",
+				"./cmd/" + c.name,
+				"USER 65532",
+				fmt.Sprintf("EXPOSE %d", c.port),
+				`ENTRYPOINT ["/usr/local/bin/` + c.name + `"]`,
+				"COPY pkg/ ",
+				"COPY services/" + c.name + "/ ",
+			} {
+				if !strings.Contains(df, want) {
+					t.Errorf("Dockerfile lacks %q", want)
+				}
+			}
+			if n := strings.Count(df, "\nFROM "); n != 2 {
+				t.Errorf("%d FROM lines, want 2 (build, runtime)", n)
+			}
+
+			goImage := argDefault(t, df, "GO_IMAGE")
+			runtimeImage := argDefault(t, df, "RUNTIME_IMAGE")
+			m := regexp.MustCompile(`^golang:(\d+\.\d+\.\d+)-bookworm@sha256:[0-9a-f]{64}$`).FindStringSubmatch(goImage)
+			if m == nil {
+				t.Fatalf("builder %q: want golang:<x.y.z>-bookworm pinned by digest", goImage)
+			}
+			if !regexp.MustCompile(`^gcr\.io/distroless/static-debian12:nonroot@sha256:[0-9a-f]{64}$`).MatchString(runtimeImage) {
+				t.Errorf("runtime %q: want gcr.io/distroless/static-debian12:nonroot pinned by digest", runtimeImage)
+			}
+			// The builder's Go must satisfy every module the build reads.
+			for _, mod := range []string{"services/" + c.name, "pkg/messages", "pkg/platform"} {
+				f, err := modfile.Parse("go.mod", []byte(readFile(t, mod+"/go.mod")), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.Go != nil && semver.Compare("v"+m[1], "v"+f.Go.Version) < 0 {
+					t.Errorf("builder Go %s is older than %s/go.mod's go %s", m[1], mod, f.Go.Version)
+				}
+			}
+		})
+	}
+}
+
+// argDefault returns the default of `ARG name=value`.
+func argDefault(t *testing.T, dockerfile, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^ARG ` + name + `=(\S+)$`).FindStringSubmatch(dockerfile)
+	if m == nil {
+		t.Fatalf("no ARG %s=... in the Dockerfile", name)
+	}
+	if !strings.Contains(dockerfile, "FROM ${"+name+"}") {
+		t.Fatalf("ARG %s is not used in a FROM", name)
+	}
+	return m[1]
+}
+
+// buildContext returns the files (slash paths relative to the repository
+// root) that .dockerignore lets into the build context.
+func buildContext(t *testing.T) []string {
+	t.Helper()
+	root := repoRoot(t)
+	f, err := os.Open(filepath.Join(root, ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == "." {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		excluded, err := pm.MatchesOrParentMatches(rel)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			// Descend only where an exclusion pattern may bring files back.
+			if excluded && !reincludes(pm, rel) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !excluded {
+			files = append(files, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// reincludes tells whether a !pattern may match below dir.
+func reincludes(pm *patternmatcher.PatternMatcher, dir string) bool {
+	for _, p := range pm.Patterns() {
+		if p.Exclusion() && (strings.HasPrefix(p.String(), dir+"/") || strings.HasPrefix(dir+"/", p.String()+"/") || strings.Contains(p.String(), "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDockerIgnoreKeepsContextSmall: the context holds the sources the build
+// copies and none of the rest of the repository.
+func TestDockerIgnoreKeepsContextSmall(t *testing.T) {
+	files := buildContext(t)
+	has := func(prefix string) bool {
+		for _, f := range files {
+			if strings.HasPrefix(f, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, want := range []string{"pkg/messages/go.mod", "pkg/platform/go.mod", "services/gateway/go.mod", "services/worker/go.mod",
+		"services/gateway/cmd/gateway/", "services/worker/cmd/worker/"} {
+		if !has(want) {
+			t.Errorf("the build context lacks %s", want)
+		}
+	}
+	for _, f := range files {
+		top, _, _ := strings.Cut(f, "/")
+		if top != "pkg" && top != "services" {
+			t.Errorf("%s is in the build context", f)
+		}
+		if strings.HasSuffix(f, "_test.go") || strings.Contains(f, "/testdata/") {
+			t.Errorf("%s (tests) is in the build context", f)
+		}
+	}
+	t.Logf("build context: %d files", len(files))
+}
+
+// TestImageBuildFromContext does what the Dockerfile's build stage does, in a
+// copy of the filtered build context: GOWORK=off from the service module,
+// CGO off, -trimpath, the version stamped with -X. It catches a go.mod that
+// only builds inside the workspace. The gateway binary is then started with
+// Kafka off, and /v1/ping must report the stamped version.
+func TestImageBuildFromContext(t *testing.T) {
+	ctxDir := t.TempDir()
+	root := repoRoot(t)
+	for _, f := range buildContext(t) {
+		src := filepath.Join(root, filepath.FromSlash(f))
+		dst := filepath.Join(ctxDir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const version = "9.8.7-imagetest"
+	binDir := t.TempDir()
+	bins := map[string]string{}
+	for _, c := range charts {
+		t.Run("build/"+c.name, func(t *testing.T) {
+			out := filepath.Join(binDir, c.name)
+			cmd := exec.Command("go", "build", "-trimpath",
+				"-ldflags", "-s -w -X "+buildinfoVar+"="+version,
+				"-o", out, "./cmd/"+c.name)
+			cmd.Dir = filepath.Join(ctxDir, "services", c.name)
+			cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("GOWORK=off go build of %s from the build context failed (so would docker build): %v\n%s", c.name, err, b)
+			}
+			info, err := exec.Command("go", "version", "-m", out).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go version -m: %v\n%s", err, info)
+			}
+			if !strings.Contains(string(info), "CGO_ENABLED=0") || !strings.Contains(string(info), "-trimpath=true") {
+				t.Errorf("build settings lack CGO_ENABLED=0 or -trimpath:\n%s", info)
+			}
+			bins[c.name] = out
+		})
+	}
+	gw, ok := bins["gateway"]
+	if !ok {
+		t.Fatal("the gateway did not build")
+	}
+	t.Run("gateway reports the stamped version", func(t *testing.T) {
+		got := pingVersion(t, gw)
+		if got != version {
+			t.Fatalf("/v1/ping version %q, want the stamped %q", got, version)
+		}
+	})
+}
+
+// pingVersion starts the gateway with Kafka off on a free loopback port and
+// returns the version GET /v1/ping reports.
+func pingVersion(t *testing.T, bin string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = []string{"HTTP_ADDR=" + addr, "KAFKA_ENABLED=false", "LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}
+	var logs syncBuffer
+	cmd.Stdout = &logs
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get("http://" + addr + "/v1/ping")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("/v1/ping: %d %s\nlogs:\n%s", resp.StatusCode, body, logs.String())
+			}
+			var v struct {
+				Version string `json:"version"`
+				Message string `json:"message"`
+			}
+			if err := json.Unmarshal(body, &v); err != nil || v.Message != "pong" {
+				t.Fatalf("/v1/ping body %s (%v)", body, err)
+			}
+			return v.Version
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the gateway did not answer on %s: %v\nlogs:\n%s", addr, err, logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

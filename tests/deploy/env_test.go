@@ -1,0 +1,185 @@
+package deploy
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	gatewayconfig "github.com/streamgate/streamgate/services/gateway/config"
+	workerconfig "github.com/streamgate/streamgate/services/worker/config"
+	"sigs.k8s.io/yaml"
+)
+
+// serviceEnvVars is what each service reads, straight from its config package,
+// so the charts cannot drift from the code.
+func serviceEnvVars(name string) []string {
+	switch name {
+	case "gateway":
+		return gatewayconfig.EnvVars()
+	case "worker":
+		return workerconfig.EnvVars()
+	}
+	panic("unknown service " + name)
+}
+
+// notSetByChart are variables a service reads that the chart leaves unset on
+// purpose: APP_VERSION, so that /v1/ping reports the version baked into the
+// image (extraEnv can still set it).
+var notSetByChart = []string{"APP_VERSION"}
+
+// chartMustSet are variables every chart must set explicitly, whatever the
+// service's defaults: where Kafka is, which topics, and how to log.
+var chartMustSet = map[string][]string{
+	"gateway": {"KAFKA_BROKERS", "KAFKA_ENABLED", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR"},
+	"worker": {"KAFKA_BROKERS", "KAFKA_ENABLED", "KAFKA_IN_TOPIC", "KAFKA_OUT_TOPIC", "KAFKA_DLQ_TOPIC",
+		"KAFKA_GROUP_ID", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR"},
+}
+
+// TestChartEnvMatchesServiceConfig: the variables a chart sets itself are
+// exactly the ones its service reads, less APP_VERSION. Variables the user
+// adds through extraEnv are rendered as given, on top.
+func TestChartEnvMatchesServiceConfig(t *testing.T) {
+	for _, rc := range renderAll(t) {
+		t.Run(rc.chart.name+"/"+rc.values.name, func(t *testing.T) {
+			reads := serviceEnvVars(rc.chart.name)
+			if len(reads) == 0 {
+				t.Fatalf("%s config.EnvVars() is empty", rc.chart.name)
+			}
+			for _, v := range append(slices.Clone(notSetByChart), chartMustSet[rc.chart.name]...) {
+				if !slices.Contains(reads, v) {
+					t.Errorf("%s does not read %s (config.EnvVars() = %v): update the chart and this test together", rc.chart.name, v, reads)
+				}
+			}
+
+			extra := extraEnvNames(t, rc.chart, rc.values)
+			c := onlyDeployment(t, rc.objs).Spec.Template.Spec.Containers[0]
+			var own []string
+			for _, n := range envNames(t, c) {
+				if !slices.Contains(extra, n) {
+					own = append(own, n)
+				}
+			}
+			var want []string
+			for _, n := range reads {
+				if !slices.Contains(notSetByChart, n) {
+					want = append(want, n)
+				}
+			}
+			sort.Strings(want)
+			if !slices.Equal(own, want) {
+				t.Fatalf("the %s chart sets %v\nthe service reads (less %v) %v\nunknown to the service: %v\nnot set by the chart: %v",
+					rc.chart.name, own, notSetByChart, want, minus(own, want), minus(want, own))
+			}
+			for _, n := range extra {
+				if !slices.ContainsFunc(c.Env, func(e envVar) bool { return e.Name == n }) {
+					t.Errorf("extraEnv %s is not rendered", n)
+				}
+			}
+		})
+	}
+}
+
+// TestChartEnvDefaults: the default values point at the Strimzi cluster of
+// k8s/ and the topics the services default to.
+func TestChartEnvDefaults(t *testing.T) {
+	k := strimziResources(t)
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			env := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil))).Spec.Template.Spec.Containers[0])
+			want := map[string]string{
+				"KAFKA_BROKERS":  k.bootstrap,
+				"KAFKA_ENABLED":  "true",
+				"KAFKA_IN_TOPIC": messages.TopicIn,
+				"LOG_LEVEL":      "info",
+				"LOG_FORMAT":     "json",
+				"HTTP_ADDR":      fmt.Sprintf(":%d", c.port),
+			}
+			if c.name == "worker" {
+				want["KAFKA_OUT_TOPIC"] = messages.TopicOut
+				want["KAFKA_DLQ_TOPIC"] = messages.TopicDeadLetter
+				want["KAFKA_GROUP_ID"] = "streamgate-worker"
+			}
+			for k, v := range want {
+				if env[k] != v {
+					t.Errorf("%s = %q, want %q", k, env[k], v)
+				}
+			}
+			if _, ok := env["APP_VERSION"]; ok {
+				t.Error("APP_VERSION is set by default: /v1/ping must report the version baked into the image")
+			}
+		})
+	}
+}
+
+// TestExtraEnv: extraEnv entries are rendered verbatim (valueFrom too), and
+// one that repeats a variable the chart manages is refused with a message.
+func TestExtraEnv(t *testing.T) {
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			vals := writeFile(t, dir, "extra.yaml", `extraEnv:
+  - name: APP_VERSION
+    value: "9.9.9-test"
+  - name: GOMEMLIMIT
+    valueFrom:
+      resourceFieldRef:
+        resource: limits.memory
+`)
+			out, err := helm(t, "template", c.name, "charts/"+c.name, "--kube-version", kubeVersion+".0", "-f", vals)
+			if err != nil {
+				t.Fatalf("helm template with extraEnv: %v\n%s", err, out)
+			}
+			ctr := onlyDeployment(t, parseObjects(t, out)).Spec.Template.Spec.Containers[0]
+			env := envMap(ctr)
+			if env["APP_VERSION"] != "9.9.9-test" {
+				t.Errorf("APP_VERSION from extraEnv = %q", env["APP_VERSION"])
+			}
+			i := slices.IndexFunc(ctr.Env, func(e envVar) bool { return e.Name == "GOMEMLIMIT" })
+			if i < 0 || ctr.Env[i].ValueFrom == nil {
+				t.Errorf("GOMEMLIMIT valueFrom not rendered: %+v", ctr.Env)
+			}
+
+			dup := writeFile(t, dir, "dup.yaml", "extraEnv:\n  - name: KAFKA_BROKERS\n    value: other:9092\n")
+			out, err = helm(t, "template", c.name, "charts/"+c.name, "--kube-version", kubeVersion+".0", "-f", dup)
+			if err == nil {
+				t.Fatalf("extraEnv repeating KAFKA_BROKERS was accepted:\n%s", out)
+			}
+			if !strings.Contains(out, "extraEnv: KAFKA_BROKERS is set by the chart") {
+				t.Errorf("the refusal does not say why:\n%s", out)
+			}
+		})
+	}
+}
+
+// extraEnvNames returns the names a value set passes through extraEnv.
+func extraEnvNames(t *testing.T, c chart, vs valueSet) []string {
+	t.Helper()
+	var names []string
+	for _, f := range append([]string{"values.yaml"}, vs.files...) {
+		var v struct {
+			ExtraEnv []struct {
+				Name string `json:"name"`
+			} `json:"extraEnv"`
+		}
+		if err := yaml.Unmarshal([]byte(readFile(t, "charts/"+c.name+"/"+f)), &v); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, e := range v.ExtraEnv {
+			names = append(names, e.Name)
+		}
+	}
+	return names
+}
+
+func minus(a, b []string) []string {
+	var r []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			r = append(r, x)
+		}
+	}
+	return r
+}

@@ -1,0 +1,169 @@
+package deploy
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// mutate replaces old with new in s exactly once, so a broken copy is broken
+// where the test says it is.
+func mutate(t *testing.T, s, old, new string) string {
+	t.Helper()
+	if n := strings.Count(s, old); n != 1 {
+		t.Fatalf("%q occurs %d times in the manifest, want exactly once", old, n)
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
+// onlyDoc returns the one YAML document of stream whose kind is kind.
+func onlyDoc(t *testing.T, stream, kind string) string {
+	t.Helper()
+	var found []string
+	for _, doc := range docSeparator.Split(stream, -1) {
+		if strings.Contains(doc, "\nkind: "+kind+"\n") || strings.HasPrefix(strings.TrimLeft(doc, "\n"), "kind: "+kind+"\n") {
+			found = append(found, doc)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d %s documents, want 1", len(found), kind)
+	}
+	return found[0]
+}
+
+// TestBrokenManifestsFailValidation is the proof that validation has teeth:
+// each deliberately broken copy of a real manifest must be rejected, naming
+// the broken field, while the unbroken original passes.
+func TestBrokenManifestsFailValidation(t *testing.T) {
+	gateway := mustRender(t, charts[0], nil)
+	deploymentDoc := onlyDoc(t, gateway, "Deployment")
+	serviceDoc := onlyDoc(t, gateway, "Service")
+	topics := readFile(t, "k8s/topics.yaml")
+	kafka := readFile(t, "k8s/kafka.yaml")
+	inTopic := ""
+	for _, doc := range docSeparator.Split(topics, -1) {
+		if strings.Contains(doc, "name: in-topic\n") {
+			inTopic = doc
+		}
+	}
+	if inTopic == "" {
+		t.Fatal("k8s/topics.yaml has no in-topic document")
+	}
+
+	cases := []struct {
+		name      string
+		original  string
+		old, new  string
+		wantField string
+	}{
+		{
+			name:     "Deployment replicas is a string",
+			original: deploymentDoc, old: "  replicas: 1\n", new: "  replicas: \"three\"\n",
+			wantField: "spec.replicas",
+		},
+		{
+			name:     "Deployment pod spec field misspelled",
+			original: deploymentDoc, old: "      containers:\n", new: "      containerz:\n",
+			wantField: "containerz",
+		},
+		{
+			name:     "Deployment container port is not a number",
+			original: deploymentDoc, old: "containerPort: 8080", new: "containerPort: eighty",
+			wantField: "containerPort",
+		},
+		{
+			name:     "Service port is a string",
+			original: serviceDoc, old: "      port: 8080\n", new: "      port: \"8080\"\n",
+			wantField: "port",
+		},
+		{
+			name:     "KafkaTopic spec.partitions misspelled",
+			original: inTopic, old: "  partitions: 3\n", new: "  partitons: 3\n",
+			wantField: "spec.partitons",
+		},
+		{
+			name:     "KafkaTopic replicas is a string",
+			original: inTopic, old: "  replicas: 1\n", new: "  replicas: one\n",
+			wantField: "spec.replicas",
+		},
+		{
+			name:     "Kafka listener tls is not a boolean",
+			original: kafka, old: "        tls: false\n", new: "        tls: \"no\"\n",
+			wantField: "tls",
+		},
+		{
+			name:     "KafkaNodePool role unknown",
+			original: kafka, old: "    - controller\n", new: "    - zookeeper\n",
+			wantField: "spec.roles",
+		},
+	}
+	dir := t.TempDir()
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			good := writeFile(t, dir, "good"+string(rune('a'+i))+".yaml", tc.original)
+			if v, out, ok := kubectlValidate(t, good); !ok {
+				t.Fatalf("the unbroken original must pass first:\n%s\n%s", strings.Join(v.failures(), "\n"), out)
+			}
+			bad := writeFile(t, dir, "bad"+string(rune('a'+i))+".yaml", mutate(t, tc.original, tc.old, tc.new))
+			v, out, ok := kubectlValidate(t, bad)
+			if ok {
+				t.Fatalf("kubectl-validate accepted the broken manifest:\n%s", out)
+			}
+			msgs := strings.Join(v.failures(), "\n")
+			if !strings.Contains(msgs, tc.wantField) {
+				t.Fatalf("rejected, but not for %s:\n%s", tc.wantField, msgs)
+			}
+			t.Logf("rejected as expected: %s", msgs)
+		})
+	}
+}
+
+// TestValuesSchemaRejectsWrongValues: values.schema.json (and the chart's own
+// checks) stop `helm template`/`helm install` with a message that names the
+// value, before anything reaches a cluster.
+func TestValuesSchemaRejectsWrongValues(t *testing.T) {
+	cases := []struct {
+		name string
+		set  []string
+		want []string // all must appear in helm's error
+	}{
+		{"replicaCount is not a number", []string{"replicaCount=abc"}, []string{"replicaCount", "got string, want integer"}},
+		{"replicaCount is negative", []string{"replicaCount=-1"}, []string{"replicaCount", "minimum"}},
+		{"image tag latest", []string{"image.tag=latest"}, []string{"image", "tag"}},
+		{"unknown log level", []string{"logLevel=verbose"}, []string{"logLevel", "must be one of"}},
+		{"brokers without a port", []string{"kafka.brokers=kafka"}, []string{"kafka", "brokers"}},
+		{"misspelled top-level value", []string{"replicaCont=2"}, []string{"replicaCont"}},
+		{"privilege escalation", []string{"securityContext.allowPrivilegeEscalation=true"}, []string{"allowPrivilegeEscalation"}},
+		{"grace not above shutdown timeout", []string{"terminationGracePeriodSeconds=15"},
+			[]string{"terminationGracePeriodSeconds (15) must be greater than shutdownTimeoutSeconds (15)"}},
+	}
+	for _, c := range charts {
+		for _, tc := range cases {
+			t.Run(c.name+"/"+tc.name, func(t *testing.T) {
+				out, err := helmTemplate(t, c, nil, tc.set...)
+				if err == nil {
+					t.Fatalf("helm template --set %v succeeded; the chart must refuse it", tc.set)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(out, w) {
+						t.Errorf("helm's error does not mention %q:\n%s", w, out)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestValuesSchemaRejectsOnLintToo: helm lint --strict fails on a wrong type
+// as well (lint is what CI of a chart repository runs).
+func TestValuesSchemaRejectsOnLintToo(t *testing.T) {
+	for _, c := range charts {
+		out, err := helm(t, "lint", "--strict", filepath.Join("charts", c.name), "--set", "replicaCount=abc")
+		if err == nil {
+			t.Fatalf("helm lint --strict %s --set replicaCount=abc passed:\n%s", c.name, out)
+		}
+		if !strings.Contains(out, "replicaCount") {
+			t.Errorf("lint error does not name replicaCount:\n%s", out)
+		}
+	}
+}

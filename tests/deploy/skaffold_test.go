@@ -1,0 +1,319 @@
+package deploy
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"sigs.k8s.io/yaml"
+)
+
+// skaffoldSchema compiles the skaffold v4beta13 JSON schema from shared/.
+func skaffoldSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	p := filepath.Join(sharedDir(t), "skaffold", "v4beta13.json")
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatalf("skaffold schema: %v (shared/ must sit beside the repository, or set $STREAMGATE_SHARED_DIR)", err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	c := jsonschema.NewCompiler()
+	url := "file://" + filepath.ToSlash(p)
+	if err := c.AddResource(url, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		t.Fatalf("compile %s: %v", p, err)
+	}
+	return sch
+}
+
+// skaffoldDocs returns the documents of skaffold.yaml (or of content) as JSON.
+func skaffoldDocs(t *testing.T, content string) [][]byte {
+	t.Helper()
+	var docs [][]byte
+	for _, doc := range docSeparator.Split(content, -1) {
+		j, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatalf("skaffold.yaml: %v", err)
+		}
+		if string(j) != "null" {
+			docs = append(docs, j)
+		}
+	}
+	if len(docs) == 0 {
+		t.Fatal("skaffold.yaml is empty")
+	}
+	return docs
+}
+
+func validateSkaffold(t *testing.T, sch *jsonschema.Schema, j []byte) error {
+	t.Helper()
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch.Validate(inst)
+}
+
+// skaffoldConfig is the part of skaffold.yaml the tests read.
+type skaffoldConfig struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Build      struct {
+		Artifacts []skaffoldArtifact `json:"artifacts"`
+	} `json:"build"`
+	Manifests struct {
+		RawYaml []string `json:"rawYaml"`
+	} `json:"manifests"`
+	Deploy struct {
+		Helm *struct {
+			Releases []helmRelease `json:"releases"`
+		} `json:"helm"`
+		Kubectl map[string]any `json:"kubectl"`
+	} `json:"deploy"`
+	PortForward []portForward     `json:"portForward"`
+	Profiles    []skaffoldProfile `json:"profiles"`
+}
+
+type skaffoldArtifact struct {
+	Image   string `json:"image"`
+	Context string `json:"context"`
+	Docker  *struct {
+		Dockerfile string            `json:"dockerfile"`
+		BuildArgs  map[string]string `json:"buildArgs"`
+	} `json:"docker"`
+}
+
+type portForward struct {
+	ResourceType string `json:"resourceType"`
+	ResourceName string `json:"resourceName"`
+	Port         any    `json:"port"`
+	LocalPort    int    `json:"localPort"`
+}
+
+type skaffoldProfile struct {
+	Name    string          `json:"name"`
+	Patches json.RawMessage `json:"patches"`
+}
+
+type helmRelease struct {
+	Name              string            `json:"name"`
+	ChartPath         string            `json:"chartPath"`
+	RemoteChart       string            `json:"remoteChart"`
+	Version           string            `json:"version"`
+	Wait              bool              `json:"wait"`
+	SetValueTemplates map[string]string `json:"setValueTemplates"`
+}
+
+// TestSkaffoldConfigValidates: skaffold.yaml validates against the v4beta13
+// schema, and so does the config its existing-kafka profile produces.
+func TestSkaffoldConfigValidates(t *testing.T) {
+	sch := skaffoldSchema(t)
+	docs := skaffoldDocs(t, readFile(t, "skaffold.yaml"))
+	for i, j := range docs {
+		if err := validateSkaffold(t, sch, j); err != nil {
+			t.Fatalf("skaffold.yaml document %d does not match the v4beta13 schema:\n%v", i, err)
+		}
+		var cfg skaffoldConfig
+		if err := json.Unmarshal(j, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range cfg.Profiles {
+			if len(p.Patches) == 0 {
+				continue
+			}
+			patched := applyPatches(t, j, p.Patches)
+			if err := validateSkaffold(t, sch, patched); err != nil {
+				t.Errorf("profile %s yields a config that does not match the schema:\n%v", p.Name, err)
+			}
+		}
+	}
+}
+
+func applyPatches(t *testing.T, doc []byte, patches json.RawMessage) []byte {
+	t.Helper()
+	patch, err := jsonpatch.DecodePatch(patches)
+	if err != nil {
+		t.Fatalf("profile patches: %v", err)
+	}
+	out, err := patch.Apply(doc)
+	if err != nil {
+		t.Fatalf("profile patches do not apply: %v", err)
+	}
+	return out
+}
+
+func loadSkaffold(t *testing.T) (skaffoldConfig, []byte) {
+	t.Helper()
+	docs := skaffoldDocs(t, readFile(t, "skaffold.yaml"))
+	if len(docs) != 1 {
+		t.Fatalf("skaffold.yaml has %d documents, the tests expect 1", len(docs))
+	}
+	var cfg skaffoldConfig
+	if err := json.Unmarshal(docs[0], &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, docs[0]
+}
+
+// sanitize is how skaffold names an artifact in setValueTemplates.
+func sanitize(image string) string {
+	return strings.NewReplacer("/", "_", "-", "_", ".", "_", ":", "_").Replace(image)
+}
+
+// TestSkaffoldBuildsAndDeploysBoth: both Dockerfiles are built from the
+// repository root, both charts get the built image, the Strimzi operator
+// chart and k8s/ are deployed, and the gateway is forwarded to 8080.
+func TestSkaffoldBuildsAndDeploysBoth(t *testing.T) {
+	cfg, _ := loadSkaffold(t)
+	if cfg.APIVersion != "skaffold/v4beta13" || cfg.Kind != "Config" {
+		t.Errorf("apiVersion %q kind %q", cfg.APIVersion, cfg.Kind)
+	}
+	root := repoRoot(t)
+	images := map[string]string{} // chart -> artifact image
+	for _, c := range charts {
+		want := filepath.ToSlash(filepath.Join("services", c.name, "Dockerfile"))
+		i := slices.IndexFunc(cfg.Build.Artifacts, func(a skaffoldArtifact) bool {
+			return a.Docker != nil && a.Docker.Dockerfile == want
+		})
+		if i < 0 {
+			t.Errorf("no artifact builds %s", want)
+			continue
+		}
+		a := cfg.Build.Artifacts[i]
+		if a.Context != "." {
+			t.Errorf("%s: context %q, want the repository root", a.Image, a.Context)
+		}
+		if !fileExists(filepath.Join(root, want)) {
+			t.Errorf("%s does not exist", want)
+		}
+		if _, ok := a.Docker.BuildArgs["VERSION"]; !ok {
+			t.Errorf("%s: no VERSION build arg", a.Image)
+		}
+		images[c.name] = a.Image
+	}
+
+	if cfg.Deploy.Helm == nil {
+		t.Fatal("no helm deploy")
+	}
+	rels := cfg.Deploy.Helm.Releases
+	if len(rels) == 0 || rels[0].RemoteChart != "oci://quay.io/strimzi-helm/strimzi-kafka-operator" ||
+		rels[0].Version != "1.2.0" || !rels[0].Wait {
+		t.Errorf("the first release must be the Strimzi operator chart 1.2.0 with wait, got %+v", rels)
+	}
+	for _, c := range charts {
+		i := slices.IndexFunc(rels, func(r helmRelease) bool { return r.ChartPath == "charts/"+c.name })
+		if i < 0 {
+			t.Errorf("no release of charts/%s", c.name)
+			continue
+		}
+		r := rels[i]
+		if !fileExists(filepath.Join(root, r.ChartPath, "Chart.yaml")) {
+			t.Errorf("%s has no Chart.yaml", r.ChartPath)
+		}
+		art := sanitize(images[c.name])
+		if !strings.Contains(r.SetValueTemplates["image.repository"], "IMAGE_REPO_"+art) ||
+			!strings.Contains(r.SetValueTemplates["image.tag"], "IMAGE_TAG_"+art) {
+			t.Errorf("release %s does not take the built image %s: %v", r.Name, images[c.name], r.SetValueTemplates)
+		}
+	}
+
+	if cfg.Deploy.Kubectl == nil || !slices.Contains(cfg.Manifests.RawYaml, "k8s/*.yaml") {
+		t.Errorf("k8s/*.yaml is not deployed with kubectl: manifests %v", cfg.Manifests.RawYaml)
+	}
+	if m, _ := filepath.Glob(filepath.Join(root, "k8s", "*.yaml")); len(m) == 0 {
+		t.Error("k8s/*.yaml matches nothing")
+	}
+
+	gw := slices.IndexFunc(cfg.PortForward, func(p portForward) bool {
+		return strings.EqualFold(p.ResourceType, "service") && p.ResourceName == "gateway"
+	})
+	if gw < 0 {
+		t.Fatalf("no port-forward of the gateway Service: %+v", cfg.PortForward)
+	}
+	if pf := cfg.PortForward[gw]; pf.Port != float64(8080) || pf.LocalPort != 8080 {
+		t.Errorf("gateway port-forward %+v, want 8080 -> localhost:8080", pf)
+	}
+	// The Service the release creates is called "gateway", on port 8080.
+	svc := ofKind(parseObjects(t, mustRender(t, charts[0], nil)), "Service")
+	if len(svc) != 1 || svc[0].Metadata.Name != "gateway" {
+		t.Errorf("release gateway renders Services %v, want one named gateway", svc)
+	}
+}
+
+// TestSkaffoldExistingKafkaProfile: the profile for a cluster that already
+// has Kafka drops the Strimzi operator and k8s/, keeps both services and
+// takes the brokers from KAFKA_BROKERS.
+func TestSkaffoldExistingKafkaProfile(t *testing.T) {
+	cfg, raw := loadSkaffold(t)
+	i := slices.IndexFunc(cfg.Profiles, func(p skaffoldProfile) bool {
+		return p.Name == "existing-kafka"
+	})
+	if i < 0 {
+		t.Fatal("no existing-kafka profile")
+	}
+	var patched skaffoldConfig
+	if err := json.Unmarshal(applyPatches(t, raw, cfg.Profiles[i].Patches), &patched); err != nil {
+		t.Fatal(err)
+	}
+	if patched.Deploy.Kubectl != nil || len(patched.Manifests.RawYaml) != 0 {
+		t.Error("existing-kafka still deploys k8s/")
+	}
+	if patched.Deploy.Helm == nil || len(patched.Deploy.Helm.Releases) != 2 {
+		t.Fatalf("existing-kafka must keep exactly the two service releases: %+v", patched.Deploy.Helm)
+	}
+	for _, r := range patched.Deploy.Helm.Releases {
+		if r.RemoteChart != "" || !strings.HasPrefix(r.ChartPath, "charts/") {
+			t.Errorf("existing-kafka deploys %+v", r)
+		}
+		if r.SetValueTemplates["kafka.brokers"] != "{{.KAFKA_BROKERS}}" {
+			t.Errorf("release %s does not take kafka.brokers from KAFKA_BROKERS: %v", r.Name, r.SetValueTemplates)
+		}
+	}
+}
+
+// TestBrokenSkaffoldConfigFailsSchema: the schema check has teeth.
+func TestBrokenSkaffoldConfigFailsSchema(t *testing.T) {
+	sch := skaffoldSchema(t)
+	orig := readFile(t, "skaffold.yaml")
+	for _, tc := range []struct{ name, old, new, want string }{
+		{"misspelled chartPath", "chartPath: charts/gateway", "chartPth: charts/gateway", "'chartPth' not allowed"},
+		{"localPort is a string", "localPort: 8080", "localPort: eighty", "/portForward/0/localPort"},
+		{"unknown top-level field", "\nportForward:", "\nportForwards:", "'portForwards' not allowed"},
+		{"wait is not a boolean", "wait: true", "wait: sometimes", "/deploy/helm/releases/0/wait"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			broken := mutate(t, orig, tc.old, tc.new)
+			err := validateSkaffold(t, sch, skaffoldDocs(t, broken)[0])
+			if err == nil {
+				t.Fatalf("the schema accepted skaffold.yaml with %s", tc.name)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("rejected, but not for %s:\n%v", tc.want, err)
+			}
+			t.Logf("rejected as expected: %s", errLine(err.Error(), tc.want))
+		})
+	}
+}
+
+// errLine is the line of a multi-line error that mentions want.
+func errLine(s, want string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, want) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return s
+}
