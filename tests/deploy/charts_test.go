@@ -116,3 +116,84 @@ func TestDefaultValuesAreMinimal(t *testing.T) {
 		})
 	}
 }
+
+// TestSkaffoldImageValues: rendered with the values skaffold passes
+// (image.tag = tag@digest), every object still validates and the container
+// runs exactly the built image.
+func TestSkaffoldImageValues(t *testing.T) {
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	dir := t.TempDir()
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			repo := "streamgate-" + c.name
+			rendered := mustRender(t, c, nil, "image.repository="+repo, "image.tag=3f2a1bc-dirty@"+digest)
+			p := writeFile(t, dir, c.name+".yaml", rendered)
+			if v, out, ok := kubectlValidate(t, p); !ok {
+				t.Fatalf("invalid with skaffold's image values:\n%s\n%s", strings.Join(v.failures(), "\n"), out)
+			}
+			d := onlyDeployment(t, parseObjects(t, rendered))
+			if got, want := d.Spec.Template.Spec.Containers[0].Image, repo+":3f2a1bc-dirty@"+digest; got != want {
+				t.Errorf("image %q, want %q", got, want)
+			}
+			if got := d.Spec.Template.Metadata.Labels["app.kubernetes.io/version"]; got != "3f2a1bc-dirty" {
+				t.Errorf("version label %q, want the tag without the digest", got)
+			}
+		})
+	}
+}
+
+// TestHelmTestPodNotSelected: the helm test Pod is not picked by the
+// Service, and the NetworkPolicy lets it in when ingress is restricted.
+func TestHelmTestPodNotSelected(t *testing.T) {
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			objs := parseObjects(t, mustRender(t, c, []string{"ci/production-values.yaml"},
+				"networkPolicy.ingressFrom[0].namespaceSelector.matchLabels.team=edge"))
+			d := onlyDeployment(t, objs)
+			var svc struct {
+				Spec struct {
+					Selector map[string]string `json:"selector"`
+				} `json:"spec"`
+			}
+			decode(t, ofKind(objs, "Service")[0], &svc)
+			for _, p := range ofKind(objs, "Pod") {
+				if selects(svc.Spec.Selector, p.Metadata.Labels) {
+					t.Errorf("Service selector %v picks the test Pod %s", svc.Spec.Selector, p.Metadata.Name)
+				}
+				var np networkPolicy
+				decode(t, ofKind(objs, "NetworkPolicy")[0], &np)
+				allowed := false
+				for _, peer := range np.Spec.Ingress[0].From {
+					if ps, ok := peer["podSelector"].(map[string]any); ok {
+						ml, _ := ps["matchLabels"].(map[string]any)
+						m := map[string]string{}
+						for k, v := range ml {
+							m[k], _ = v.(string)
+						}
+						if selects(m, p.Metadata.Labels) {
+							allowed = true
+						}
+					}
+				}
+				if !allowed {
+					t.Errorf("NetworkPolicy ingress %v does not let the test Pod in", np.Spec.Ingress[0].From)
+				}
+			}
+			if !selects(svc.Spec.Selector, d.Spec.Template.Metadata.Labels) {
+				t.Errorf("Service selector %v does not pick the Deployment's pods %v", svc.Spec.Selector, d.Spec.Template.Metadata.Labels)
+			}
+		})
+	}
+}
+
+func selects(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}

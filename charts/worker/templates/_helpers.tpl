@@ -29,7 +29,7 @@ release name already contains it.
 {{- define "worker.labels" -}}
 helm.sh/chart: {{ include "worker.chart" . }}
 {{ include "worker.selectorLabels" . }}
-app.kubernetes.io/version: {{ include "worker.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/version: {{ include "worker.versionLabel" . | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/component: worker
 app.kubernetes.io/part-of: streamgate
@@ -58,6 +58,15 @@ The image tag: image.tag, else the chart's appVersion. "latest" is refused
 {{- fail "image.tag must pin a version: \"latest\" is not allowed" }}
 {{- end }}
 {{- $tag }}
+{{- end }}
+
+{{/*
+The image tag as a label value: without a "@sha256:..." digest (skaffold
+passes tag@digest), other characters a label cannot hold replaced by "_".
+*/}}
+{{- define "worker.versionLabel" -}}
+{{- $tag := include "worker.imageTag" . | splitList "@" | first }}
+{{- regexReplaceAll "[^A-Za-z0-9_.-]" $tag "_" | trunc 63 | trimAll "-_." }}
 {{- end }}
 
 {{- define "worker.image" -}}
