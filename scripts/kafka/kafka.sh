@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# Run a real Apache Kafka 4.3.1 single node (KRaft, combined broker+controller)
+# on loopback for integration tests. The jars come from Maven Central through
+# scripts/kafka/pom.xml; no Kafka distribution tarball and no Docker needed.
+#
+# Usage: scripts/kafka/kafka.sh install|start|stop|status|clean
+#
+# Environment:
+#   KAFKA_PORT             broker (PLAINTEXT) port            default 39092
+#   KAFKA_CONTROLLER_PORT  KRaft controller port               default KAFKA_PORT+1
+#   KAFKA_DATA_DIR         data, config, server.log, pid       default /tmp/streamgate-kafka-$KAFKA_PORT
+#   STREAMGATE_CACHE       cache root for the jars             default $HOME/.cache/streamgate
+#   KAFKA_START_TIMEOUT    seconds to wait for the broker      default 90
+#   KAFKA_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL default 30
+#   KAFKA_HEAP_OPTS        JVM heap flags                      default "-Xms256m -Xmx512m"
+#   KAFKA_JVM_PERFORMANCE_OPTS  GC/JIT flags    default G1 + C1-only JIT (see below)
+#   KAFKA_OPTS             extra JVM flags                     default empty
+#   KAFKA_CDS              1 = use an AppCDS class archive     default 1
+#   KAFKA_EXTRA_CONFIG     extra server.properties lines (newline separated), appended last
+#
+# `start` prints the bootstrap address (127.0.0.1:$KAFKA_PORT) as the last line
+# of stdout; everything else goes to stderr.
+set -euo pipefail
+
+KAFKA_VERSION=4.3.1
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+POM="$SCRIPT_DIR/pom.xml"
+
+CACHE_ROOT="${STREAMGATE_CACHE:-${HOME:-/root}/.cache/streamgate}"
+KAFKA_HOME_DIR="$CACHE_ROOT/kafka-$KAFKA_VERSION"
+LIBS_DIR="$KAFKA_HOME_DIR/libs"
+MARKER="$LIBS_DIR/.complete"
+CDS_DIR="$KAFKA_HOME_DIR/cds"
+
+KAFKA_PORT="${KAFKA_PORT:-39092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-/tmp/streamgate-kafka-$KAFKA_PORT}"
+KAFKA_DATA_DIR=$(realpath -m -- "$KAFKA_DATA_DIR")
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
+KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+# -XX:TieredStopAtLevel=1 (C1 only) roughly halves the CPU a cold broker burns
+# before it is ready on a 2-core machine; plenty fast for integration tests.
+KAFKA_JVM_PERFORMANCE_OPTS="${KAFKA_JVM_PERFORMANCE_OPTS:--server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:TieredStopAtLevel=1 -Djava.awt.headless=true}"
+KAFKA_OPTS="${KAFKA_OPTS:-}"
+KAFKA_CDS="${KAFKA_CDS:-1}"
+KAFKA_EXTRA_CONFIG="${KAFKA_EXTRA_CONFIG:-}"
+
+PID_FILE="$KAFKA_DATA_DIR/kafka.pid"
+SERVER_LOG="$KAFKA_DATA_DIR/server.log"
+CONFIG_FILE="$KAFKA_DATA_DIR/server.properties"
+LOG4J_FILE="$KAFKA_DATA_DIR/log4j2.properties"
+LOG_DIRS="$KAFKA_DATA_DIR/logs"
+
+log() { printf '[kafka.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+pom_hash() { sha256sum "$POM" | cut -d' ' -f1; }
+
+installed() { [[ -f "$MARKER" && "$(cat "$MARKER" 2>/dev/null)" == "$(pom_hash)" ]]; }
+
+cmd_install() {
+  if installed; then
+    return 0
+  fi
+  command -v java >/dev/null || die "java not found (need Java 17+)"
+  command -v mvn >/dev/null || die "mvn not found (need Maven 3.x)"
+  mkdir -p "$KAFKA_HOME_DIR"
+  # Serialise concurrent installs (two brokers started at the same time).
+  exec 9>"$KAFKA_HOME_DIR/.install.lock"
+  flock 9
+  if installed; then
+    exec 9>&-
+    return 0
+  fi
+  log "installing Kafka $KAFKA_VERSION jars into $LIBS_DIR (Maven Central)"
+  local tmp="$KAFKA_HOME_DIR/libs.tmp.$$"
+  rm -rf "$tmp"
+  if ! mvn -q -B -f "$POM" dependency:copy-dependencies -DoutputDirectory="$tmp" >"$tmp.mvn.log" 2>&1; then
+    cat "$tmp.mvn.log" >&2 || true
+    rm -rf "$tmp" "$tmp.mvn.log"
+    die "mvn dependency:copy-dependencies failed"
+  fi
+  rm -f "$tmp.mvn.log"
+  [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] || { rm -rf "$tmp"; die "kafka_2.13-$KAFKA_VERSION.jar missing after copy"; }
+  rm -rf "$LIBS_DIR" "$CDS_DIR" # class archives are only valid for the exact jars
+  mv "$tmp" "$LIBS_DIR"
+  pom_hash >"$MARKER" # written last: marks the install complete
+  exec 9>&-
+  log "installed $(find "$LIBS_DIR" -name '*.jar' | wc -l) jars ($(du -sh "$LIBS_DIR" | cut -f1))"
+}
+
+classpath() {
+  local cp="" j
+  for j in "$LIBS_DIR"/*.jar; do cp="${cp:+$cp:}$j"; done
+  printf '%s' "$cp"
+}
+
+# pid of our broker if it is alive (and really is our java process), else fails.
+running_pid() {
+  [[ -f "$PID_FILE" ]] || return 1
+  local pid
+  pid=$(cat "$PID_FILE" 2>/dev/null) || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  # Guard against a recycled pid: the command line must be our broker.
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CONFIG_FILE" || return 1
+  printf '%s' "$pid"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A real Kafka protocol round trip: ApiVersions v0 request, expect a response
+# carrying our correlation id (0x5347 = "SG").
+kafka_answers() {
+  local out
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  out=$(timeout 3 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    # size=10, api_key=18 (ApiVersions), api_version=0, correlation_id=0x5347, client_id=""
+    printf "\x00\x00\x00\x0a\x00\x12\x00\x00\x00\x00\x53\x47\x00\x00" >&3
+    head -c 8 <&3 | od -An -tx1 | tr -d " \n"
+  ' _ "$KAFKA_PORT" 2>/dev/null) || return 1
+  [[ "${out:8:8}" == "00005347" ]]
+}
+
+write_config() {
+  mkdir -p "$LOG_DIRS"
+  cat >"$CONFIG_FILE" <<EOF
+# Generated by scripts/kafka/kafka.sh; rewritten on every start.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$LOG_DIRS
+num.partitions=3
+default.replication.factor=1
+min.insync.replicas=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+log.retention.hours=168
+EOF
+  if [[ -n "$KAFKA_EXTRA_CONFIG" ]]; then
+    printf '# KAFKA_EXTRA_CONFIG\n%s\n' "$KAFKA_EXTRA_CONFIG" >>"$CONFIG_FILE"
+  fi
+  cat >"$LOG4J_FILE" <<'EOF'
+# Generated by scripts/kafka/kafka.sh: everything to stdout (-> server.log).
+status = warn
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRefs = stdout
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.controller.name = org.apache.kafka.controller
+logger.controller.level = INFO
+logger.statechange.name = state.change.logger
+logger.statechange.level = WARN
+EOF
+}
+
+# AppCDS: the first broker run with a given JDK + jar set dumps the classes it
+# loaded into a dynamic archive when it exits (kafka.sh stop); later runs map
+# that archive instead of parsing ~6k classes from jars. The archive is keyed
+# by the java binary and the pom, and install deletes it with the jars.
+cds_archive() {
+  local javabin key
+  javabin=$(readlink -f "$(command -v java)")
+  key=$(printf '%s %s %s' "$javabin" "$(stat -c %Y "$javabin")" "$(pom_hash)" | sha256sum | cut -c1-16)
+  printf '%s' "$CDS_DIR/kafka-$key.jsa"
+}
+
+# Sets CDS_OPTS for a JVM run. $1=dump: record classes at exit when no archive exists yet.
+cds_opts() {
+  CDS_OPTS=()
+  [[ "$KAFKA_CDS" == 1 ]] || return 0
+  local jsa
+  jsa=$(cds_archive)
+  if [[ -s "$jsa" ]]; then
+    CDS_OPTS=("-XX:SharedArchiveFile=$jsa")
+  elif [[ "${1:-}" == dump ]]; then
+    mkdir -p "$CDS_DIR"
+    local tmp="$jsa.tmp.$$"
+    CDS_OPTS=("-XX:ArchiveClassesAtExit=$tmp")
+    printf '%s\n%s\n' "$tmp" "$jsa" >"$KAFKA_DATA_DIR/cds.pending"
+  fi
+}
+
+# After the broker exited: move a freshly dumped archive into place
+# ($1=discard: the JVM was killed, the dump may be partial).
+cds_collect() {
+  local pending="$KAFKA_DATA_DIR/cds.pending" tmp jsa
+  [[ -f "$pending" ]] || return 0
+  { read -r tmp && read -r jsa; } <"$pending" || true
+  rm -f "$pending"
+  [[ -n "${tmp:-}" && -n "${jsa:-}" ]] || return 0
+  if [[ -s "$tmp" && "${1:-}" != discard && -z "${CDS_DISCARD:-}" ]]; then
+    mv -f "$tmp" "$jsa" && log "saved class data archive $jsa ($(du -h "$jsa" | cut -f1))"
+  else
+    rm -f "$tmp"
+  fi
+}
+
+java_base_opts() {
+  # shellcheck disable=SC2206
+  JAVA_OPTS=($KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS
+    "-Dlog4j2.configurationFile=file:$LOG4J_FILE"
+    "-Dkafka.logs.dir=$KAFKA_DATA_DIR"
+    $KAFKA_OPTS)
+}
+
+new_cluster_id() {
+  # Kafka's Uuid: 16 random bytes, URL-safe base64 without padding (22 chars).
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    [[ "$id" != -* && "$id" != "AAAAAAAAAAAAAAAAAAAAAA" && "$id" != "AAAAAAAAAAAAAAAAAAAAAQ" ]] && break
+  done
+  printf '%s' "$id"
+}
+
+format_storage() {
+  if [[ -f "$LOG_DIRS/meta.properties" ]]; then
+    return 0
+  fi
+  local cluster_id
+  cluster_id=$(new_cluster_id)
+  log "formatting $LOG_DIRS (cluster id $cluster_id)"
+  cds_opts
+  if ! java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "${CDS_OPTS[@]}" \
+    "-Dlog4j2.configurationFile=file:$LOG4J_FILE" -cp "$(classpath)" kafka.tools.StorageTool format \
+    -t "$cluster_id" -c "$CONFIG_FILE" >>"$KAFKA_DATA_DIR/format.log" 2>&1; then
+    tail -n 30 "$KAFKA_DATA_DIR/format.log" >&2 || true
+    die "kafka storage format failed (see $KAFKA_DATA_DIR/format.log)"
+  fi
+}
+
+cmd_status() {
+  running_pid >/dev/null && kafka_answers
+}
+
+cmd_start() {
+  cmd_install
+  mkdir -p "$KAFKA_DATA_DIR"
+  if pid=$(running_pid); then
+    if kafka_answers; then
+      log "already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+      echo "127.0.0.1:$KAFKA_PORT"
+      return 0
+    fi
+    die "pid $pid is running but 127.0.0.1:$KAFKA_PORT does not answer; run stop first"
+  fi
+  rm -f "$PID_FILE"
+  local p
+  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    port_open "$p" && die "port 127.0.0.1:$p is already in use by another process"
+  done
+
+  write_config
+  format_storage
+
+  local log_offset=0
+  [[ -f "$SERVER_LOG" ]] && log_offset=$(stat -c %s "$SERVER_LOG")
+  java_base_opts
+  cds_opts dump
+  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, data $KAFKA_DATA_DIR)"
+  local start_ts=$SECONDS
+  touch "$SERVER_LOG"
+  nohup java "${JAVA_OPTS[@]}" "${CDS_OPTS[@]}" -cp "$(classpath)" kafka.Kafka "$CONFIG_FILE" \
+    >>"$SERVER_LOG" 2>&1 </dev/null &
+  local pid=$!
+  echo "$pid" >"$PID_FILE"
+
+  local deadline=$((SECONDS + KAFKA_START_TIMEOUT)) started=""
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -c +$((log_offset + 1)) "$SERVER_LOG" | tail -n 40 >&2 || true
+      rm -f "$PID_FILE"
+      cds_collect discard
+      die "Kafka exited during startup (log: $SERVER_LOG)"
+    fi
+    if [[ -z "$started" ]] && tail -c +$((log_offset + 1)) "$SERVER_LOG" | grep -q "Kafka Server started"; then
+      started=1
+    fi
+    if [[ -n "$started" ]] && kafka_answers; then
+      log "ready after $((SECONDS - start_ts))s (pid $pid)"
+      echo "127.0.0.1:$KAFKA_PORT"
+      return 0
+    fi
+    sleep 0.2
+  done
+  tail -c +$((log_offset + 1)) "$SERVER_LOG" | tail -n 40 >&2 || true
+  log "timed out after ${KAFKA_START_TIMEOUT}s; stopping pid $pid"
+  CDS_DISCARD=1 # a broker that never finished starting makes a poor class archive
+  cmd_stop || true
+  exit 1
+}
+
+cmd_stop() {
+  local pid
+  if ! pid=$(running_pid); then
+    rm -f "$PID_FILE"
+    cds_collect
+    log "not running ($KAFKA_DATA_DIR)"
+    return 0
+  fi
+  log "stopping pid $pid"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+    sleep 0.2
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid still alive after ${KAFKA_STOP_TIMEOUT}s; SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    rm -f "$PID_FILE"
+    cds_collect discard
+  fi
+  rm -f "$PID_FILE"
+  cds_collect
+  log "stopped"
+}
+
+cmd_clean() {
+  cmd_stop
+  case "$KAFKA_DATA_DIR" in
+    "" | / | "$HOME" | /tmp) die "refusing to remove KAFKA_DATA_DIR=$KAFKA_DATA_DIR" ;;
+  esac
+  rm -rf "$KAFKA_DATA_DIR"
+  log "removed $KAFKA_DATA_DIR"
+}
+
+usage() {
+  sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  clean) cmd_clean ;;
+  -h | --help | help) usage ;;
+  *) usage; exit 2 ;;
+esac
