@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/google/uuid"
+)
+
+// Malformed records are set aside on the dead-letter topic, unchanged and with the
+// reason, and the worker keeps answering good requests.
+func TestMalformedRecordsGoToDeadLetterTopic(t *testing.T) {
+	tp := newTopics(t, suite.brokers)
+	gateway, worker := startPair(t, suite.brokers, tp)
+
+	cases := []struct {
+		name, value, reason string
+	}{
+		{"not JSON", `this is not json {`, "not valid JSON"},
+		{"empty correlation_id", `{"correlation_id":"","data":{"message":"m","timestamp":"2026-11-27T10:00:00Z"}}`, "correlation_id"},
+		{"no data", `{"correlation_id":"x"}`, "data"},
+		{"bad timestamp", `{"correlation_id":"x","data":{"message":"m","timestamp":"yesterday"}}`, "timestamp"},
+	}
+	type sent struct {
+		id, value, reason string
+		partition         int32
+		offset            int64
+	}
+	var all []sent
+	for _, tc := range cases {
+		id := "dlq-" + uuid.NewString()
+		p, o := produce(t, suite.brokers, tp.in, []byte(id), []byte(tc.value),
+			sarama.RecordHeader{Key: []byte("correlation_id"), Value: []byte(id)})
+		all = append(all, sent{id, tc.value, tc.reason, p, o})
+	}
+
+	// A good request after the bad ones is still answered.
+	status, id, body := ping(t, gateway, "")
+	if status != http.StatusOK {
+		t.Fatalf("ping after malformed records: %d %s", status, body)
+	}
+	checkReplyRecord(t, tp, id)
+
+	dead := readUntil(t, suite.brokers, tp.dlq, 30*time.Second, func(seen []*sarama.ConsumerMessage) bool {
+		return len(seen) >= len(all)
+	})
+	byKey := map[string]*sarama.ConsumerMessage{}
+	for _, msg := range dead {
+		byKey[string(msg.Key)] = msg
+	}
+	for i, want := range all {
+		msg := byKey[want.id]
+		if msg == nil {
+			t.Errorf("%s: not on the dead-letter topic", cases[i].name)
+			continue
+		}
+		if string(msg.Value) != want.value {
+			t.Errorf("%s: dead letter value %q, want the original %q", cases[i].name, msg.Value, want.value)
+		}
+		reason := header(msg, "dlq_error")
+		if reason == "" || !strings.Contains(reason, want.reason) {
+			t.Errorf("%s: dlq_error = %q, want it to mention %q", cases[i].name, reason, want.reason)
+		}
+		if header(msg, "dlq_original_topic") != tp.in ||
+			header(msg, "dlq_original_partition") != strconv.Itoa(int(want.partition)) ||
+			header(msg, "dlq_original_offset") != strconv.FormatInt(want.offset, 10) {
+			t.Errorf("%s: origin headers %q/%q/%q, want %s/%d/%d", cases[i].name,
+				header(msg, "dlq_original_topic"), header(msg, "dlq_original_partition"), header(msg, "dlq_original_offset"),
+				tp.in, want.partition, want.offset)
+		}
+		if header(msg, "correlation_id") != want.id {
+			t.Errorf("%s: original headers not kept: correlation_id = %q", cases[i].name, header(msg, "correlation_id"))
+		}
+		if !hasLevel(worker.logsWith("correlation_id", want.id), "warn") {
+			t.Errorf("%s: worker logged no warning with the record's correlation ID", cases[i].name)
+		}
+	}
+}
+
+func hasLevel(lines []map[string]any, level string) bool {
+	for _, line := range lines {
+		if line["level"] == level {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// acked remembers the correlation IDs a client was told were accepted.
+type acked struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (a *acked) add(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ids = append(a.ids, id)
+}
+
+func (a *acked) list() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.ids...)
+}
+
+// replyCounts reads tp.out until every ID in want has a reply and returns how many
+// replies each ID got.
+func replyCounts(t *testing.T, brokers string, tp topics, want []string, within time.Duration) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	readUntil(t, brokers, tp.out, within, func(seen []*sarama.ConsumerMessage) bool {
+		clear(counts)
+		for _, msg := range seen {
+			counts[string(msg.Key)]++
+		}
+		for _, id := range want {
+			if counts[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return counts
+}
+
+func TestBrokerOutageAndRecovery(t *testing.T) {
+	b, err := startBroker(suite.repoRoot, freePortPair(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.clean)
+	tp := newTopics(t, b.addr)
+	gateway, worker := startPair(t, b.addr, tp)
+
+	var accepted acked
+	for range 5 {
+		status, id, body := ping(t, gateway, "")
+		if status != http.StatusOK {
+			t.Fatalf("ping before the outage: %d %s", status, body)
+		}
+		accepted.add(id)
+	}
+
+	if err := b.stop(); err != nil {
+		t.Fatal(err)
+	}
+	outageStart := time.Now()
+	status, _, body := ping(t, gateway, "outage-1")
+	if status != http.StatusInternalServerError || string(body) != `{"detail":"Failed to process message"}` {
+		t.Fatalf("ping with the broker down: %d %s", status, body)
+	}
+	t.Logf("ping failed %s after the broker stopped", time.Since(outageStart).Round(time.Millisecond))
+	if lines := gateway.logsWith("correlation_id", "outage-1"); !hasLevel(lines, "error") {
+		t.Errorf("gateway logged no error with the correlation ID: %v", lines)
+	}
+	for _, s := range []*service{gateway, worker} {
+		waitFor(t, 20*time.Second, s.name+" /readyz turns 503", func() error {
+			if status, body, err := s.get("/readyz", nil); err != nil || status != http.StatusServiceUnavailable {
+				return fmt.Errorf("status %d %s: %v", status, body, err)
+			}
+			return nil
+		})
+		t.Logf("%s not ready %s after the broker stopped", s.name, time.Since(outageStart).Round(time.Millisecond))
+	}
+
+	if err := b.start(); err != nil {
+		t.Fatal(err)
+	}
+	recoveryStart := time.Now()
+	waitFor(t, 90*time.Second, "ping succeeds after the broker is back", func() error {
+		status, id, body := ping(t, gateway, "")
+		if status != http.StatusOK {
+			return fmt.Errorf("status %d: %s", status, body)
+		}
+		accepted.add(id)
+		return nil
+	})
+	t.Logf("ping answered again %s after the broker restarted", time.Since(recoveryStart).Round(time.Millisecond))
+	for range 5 {
+		status, id, body := ping(t, gateway, "")
+		if status != http.StatusOK {
+			t.Fatalf("ping after recovery: %d %s", status, body)
+		}
+		accepted.add(id)
+	}
+	for _, s := range []*service{gateway, worker} {
+		waitReady(t, s, 60*time.Second)
+	}
+
+	counts := replyCounts(t, b.addr, tp, accepted.list(), 90*time.Second)
+	t.Logf("%d accepted requests, all answered (%d replies)", len(accepted.list()), total(counts))
+}
+
+func TestWorkerKilledWhileRecordsInFlight(t *testing.T) {
+	tp := newTopics(t, suite.brokers)
+	gateway, worker := startPair(t, suite.brokers, tp)
+
+	const requests, clients, killAfter = 300, 4, 100
+	var accepted acked
+	var failed sync.Map
+	next := make(chan int)
+	var senders sync.WaitGroup
+	for range clients {
+		senders.Go(func() {
+			for i := range next {
+				id := fmt.Sprintf("crash-%04d", i)
+				status, _, body, err := gateway.request("/v1/ping", http.Header{"X-Correlation-Id": {id}})
+				if err != nil || status != http.StatusOK {
+					failed.Store(id, fmt.Sprintf("%d %s %v", status, body, err))
+					continue
+				}
+				accepted.add(id)
+			}
+		})
+	}
+	for i := range requests {
+		if i == killAfter {
+			worker.kill()
+		}
+		next <- i
+	}
+	close(next)
+	senders.Wait()
+	failed.Range(func(id, why any) bool {
+		t.Errorf("request %s was refused although the broker was up: %s", id, why)
+		return true
+	})
+
+	worker.restart()
+	waitReady(t, worker, 60*time.Second)
+	counts := replyCounts(t, suite.brokers, tp, accepted.list(), 120*time.Second)
+	duplicates := 0
+	for _, id := range accepted.list() {
+		duplicates += counts[id] - 1
+	}
+	t.Logf("%d requests accepted, every one answered; %d duplicate replies after the kill (at-least-once)", len(accepted.list()), duplicates)
+}
+
+func total(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+

@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// topics are the names one test uses, unique to it, so tests sharing a broker cannot
+// see each other's records.
+type topics struct {
+	in, out, dlq, group string
+}
+
+func newTopics(t *testing.T, brokers string) topics {
+	t.Helper()
+	prefix := fmt.Sprintf("e2e-%s-%06d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), rand.IntN(1_000_000))
+	tp := topics{in: prefix + ".in", out: prefix + ".out", dlq: prefix + ".in.dlq", group: prefix + ".group"}
+	admin, err := sarama.NewClusterAdmin([]string{brokers}, testClientConfig())
+	if err != nil {
+		t.Fatalf("cluster admin: %v", err)
+	}
+	defer admin.Close()
+	for _, name := range []string{tp.in, tp.out, tp.dlq} {
+		if err := admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+			t.Fatalf("create topic %s: %v", name, err)
+		}
+	}
+	return tp
+}
+
+// env is the configuration both services get for these topics.
+func (tp topics) env(brokers string) []string {
+	return []string{
+		"KAFKA_BROKERS=" + brokers,
+		"KAFKA_IN_TOPIC=" + tp.in,
+		"KAFKA_OUT_TOPIC=" + tp.out,
+		"KAFKA_DLQ_TOPIC=" + tp.dlq,
+		"KAFKA_GROUP_ID=" + tp.group,
+		"SHUTDOWN_TIMEOUT=10s",
+	}
+}
+
+func testClientConfig() *sarama.Config {
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V3_0_0_0
+	cfg.ClientID = "streamgate-e2e"
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	return cfg
+}
+
+// produce writes one record straight to topic, as a foreign producer would, and
+// returns where it landed.
+func produce(t *testing.T, brokers, topic string, key, value []byte, headers ...sarama.RecordHeader) (partition int32, offset int64) {
+	t.Helper()
+	producer, err := sarama.NewSyncProducer([]string{brokers}, testClientConfig())
+	if err != nil {
+		t.Fatalf("producer: %v", err)
+	}
+	defer producer.Close()
+	msg := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(value), Headers: headers}
+	if key != nil {
+		msg.Key = sarama.ByteEncoder(key)
+	}
+	partition, offset, err = producer.SendMessage(msg)
+	if err != nil {
+		t.Fatalf("produce to %s: %v", topic, err)
+	}
+	return partition, offset
+}
+
+// readUntil reads every partition of topic from the start until done says the records
+// seen so far are enough, failing the test after within.
+func readUntil(t *testing.T, brokers, topic string, within time.Duration, done func([]*sarama.ConsumerMessage) bool) []*sarama.ConsumerMessage {
+	t.Helper()
+	consumer, err := sarama.NewConsumer([]string{brokers}, testClientConfig())
+	if err != nil {
+		t.Fatalf("consumer: %v", err)
+	}
+	defer consumer.Close()
+	partitions, err := consumer.Partitions(topic)
+	if err != nil {
+		t.Fatalf("partitions of %s: %v", topic, err)
+	}
+	records := make(chan *sarama.ConsumerMessage)
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	defer func() {
+		close(stop)
+		readers.Wait()
+	}()
+	for _, p := range partitions {
+		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			t.Fatalf("consume %s/%d: %v", topic, p, err)
+		}
+		readers.Go(func() {
+			defer pc.AsyncClose()
+			for {
+				select {
+				case msg, ok := <-pc.Messages():
+					if !ok {
+						return
+					}
+					select {
+					case records <- msg:
+					case <-stop:
+						return
+					}
+				case <-stop:
+					return
+				}
+			}
+		})
+	}
+	var seen []*sarama.ConsumerMessage
+	timeout := time.After(within)
+	for !done(seen) {
+		select {
+		case msg := <-records:
+			seen = append(seen, msg)
+		case <-timeout:
+			t.Fatalf("reading %s: condition not met after %s with %d records", topic, within, len(seen))
+		}
+	}
+	return seen
+}
+
+func header(msg *sarama.ConsumerMessage, key string) string {
+	for _, h := range msg.Headers {
+		if string(h.Key) == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}

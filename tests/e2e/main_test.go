@@ -1,0 +1,74 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// The version stamped into the binaries; /v1/ping must report it.
+const builtVersion = "e2e-1.0.0"
+
+// suite is what TestMain prepares for every test.
+var suite struct {
+	repoRoot string
+	binDir   string
+	brokers  string // bootstrap address of the shared broker
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	suite.repoRoot = root
+
+	binDir, err := os.MkdirTemp("", "streamgate-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(binDir)
+	suite.binDir = binDir
+	if err := buildServices(root, binDir); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+
+	if addr := os.Getenv("STREAMGATE_TEST_KAFKA"); addr != "" {
+		suite.brokers = addr
+		fmt.Println("e2e: using the broker at STREAMGATE_TEST_KAFKA =", addr)
+		return m.Run()
+	}
+	broker, err := startBroker(root, 39092)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer broker.clean()
+	suite.brokers = broker.addr
+	return m.Run()
+}
+
+// buildServices compiles both services with the race detector, so that a data race
+// in the running binaries fails the test that provoked it.
+func buildServices(root, binDir string) error {
+	for _, svc := range []string{"gateway", "worker"} {
+		cmd := exec.Command("go", "build", "-race",
+			"-ldflags", "-X github.com/streamgate/streamgate/pkg/platform/buildinfo.Version="+builtVersion,
+			"-o", filepath.Join(binDir, svc), "./services/"+svc+"/cmd/"+svc)
+		cmd.Dir = root
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("build %s: %w", svc, err)
+		}
+	}
+	return nil
+}
