@@ -3,11 +3,24 @@ module github.com/streamgate/streamgate/tests
 go 1.26.0
 
 require (
-	github.com/IBM/sarama v1.61.1 // indirect
+	github.com/IBM/sarama v1.61.1
+	github.com/evanphx/json-patch/v5 v5.9.11
+	github.com/google/uuid v1.6.0
+	github.com/moby/patternmatcher v0.6.1
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+	github.com/streamgate/streamgate/pkg/messages v0.0.0
+	github.com/streamgate/streamgate/pkg/platform v0.0.0
+	github.com/streamgate/streamgate/services/gateway v0.0.0
+	github.com/streamgate/streamgate/services/worker v0.0.0
+	golang.org/x/mod v0.43.0
+	sigs.k8s.io/yaml v1.6.0
+)
+
+require (
 	github.com/davecgh/go-spew v1.1.1 // indirect
 	github.com/eapache/go-resiliency v1.7.0 // indirect
-	github.com/evanphx/json-patch/v5 v5.9.11
-	github.com/google/uuid v1.6.0 // indirect
+	github.com/fsnotify/fsnotify v1.9.0 // indirect
+	github.com/go-viper/mapstructure/v2 v2.4.0 // indirect
 	github.com/hashicorp/go-uuid v1.0.3 // indirect
 	github.com/jcmturner/aescts/v2 v2.0.0 // indirect
 	github.com/jcmturner/dnsutils/v2 v2.0.0 // indirect
@@ -15,20 +28,24 @@ require (
 	github.com/jcmturner/gokrb5/v8 v8.4.4 // indirect
 	github.com/jcmturner/rpc/v2 v2.0.3 // indirect
 	github.com/klauspost/compress v1.20.1 // indirect
-	github.com/moby/patternmatcher v0.6.1
+	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
 	github.com/pierrec/lz4/v4 v4.1.31 // indirect
 	github.com/rcrowley/go-metrics v0.0.0-20250401214520-65e299d6c5c9 // indirect
-	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
-	github.com/streamgate/streamgate/pkg/messages v0.0.0
-	github.com/streamgate/streamgate/pkg/platform v0.0.0
-	github.com/streamgate/streamgate/services/worker v0.0.0
+	github.com/sagikazarmark/locafero v0.11.0 // indirect
+	github.com/sourcegraph/conc v0.3.1-0.20240121214520-5f936abd7ae8 // indirect
+	github.com/spf13/afero v1.15.0 // indirect
+	github.com/spf13/cast v1.10.0 // indirect
+	github.com/spf13/pflag v1.0.10 // indirect
+	github.com/spf13/viper v1.21.0 // indirect
+	github.com/subosito/gotenv v1.6.0 // indirect
+	go.uber.org/multierr v1.10.0 // indirect
+	go.uber.org/zap v1.28.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.57.0 // indirect
-	golang.org/x/mod v0.43.0
 	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
-	sigs.k8s.io/yaml v1.6.0
 )
 
 replace github.com/streamgate/streamgate/services/worker => ../services/worker
@@ -36,3 +53,5 @@ replace github.com/streamgate/streamgate/services/worker => ../services/worker
 replace github.com/streamgate/streamgate/pkg/messages => ../pkg/messages
 
 replace github.com/streamgate/streamgate/pkg/platform => ../pkg/platform
+
+replace github.com/streamgate/streamgate/services/gateway => ../services/gateway

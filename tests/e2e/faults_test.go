@@ -168,4 +168,3 @@ func total(counts map[string]int) int {
 	}
 	return n
 }
-
