@@ -34,13 +34,13 @@ func New(opts Options) (*zap.Logger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("logging: level %q: %w", opts.Level, err)
 	}
-	encoder, err := newEncoder(opts.Format)
-	if err != nil {
-		return nil, err
-	}
 	out := opts.Output
 	if out == nil {
 		out = os.Stdout
+	}
+	encoder, err := newEncoder(opts.Format, isTerminal(out))
+	if err != nil {
+		return nil, err
 	}
 	core := zapcore.NewCore(encoder, zapcore.Lock(zapcore.AddSync(out)), level)
 	return zap.New(core, zap.ErrorOutput(zapcore.Lock(os.Stderr))).With(
@@ -49,7 +49,7 @@ func New(opts Options) (*zap.Logger, error) {
 	), nil
 }
 
-func newEncoder(format string) (zapcore.Encoder, error) {
+func newEncoder(format string, colour bool) (zapcore.Encoder, error) {
 	cfg := zapcore.EncoderConfig{
 		TimeKey:        "timestamp",
 		LevelKey:       "level",
@@ -64,10 +64,24 @@ func newEncoder(format string) (zapcore.Encoder, error) {
 	case FormatJSON:
 		return zapcore.NewJSONEncoder(cfg), nil
 	case FormatConsole:
-		cfg.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		cfg.EncodeLevel = zapcore.CapitalLevelEncoder
+		if colour {
+			cfg.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		}
 		cfg.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
 		return zapcore.NewConsoleEncoder(cfg), nil
 	default:
 		return nil, fmt.Errorf("logging: format %q: want %q or %q", format, FormatJSON, FormatConsole)
 	}
+}
+
+// isTerminal reports whether w is a terminal, where colour codes help rather than
+// litter a file.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
