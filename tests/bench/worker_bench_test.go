@@ -1,0 +1,307 @@
+// Package bench measures the services against a real Kafka broker.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	platform "github.com/streamgate/streamgate/pkg/platform/config"
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/services/worker/config"
+	"github.com/streamgate/streamgate/services/worker/worker"
+)
+
+// partitions is what the broker gives auto-created topics in tests (num.partitions in
+// scripts/kafka/kafka.sh): one claim, so one pipeline, per partition.
+const partitions = 3
+
+// BenchmarkWorker measures how many requests per second the worker answers end to end:
+// b.N valid requests are written to a fresh in-topic first, then the real worker runs
+// in-process (consumer group, async producer, in-order marking, JSON logs to
+// io.Discard) until all b.N replies are on the out-topic. It then checks that the
+// group committed every request.
+//
+// Metrics: records/s over the whole run, including joining the group;
+// steady_records/s from the first reply to the last; duplicates, replies beyond one per
+// request (0 expected: nothing fails here); prefill_records/s, how fast a producer
+// alone wrote the requests to the same broker, for scale.
+//
+//	STREAMGATE_TEST_KAFKA=127.0.0.1:39092 go test ./bench -run '^$' -bench Worker -benchtime 200000x
+func BenchmarkWorker(b *testing.B) {
+	env := os.Getenv("STREAMGATE_TEST_KAFKA")
+	if env == "" {
+		b.Fatal("STREAMGATE_TEST_KAFKA is not set: this benchmark needs a real broker. " +
+			"Start one with scripts/kafka/kafka.sh start and set STREAMGATE_TEST_KAFKA to the address it prints.")
+	}
+	brokers := strings.Split(env, ",")
+	n := b.N
+
+	names := newTopics(b, brokers)
+	prefillBegan := time.Now()
+	prefill(b, brokers, names.in, n)
+	prefillRate := float64(n) / time.Since(prefillBegan).Seconds()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	replies := watchReplies(ctx, b, brokers, names.out, n)
+
+	// The worker's JSON lines are encoded as in production but dropped; warnings and
+	// errors also go to the benchmark's log, to explain a failed run.
+	log, err := logging.New(logging.Options{Level: "info", Format: logging.FormatJSON, Service: "worker", Version: "bench", Output: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	log = log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewTee(c, zaptest.NewLogger(b, zaptest.Level(zap.WarnLevel)).Core())
+	}))
+	cfg := config.Config{
+		Common: platform.Common{
+			HTTPAddr:        "127.0.0.1:0",
+			AppVersion:      "bench",
+			KafkaEnabled:    true,
+			KafkaBrokers:    brokers,
+			InTopic:         names.in,
+			LogLevel:        "info",
+			LogFormat:       logging.FormatJSON,
+			ShutdownTimeout: 15 * time.Second,
+		},
+		OutTopic: names.out,
+		DLQTopic: names.dlq,
+		GroupID:  names.group,
+	}
+
+	b.ResetTimer()
+	began := time.Now()
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	defer stopWorker()
+	stopped := make(chan error, 1)
+	go func() { stopped <- worker.Run(workerCtx, cfg, log) }()
+
+	timeout := time.Minute + time.Duration(n)*time.Millisecond
+	var r result
+	select {
+	case r = <-replies:
+	case err := <-stopped:
+		b.Fatalf("worker stopped early: %v", err)
+	case <-time.After(timeout):
+		b.Fatalf("not every request answered within %v", timeout)
+	}
+	elapsed := time.Since(began)
+	b.StopTimer()
+
+	stopWorker()
+	if err := <-stopped; err != nil {
+		b.Fatalf("worker: %v", err)
+	}
+	if committed := committedOffsets(b, brokers, names.group, names.in); committed != int64(n) {
+		b.Errorf("group committed %d records, want %d", committed, n)
+	}
+
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
+	if steady := r.last.Sub(r.first); n > 1 && steady > 0 {
+		b.ReportMetric(float64(n-1)/steady.Seconds(), "steady_records/s")
+	}
+	b.ReportMetric(float64(r.duplicates), "duplicates")
+	// What the same broker takes from a producer alone, for scale.
+	b.ReportMetric(prefillRate, "prefill_records/s")
+	b.ReportMetric(0, "ns/op") // per-record time is records/s's inverse; ns/op over a run misleads
+}
+
+type topics struct{ in, out, dlq, group string }
+
+// newTopics creates fresh topics (deleted again at the end) and a fresh group name, so
+// that runs neither see each other's records nor resume each other's offsets.
+func newTopics(b *testing.B, brokers []string) topics {
+	b.Helper()
+	var raw [4]byte
+	_, _ = rand.Read(raw[:])
+	id := hex.EncodeToString(raw[:])
+	t := topics{
+		in:    "bench-in-" + id,
+		out:   "bench-out-" + id,
+		dlq:   "bench-in-" + id + ".dlq",
+		group: "bench-worker-" + id,
+	}
+	admin := newAdmin(b, brokers)
+	defer admin.Close()
+	for _, name := range []string{t.in, t.out, t.dlq} {
+		if err := admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
+			b.Fatalf("create topic %s: %v", name, err)
+		}
+	}
+	b.Cleanup(func() {
+		admin := newAdmin(b, brokers)
+		defer admin.Close()
+		for _, name := range []string{t.in, t.out, t.dlq} {
+			if err := admin.DeleteTopic(name); err != nil {
+				b.Logf("delete topic %s: %v", name, err)
+			}
+		}
+		_ = admin.DeleteConsumerGroup(t.group)
+	})
+	return t
+}
+
+func newAdmin(b *testing.B, brokers []string) sarama.ClusterAdmin {
+	b.Helper()
+	admin, err := sarama.NewClusterAdmin(brokers, kafka.ConsumerGroupConfig("streamgate-bench-admin"))
+	if err != nil {
+		b.Fatalf("connect to %v: %v", brokers, err)
+	}
+	return admin
+}
+
+// prefill writes n valid requests to topic, as the gateway writes them, and waits
+// until the broker acknowledged all of them.
+func prefill(b *testing.B, brokers []string, topic string, n int) {
+	b.Helper()
+	producer, err := sarama.NewAsyncProducer(brokers, kafka.ProducerConfig("streamgate-bench-prefill"))
+	if err != nil {
+		b.Fatalf("prefill producer: %v", err)
+	}
+	var failed error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range producer.Successes() {
+		}
+	})
+	wg.Go(func() {
+		for perr := range producer.Errors() {
+			failed = errors.Join(failed, perr.Err)
+		}
+	})
+	now := time.Now()
+	for i := range n {
+		id := correlationID(i)
+		body, err := messages.EncodeRequest(messages.NewRequest(id, "Send for in-topic", now))
+		if err != nil {
+			b.Fatal(err)
+		}
+		producer.Input() <- &sarama.ProducerMessage{
+			Topic:   topic,
+			Key:     sarama.StringEncoder(id),
+			Value:   sarama.ByteEncoder(body),
+			Headers: kafka.Headers(id),
+		}
+	}
+	producer.AsyncClose()
+	wg.Wait()
+	if failed != nil {
+		b.Fatalf("prefill: %v", failed)
+	}
+}
+
+func correlationID(i int) string { return "bench-" + strconv.Itoa(i) }
+
+type result struct {
+	first, last time.Time
+	duplicates  int
+}
+
+// watchReplies reads every partition of topic from the start and reports once each of
+// the n requests has a reply there.
+func watchReplies(ctx context.Context, b *testing.B, brokers []string, topic string, n int) <-chan result {
+	b.Helper()
+	consumer, err := sarama.NewConsumer(brokers, kafka.ConsumerGroupConfig("streamgate-bench-watch"))
+	if err != nil {
+		b.Fatalf("watch consumer: %v", err)
+	}
+	b.Cleanup(func() { _ = consumer.Close() })
+
+	merged := make(chan *sarama.ConsumerMessage, 1024)
+	for p := range int32(partitions) {
+		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			b.Fatalf("watch %s/%d: %v", topic, p, err)
+		}
+		go func() {
+			for {
+				select {
+				case msg, ok := <-pc.Messages():
+					if !ok {
+						return
+					}
+					select {
+					case merged <- msg:
+					case <-ctx.Done():
+						return
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+
+	done := make(chan result, 1)
+	go func() {
+		seen := make([]bool, n)
+		var r result
+		remaining := n
+		for remaining > 0 {
+			var msg *sarama.ConsumerMessage
+			select {
+			case msg = <-merged:
+			case <-ctx.Done():
+				return
+			}
+			i, err := strconv.Atoi(strings.TrimPrefix(string(msg.Key), "bench-"))
+			if err != nil || i < 0 || i >= n {
+				panic(fmt.Sprintf("reply with unexpected key %q", msg.Key)) // a broken worker, not a flaky run
+			}
+			now := time.Now()
+			if r.first.IsZero() {
+				r.first = now
+			}
+			if seen[i] {
+				r.duplicates++
+				continue
+			}
+			seen[i] = true
+			remaining--
+			r.last = now
+		}
+		done <- r
+	}()
+	return done
+}
+
+// committedOffsets returns the sum of the group's committed offsets on topic: on a
+// fresh topic, the number of records it finished.
+func committedOffsets(b *testing.B, brokers []string, group, topic string) int64 {
+	b.Helper()
+	admin := newAdmin(b, brokers)
+	defer admin.Close()
+	ps := make([]int32, partitions)
+	for i := range ps {
+		ps[i] = int32(i)
+	}
+	resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: ps})
+	if err != nil {
+		b.Fatalf("committed offsets of %s: %v", group, err)
+	}
+	var sum int64
+	for _, block := range resp.Blocks[topic] {
+		if block.Offset > 0 {
+			sum += block.Offset
+		}
+	}
+	return sum
+}
