@@ -43,6 +43,8 @@ const partitions = 3
 // request (0 expected: nothing fails here); prefill_records/s, how fast a producer
 // alone wrote the requests to the same broker, for scale.
 //
+// From the tests directory:
+//
 //	STREAMGATE_TEST_KAFKA=127.0.0.1:39092 go test ./bench -run '^$' -bench Worker -benchtime 200000x
 func BenchmarkWorker(b *testing.B) {
 	env := os.Getenv("STREAMGATE_TEST_KAFKA")
@@ -146,6 +148,7 @@ func newTopics(b *testing.B, brokers []string) topics {
 			b.Fatalf("create topic %s: %v", name, err)
 		}
 	}
+	waitForTopics(b, brokers, t.in, t.out, t.dlq)
 	b.Cleanup(func() {
 		admin := newAdmin(b, brokers)
 		defer admin.Close()
@@ -157,6 +160,36 @@ func newTopics(b *testing.B, brokers []string) topics {
 		_ = admin.DeleteConsumerGroup(t.group)
 	})
 	return t
+}
+
+// waitForTopics waits until the broker serves metadata for every partition of names:
+// CreateTopic returns before that, and a partition consumer opened too early fails.
+func waitForTopics(b *testing.B, brokers []string, names ...string) {
+	b.Helper()
+	client, err := sarama.NewClient(brokers, kafka.ConsumerGroupConfig("streamgate-bench-metadata"))
+	if err != nil {
+		b.Fatalf("connect to %v: %v", brokers, err)
+	}
+	defer client.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, name := range names {
+		for {
+			err := client.RefreshMetadata(name)
+			if err == nil {
+				var ps []int32
+				if ps, err = client.Partitions(name); err == nil && len(ps) != partitions {
+					err = fmt.Errorf("%d of %d partitions", len(ps), partitions)
+				}
+			}
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("topic %s not ready: %v", name, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }
 
 func newAdmin(b *testing.B, brokers []string) sarama.ClusterAdmin {
