@@ -10,6 +10,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/services/worker/internal/backoff"
+	"github.com/streamgate/streamgate/services/worker/internal/deadletter"
 	"github.com/streamgate/streamgate/services/worker/internal/tracker"
 )
 
@@ -69,10 +70,16 @@ func (c *claimLoop) run() {
 			}
 		case p := <-c.results:
 			c.inFlight--
-			if p.err != nil {
-				c.scheduleRetry(p)
-			} else {
+			switch {
+			case p.err == nil:
 				c.acknowledged(p)
+			case p.deadLetter() && p.out.Value != nil && deadletter.TooLarge(p.err):
+				// Retrying would fail forever and hold the partition.
+				if !c.shrink(ctx, p) {
+					return
+				}
+			default:
+				c.scheduleRetry(p)
 			}
 		case <-c.retryC:
 			c.retryC = nil
@@ -136,7 +143,9 @@ func (c *claimLoop) take(ctx context.Context, rec *sarama.ConsumerMessage) bool 
 	}
 	if err := c.pending.Add(rec.Offset); err != nil {
 		// Unreachable: records are read only while there is room, and a partition
-		// delivers increasing offsets. Stop rather than mark something unanswered.
+		// delivers increasing offsets. Rather than risk marking a record that was never
+		// answered, leave: sarama ends the session when a claim returns unrevoked, and
+		// the next session resumes from the last commit.
 		c.log.Error("cannot track record; leaving the claim", logging.CorrelationID(p.id), zap.Error(err))
 		return false
 	}
@@ -182,6 +191,15 @@ func (c *claimLoop) scheduleRetry(p *pending) {
 	}
 	c.log.Warn("publish failed; will retry",
 		c.publishFields(p, zap.Int("attempt", p.attempts), zap.Error(p.err))...)
+}
+
+// shrink sends p's dead letter again without the record's value, which made it too
+// large to write.
+func (c *claimLoop) shrink(ctx context.Context, p *pending) bool {
+	c.log.Error("dead letter too large; sending it without the record's value",
+		c.publishFields(p, zap.Int("value_bytes", len(p.rec.Value)), zap.Error(p.err))...)
+	p.out = *deadletter.WithoutValue(c.opts.DLQTopic, p.rec, p.reason)
+	return c.send(ctx, p)
 }
 
 // retry sends every queued write again.

@@ -339,6 +339,31 @@ func TestFailedWriteIsRetriedAndNotMarkedUntilAcknowledged(t *testing.T) {
 	})
 }
 
+// A dead letter the producer or broker refuses as too large would fail on every retry
+// and hold the partition forever; it goes out without the record's value instead.
+func TestOversizedDeadLetterGoesOutWithoutValue(t *testing.T) {
+	h := start(t, Options{})
+	h.feed(record(0, "big", []byte(strings.Repeat("x", 2000)), kafka.Headers("big")))
+
+	whole := h.prod.next(t)
+	if encoded(t, whole.Value) != strings.Repeat("x", 2000) {
+		t.Fatal("first attempt is not the whole record")
+	}
+	h.prod.fail(whole, sarama.ErrMessageSizeTooLarge)
+
+	slim := h.prod.next(t)
+	if slim.Topic != "in-topic.dlq" || slim.Value != nil || encoded(t, slim.Key) != "big" {
+		t.Errorf("second attempt: topic %s, value %v, key %s; want the DLQ, no value, key big",
+			slim.Topic, slim.Value, encoded(t, slim.Key))
+	}
+	hs := headerMap(slim.Headers)
+	if !strings.Contains(hs["dlq_error"], "value of 2000 bytes dropped") || hs["correlation_id"] != "big" {
+		t.Errorf("headers = %v, want the original ones and a dlq_error saying the value was dropped", hs)
+	}
+	h.prod.succeed(slim, 0)
+	h.expectMark(1)
+}
+
 // While a write waits for its retry, the claim takes no new records.
 func TestNoNewRecordsWhileRetrying(t *testing.T) {
 	h := start(t, Options{RetryMin: 200 * time.Millisecond, RetryMax: time.Second})

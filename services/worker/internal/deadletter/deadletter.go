@@ -3,6 +3,8 @@
 package deadletter
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/IBM/sarama"
@@ -36,6 +38,24 @@ func Message(topic string, rec *sarama.ConsumerMessage, reason error) *sarama.Pr
 		msg.Value = sarama.ByteEncoder(rec.Value)
 	}
 	return msg
+}
+
+// WithoutValue returns the dead letter for rec without its value, for a record the
+// dead-letter topic refuses whole (the added headers can push a record that was just
+// within the size limit over it). The dlq_error header says what was dropped.
+func WithoutValue(topic string, rec *sarama.ConsumerMessage, reason error) *sarama.ProducerMessage {
+	reason = fmt.Errorf("%w (value of %d bytes dropped: too large for the dead-letter topic)", reason, len(rec.Value))
+	msg := Message(topic, rec, reason)
+	msg.Value = nil
+	return msg
+}
+
+// TooLarge reports whether a producer error means the record can never be written as
+// it is: the producer's own size check or the broker's refused it.
+func TooLarge(err error) bool {
+	// The async producer's only per-message ConfigurationError is its size check.
+	var local sarama.ConfigurationError
+	return errors.Is(err, sarama.ErrMessageSizeTooLarge) || errors.As(err, &local)
 }
 
 func header(key, value string) sarama.RecordHeader {

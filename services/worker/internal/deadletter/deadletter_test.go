@@ -55,6 +55,40 @@ func TestMessageKeepsNullKeyAndValue(t *testing.T) {
 	}
 }
 
+func TestWithoutValue(t *testing.T) {
+	rec := &sarama.ConsumerMessage{Topic: "in-topic", Offset: 9, Key: []byte("k"), Value: make([]byte, 1000)}
+	msg := WithoutValue("dlq", rec, errors.New("messages: payload is not valid JSON"))
+	if msg.Value != nil {
+		t.Errorf("Value = %v, want dropped", msg.Value)
+	}
+	if got := encoded(t, msg.Key); got != "k" {
+		t.Errorf("Key = %q, want k", got)
+	}
+	const want = "messages: payload is not valid JSON (value of 1000 bytes dropped: too large for the dead-letter topic)"
+	for _, h := range msg.Headers {
+		if string(h.Key) == "dlq_error" && string(h.Value) != want {
+			t.Errorf("dlq_error = %q, want %q", h.Value, want)
+		}
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{sarama.ErrMessageSizeTooLarge, true},
+		{sarama.ConfigurationError("Attempt to produce message larger than configured Producer.MaxMessageBytes: 2 > 1"), true},
+		{sarama.ErrNotEnoughReplicas, false},
+		{sarama.ErrOutOfBrokers, false},
+	}
+	for _, tt := range tests {
+		if got := TooLarge(tt.err); got != tt.want {
+			t.Errorf("TooLarge(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
 func encoded(t *testing.T, e sarama.Encoder) string {
 	t.Helper()
 	b, err := e.Encode()
