@@ -38,11 +38,7 @@ func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 		return err
 	}
 
-	var wg sync.WaitGroup
-	wg.Go(func() { logGroupErrors(group.Errors(), log) }) // until group.Close
-	wg.Go(func() { consumer.Dispatch(producer, log) })    // until the producer closes
-
-	handler := consumer.New(consumer.Options{
+	handler, err := consumer.New(consumer.Options{
 		OutTopic: cfg.OutTopic,
 		DLQTopic: cfg.DLQTopic,
 		Producer: producer,
@@ -51,6 +47,14 @@ func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 		// A claim's final wait for acknowledgements must fit in the shutdown budget.
 		DrainTimeout: min(consumer.DefaultDrainTimeout, cfg.ShutdownTimeout/2),
 	})
+	if err != nil {
+		return errors.Join(err, group.Close(), producer.Close())
+	}
+
+	var wg sync.WaitGroup
+	wg.Go(func() { logGroupErrors(group.Errors(), log) }) // until group.Close
+	wg.Go(func() { consumer.Dispatch(producer, log) })    // until the producer closes
+
 	loopErr := consumeLoop(ctx, group, []string{cfg.InTopic}, handler, log)
 
 	// Every claim has drained and committed by now. Leave the group first, so its

@@ -66,7 +66,15 @@ type Handler struct {
 var _ sarama.ConsumerGroupHandler = (*Handler)(nil)
 
 // New returns a Handler; zero optional Options take their defaults.
-func New(opts Options) *Handler {
+func New(opts Options) (*Handler, error) {
+	switch {
+	case opts.OutTopic == "" || opts.DLQTopic == "":
+		return nil, errors.New("consumer: OutTopic and DLQTopic are required")
+	case opts.Producer == nil:
+		return nil, errors.New("consumer: Producer is required")
+	case opts.Log == nil:
+		return nil, errors.New("consumer: Log is required")
+	}
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = DefaultMaxInFlight
 	}
@@ -85,7 +93,7 @@ func New(opts Options) *Handler {
 	if opts.Ready == nil {
 		opts.Ready = noReadiness{}
 	}
-	return &Handler{opts: opts}
+	return &Handler{opts: opts}, nil
 }
 
 // Setup runs when a session starts: the worker gets records from now on.

@@ -57,7 +57,10 @@ func start(t *testing.T, opts Options) *harness {
 	if opts.RetryMin == 0 {
 		opts.RetryMin, opts.RetryMax = 5*time.Millisecond, 20*time.Millisecond
 	}
-	handler := New(opts)
+	handler, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	dispatched := make(chan struct{})
 	go func() {
@@ -491,7 +494,10 @@ func TestClaimChannelClosedEndsClaim(t *testing.T) {
 func TestSetupAndCleanupSetReadiness(t *testing.T) {
 	var ready probe.Readiness
 	ready.Set(ErrNoSession)
-	h := New(Options{Log: zap.NewNop(), Ready: &ready})
+	h, err := New(Options{OutTopic: "out", DLQTopic: "dlq", Producer: newFakeProducer(), Log: zap.NewNop(), Ready: &ready})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sess := newFakeSession(context.Background())
 	if err := h.Setup(sess); err != nil {
 		t.Fatal(err)
@@ -504,6 +510,25 @@ func TestSetupAndCleanupSetReadiness(t *testing.T) {
 	}
 	if err := ready.Err(); !errors.Is(err, ErrNoSession) {
 		t.Errorf("ready after Cleanup = %v, want ErrNoSession", err)
+	}
+}
+
+func TestNewRejectsMissingOptions(t *testing.T) {
+	full := Options{OutTopic: "out", DLQTopic: "dlq", Producer: newFakeProducer(), Log: zap.NewNop()}
+	for name, breakIt := range map[string]func(*Options){
+		"OutTopic": func(o *Options) { o.OutTopic = "" },
+		"DLQTopic": func(o *Options) { o.DLQTopic = "" },
+		"Producer": func(o *Options) { o.Producer = nil },
+		"Log":      func(o *Options) { o.Log = nil },
+	} {
+		opts := full
+		breakIt(&opts)
+		if _, err := New(opts); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("New without %s: err = %v, want one naming it", name, err)
+		}
+	}
+	if _, err := New(full); err != nil {
+		t.Errorf("New with every option: %v", err)
 	}
 }
 

@@ -47,11 +47,14 @@ func TestWithSaramaMockProducer(t *testing.T) {
 		defer close(dispatched)
 		Dispatch(producer, zap.NewNop())
 	}()
-	handler := New(Options{
+	handler, err := New(Options{
 		OutTopic: "out-topic", DLQTopic: "in-topic.dlq",
 		Producer: producer, Log: zap.NewNop(),
 		RetryMin: time.Millisecond, RetryMax: time.Millisecond,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- handler.ConsumeClaim(sess, claim) }()
 
