@@ -43,7 +43,7 @@ e2e: ## End-to-end tests: real binaries on real Kafka (STREAMGATE_TEST_KAFKA=hos
 
 .PHONY: bench
 bench: ## Benchmarks on real Kafka (needs STREAMGATE_TEST_KAFKA=host:port)
-	go test -run '^$$' -bench . -benchtime 1x ./tests/bench/...
+	go test -run '^$$' -bench Worker -benchtime 200000x ./tests/bench/...
 
 .PHONY: fuzz
 fuzz: ## Fuzz the message decoders for 30 s each
