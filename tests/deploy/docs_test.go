@@ -17,14 +17,10 @@ func runOnKubernetes(t *testing.T, rel string) string {
 	return s[i : j+len(end)]
 }
 
-// TestRunOnKubernetesDocs: the walk-through in docs/kubernetes.md and
-// charts/README.md is the same text, and names what the repository really
-// deploys, so a rename elsewhere shows up here.
+// TestRunOnKubernetesDocs: the walk-through in README.md names what the
+// repository really deploys, so a rename elsewhere shows up here.
 func TestRunOnKubernetesDocs(t *testing.T) {
-	doc := runOnKubernetes(t, "docs/kubernetes.md")
-	if readme := runOnKubernetes(t, "charts/README.md"); readme != doc {
-		t.Fatal("the Run on Kubernetes sections of docs/kubernetes.md and charts/README.md differ: copy one over the other")
-	}
+	doc := runOnKubernetes(t, "README.md")
 	s := strimziResources(t)
 	for _, want := range []string{
 		"skaffold dev",
