@@ -12,6 +12,11 @@ import (
 // ignored. The error matches [ErrInvalidJSON] if b is not JSON and is a
 // [*ValidationError] if it breaks the contract.
 func DecodeRequest(b []byte) (SampleReqMsg, error) {
+	// Valid bodies of the usual shape take the fast path (fastdecode.go);
+	// everything else, every error included, takes the general one below.
+	if env, _, ok := decodeFast(b, false); ok {
+		return env, nil
+	}
 	fields, err := decodeObject(b)
 	if err != nil {
 		return SampleReqMsg{}, err
@@ -24,6 +29,10 @@ func DecodeRequest(b []byte) (SampleReqMsg, error) {
 // matches [ErrInvalidJSON] if b is not JSON and is a [*ValidationError] if
 // it breaks the contract.
 func DecodeResponse(b []byte) (SampleResMsg, error) {
+	// As in DecodeRequest.
+	if env, status, ok := decodeFast(b, true); ok {
+		return SampleResMsg{Envelope: env, Status: status}, nil
+	}
 	fields, err := decodeObject(b)
 	if err != nil {
 		return SampleResMsg{}, err
@@ -46,7 +55,9 @@ func DecodeResponse(b []byte) (SampleResMsg, error) {
 	return SampleResMsg{Envelope: env, Status: status}, nil
 }
 
-// decodeObject parses a whole payload as a JSON object. Fields go into a
+// decodeObject parses a whole payload as a JSON object. It and the functions
+// below are the general path, which defines what DecodeRequest and
+// DecodeResponse return; decodeFast must agree with it. Fields go into a
 // map rather than a struct so that keys match exactly: encoding/json binds
 // struct fields case-insensitively, so {"Status":"x"} would be read as the
 // status, where pydantic would ignore it as an unknown field.
@@ -79,7 +90,7 @@ func decodeEnvelope(fields map[string]json.RawMessage) (SampleReqMsg, error) {
 	if env.CorrelationID, err = requiredString(fields, "correlation_id", "correlation_id"); err != nil {
 		return SampleReqMsg{}, err
 	}
-	if err := validateCorrelationID(env.CorrelationID); err != nil {
+	if err := ValidateCorrelationID(env.CorrelationID); err != nil {
 		return SampleReqMsg{}, err
 	}
 

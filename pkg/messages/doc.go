@@ -36,7 +36,8 @@
 // [MaxCorrelationIDLength] characters; data is an object whose message is a
 // string and whose timestamp is RFC 3339 text (see [ParseTimestamp] for the
 // Python forms that are also accepted); status, when present, is one of the
-// [Status] constants.
+// [Status] constants. [ValidateCorrelationID] applies the correlation_id
+// rule to an id from elsewhere, such as a record header.
 //
 // [EncodeRequest] and [EncodeResponse] apply the same rules before writing,
 // so a service never publishes a body its peers would reject.

@@ -45,3 +45,14 @@ func ExampleValidationError() {
 	// correlation_id - must not be empty
 	// messages: invalid field "correlation_id": must not be empty
 }
+
+func ExampleValidateCorrelationID() {
+	// An id from somewhere other than a body, such as a record header.
+	for _, id := range []string{"6f1c2b9e-3d4a-4c1e-9b7a-2f8e5d6c7b1a", "", "ab\xff"} {
+		fmt.Println(messages.ValidateCorrelationID(id))
+	}
+	// Output:
+	// <nil>
+	// messages: invalid field "correlation_id": must not be empty
+	// messages: invalid field "correlation_id": must be valid UTF-8
+}

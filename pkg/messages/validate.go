@@ -15,7 +15,7 @@ const MaxCorrelationIDLength = 128
 // [MessageContent] does, it is checked too and its errors are reported
 // under "data".
 func (e Envelope[T]) Validate() error {
-	if err := validateCorrelationID(e.CorrelationID); err != nil {
+	if err := ValidateCorrelationID(e.CorrelationID); err != nil {
 		return err
 	}
 	if v, ok := any(e.Data).(interface{ Validate() error }); ok {
@@ -32,7 +32,7 @@ func (c MessageContent) Validate() error {
 	if !utf8.ValidString(c.Message) {
 		return invalid("message", "must be valid UTF-8")
 	}
-	if _, err := ParseTimestamp(c.Timestamp); err != nil {
+	if !validTimestamp(c.Timestamp) {
 		return invalid("timestamp", "must be an RFC 3339 timestamp, got "+quoteTruncated(c.Timestamp))
 	}
 	return nil
@@ -48,7 +48,13 @@ func (m SampleResMsg) Validate() error {
 	return validateStatus(m.Status)
 }
 
-func validateCorrelationID(id string) error {
+// ValidateCorrelationID reports whether id is a correlation id the contract
+// allows: a non-empty, valid UTF-8 string of at most
+// [MaxCorrelationIDLength] characters. It returns nil or the
+// [*ValidationError] with Field "correlation_id" that decoding or encoding
+// a body with that id would return, so a service can hold an id from
+// elsewhere (a record header, say) to the same rules as a body's.
+func ValidateCorrelationID(id string) error {
 	const field = "correlation_id"
 	switch n := utf8.RuneCountInString(id); {
 	case n == 0:
