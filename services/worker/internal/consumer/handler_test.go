@@ -544,6 +544,9 @@ func TestRecordCorrelationID(t *testing.T) {
 		{"key when no header", "key-1", nil, "key-1"},
 		{"empty header falls back", "key-1", kafka.Headers(""), "key-1"},
 		{"oversized header falls back", "key-1", kafka.Headers(long), "key-1"},
+		{"longest header in runes wins", "key-1", kafka.Headers(strings.Repeat("é", 128)), strings.Repeat("é", 128)},
+		{"header too long in runes falls back", "key-1", kafka.Headers(strings.Repeat("é", 129)), "key-1"},
+		{"invalid UTF-8 header falls back", "key-1", kafka.Headers("ab\xff"), "key-1"},
 		{"key with bad characters", "a b\n", nil, ""},
 		{"nothing", "", nil, ""},
 	}

@@ -1,8 +1,6 @@
 package consumer
 
 import (
-	"unicode/utf8"
-
 	"github.com/IBM/sarama"
 
 	"github.com/streamgate/streamgate/pkg/messages"
@@ -54,9 +52,8 @@ func newPending(rec *sarama.ConsumerMessage, opts *Options, results chan<- *pend
 // recordCorrelationID names a record whose body could not be read: by its
 // correlation_id header, else by its key when that looks like an ID, else "".
 func recordCorrelationID(rec *sarama.ConsumerMessage) string {
-	// The header is bounded like a body's ID, so a hostile record cannot blow up logs.
-	if id := kafka.Header(rec.Headers, messages.HeaderCorrelationID); id != "" &&
-		utf8.ValidString(id) && utf8.RuneCountInString(id) <= messages.MaxCorrelationIDLength {
+	// The header must pass for a body's ID, so a hostile record cannot blow up logs.
+	if id := kafka.Header(rec.Headers, messages.HeaderCorrelationID); messages.ValidateCorrelationID(id) == nil {
 		return id
 	}
 	if key := string(rec.Key); correlation.Valid(key) {
