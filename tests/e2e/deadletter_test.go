@@ -75,17 +75,6 @@ func TestMalformedRecordsGoToDeadLetterTopic(t *testing.T) {
 		if header(msg, "correlation_id") != want.id {
 			t.Errorf("%s: original headers not kept: correlation_id = %q", cases[i].name, header(msg, "correlation_id"))
 		}
-		if !hasLevel(worker.logsWith("correlation_id", want.id), "warn") {
-			t.Errorf("%s: worker logged no warning with the record's correlation ID", cases[i].name)
-		}
+		waitLogged(t, worker, want.id, "level", "warn")
 	}
-}
-
-func hasLevel(lines []map[string]any, level string) bool {
-	for _, line := range lines {
-		if line["level"] == level {
-			return true
-		}
-	}
-	return false
 }

@@ -212,16 +212,5 @@ func checkLogs(t *testing.T, tp topics, gateway, worker *service, id string) {
 			return errNotYet
 		})
 	}
-	if lines := gateway.logsWith("correlation_id", id); !hasMessage(lines, "request") {
-		t.Errorf("gateway has no access log line for %s", id)
-	}
-}
-
-func hasMessage(lines []map[string]any, message string) bool {
-	for _, line := range lines {
-		if line["message"] == message {
-			return true
-		}
-	}
-	return false
+	waitLogged(t, gateway, id, "message", "request")
 }

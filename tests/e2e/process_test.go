@@ -187,6 +187,21 @@ func (s *service) logsWith(key, value string) []map[string]any {
 	return out
 }
 
+// waitLogged waits until s has logged a line with correlation ID id whose field key is
+// value. Lines arrive through a pipe, so one written just before an HTTP answer may
+// still be on its way when the answer is read.
+func waitLogged(t *testing.T, s *service, id, key, value string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, fmt.Sprintf("%s logs %s=%q for %s", s.name, key, value, id), func() error {
+		for _, line := range s.logsWith("correlation_id", id) {
+			if line[key] == value {
+				return nil
+			}
+		}
+		return errNotYet
+	})
+}
+
 func (s *service) dumpLogs() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
