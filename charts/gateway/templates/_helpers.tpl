@@ -74,7 +74,7 @@ passes tag@digest), other characters a label cannot hold replaced by "_".
 {{- end }}
 
 {{/*
-The environment the gateway reads (see CONTRACT.md). Every name here must be
+The environment the gateway reads (README.md, Configuration). Every name here must be
 one of services/gateway/config.EnvVars(); tests/deploy checks that.
 */}}
 {{- define "gateway.env" -}}

@@ -74,7 +74,7 @@ passes tag@digest), other characters a label cannot hold replaced by "_".
 {{- end }}
 
 {{/*
-The environment the worker reads (see CONTRACT.md). Every name here must be
+The environment the worker reads (README.md, Configuration). Every name here must be
 one of services/worker/config.EnvVars(); tests/deploy checks that.
 */}}
 {{- define "worker.env" -}}
