@@ -1,8 +1,7 @@
 package messages
 
 import (
-	"os"
-	"path/filepath"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -19,19 +18,7 @@ func TestDecodeFastPathTaken(t *testing.T) {
 		"unknown values":      []byte(`{"x":[1,-0.5e+3,0,-0,1E9,true,false,null,{"a":[]},[],{},"s\"\u1234"],"correlation_id":"abc","data":{"message":"ping","timestamp":"2026-11-27T10:00:00Z"}}`),
 		"longest id in runes": []byte(`{"correlation_id":"` + strings.Repeat("é", MaxCorrelationIDLength) + `","data":{"message":"ping","timestamp":"2026-11-27T10:00:00Z"}}`),
 	}
-	for _, dir := range []string{"golden", "python"} {
-		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, file := range files {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bodies[file] = b
-		}
-	}
+	maps.Copy(bodies, testdataBodies(t))
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
 			if strings.Contains(name, "request") || !strings.Contains(name, "testdata") {

@@ -117,18 +117,8 @@ func addReferenceSeeds(f *testing.F) {
 			f.Add(readCorpusEntry(f, file))
 		}
 	}
-	for _, dir := range []string{"golden", "python"} {
-		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, file := range files {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
-		}
+	for _, body := range testdataBodies(f) {
+		f.Add(body)
 	}
 	for _, body := range cornerBodies {
 		f.Add([]byte(body))

@@ -2,8 +2,6 @@ package messages_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/streamgate/streamgate/pkg/messages"
@@ -13,18 +11,8 @@ import (
 // hand-picked seeds in testdata/fuzz.
 func addSeeds(f *testing.F) {
 	f.Helper()
-	for _, dir := range []string{"golden", "python"} {
-		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, file := range files {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
-		}
+	for _, body := range messages.TestdataBodies(f) {
+		f.Add(body)
 	}
 }
 
