@@ -3,8 +3,6 @@
 package config
 
 import (
-	"fmt"
-
 	"github.com/streamgate/streamgate/pkg/platform/config"
 )
 
@@ -32,7 +30,7 @@ func Load() (Config, error) {
 	r := config.NewReader()
 	cfg := Config{Common: r.Common(HTTPAddr)}
 	if err := r.Err(); err != nil {
-		return Config{}, fmt.Errorf("gateway: %w", err)
+		return Config{}, err
 	}
 	return cfg, nil
 }
