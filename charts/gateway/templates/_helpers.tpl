@@ -98,8 +98,9 @@ one of services/gateway/config.EnvVars(); tests/deploy checks that.
 Checks across values that a JSON schema cannot express.
 */}}
 {{- define "gateway.validate" -}}
-{{- if le (int .Values.terminationGracePeriodSeconds) (int .Values.shutdownTimeoutSeconds) }}
-{{- fail (printf "terminationGracePeriodSeconds (%d) must be greater than shutdownTimeoutSeconds (%d): the kubelet would kill the gateway before its graceful shutdown ends" (int .Values.terminationGracePeriodSeconds) (int .Values.shutdownTimeoutSeconds)) }}
+{{- $stopping := add (int .Values.preStopSleepSeconds) (int .Values.shutdownTimeoutSeconds) }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int $stopping) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be greater than preStopSleepSeconds + shutdownTimeoutSeconds (%d): the kubelet would kill the gateway before its graceful shutdown ends" (int .Values.terminationGracePeriodSeconds) (int $stopping)) }}
 {{- end }}
 {{- $managed := list }}
 {{- range (include "gateway.env" . | fromYamlArray) }}
