@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 )
 
 // broker is a Kafka started by scripts/kafka/kafka.sh for this test run.
@@ -22,23 +22,31 @@ type broker struct {
 
 // freePortPair returns a loopback port that is free together with the next one, for a
 // broker and its KRaft controller.
-func freePortPair(t *testing.T) int {
-	t.Helper()
+func freePortPair() (int, error) {
 	for range 50 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			t.Fatal(err)
+			return 0, err
 		}
 		port := ln.Addr().(*net.TCPAddr).Port
 		next, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1))
 		ln.Close()
 		if err == nil {
 			next.Close()
-			return port
+			return port, nil
 		}
 	}
-	t.Fatal("no free pair of loopback ports")
-	return 0
+	return 0, errors.New("no free pair of loopback ports")
+}
+
+// startBrokerOnFreePorts starts a broker on ports no other process holds, so tests
+// never collide with a developer's own broker.
+func startBrokerOnFreePorts(repoRoot string) (*broker, error) {
+	port, err := freePortPair()
+	if err != nil {
+		return nil, err
+	}
+	return startBroker(repoRoot, port)
 }
 
 // startBroker starts a single-node Kafka on 127.0.0.1:port with a fresh data directory.

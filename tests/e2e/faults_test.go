@@ -49,7 +49,7 @@ func replyCounts(t *testing.T, brokers string, tp topics, want []string, within 
 }
 
 func TestBrokerOutageAndRecovery(t *testing.T) {
-	b, err := startBroker(suite.repoRoot, freePortPair(t))
+	b, err := startBrokerOnFreePorts(suite.repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func run(m *testing.M) int {
 		fmt.Println("e2e: using the broker at STREAMGATE_TEST_KAFKA =", addr)
 		return m.Run()
 	}
-	broker, err := startBroker(root, 39092)
+	broker, err := startBrokerOnFreePorts(root)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1

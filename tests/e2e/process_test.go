@@ -73,6 +73,13 @@ func (s *service) launch() {
 		s.done <- s.cmd.Wait()
 	}()
 	waitFor(s.t, 30*time.Second, s.name+" /healthz", func() error {
+		select {
+		case err := <-s.done:
+			s.done <- err // keep it for stop
+			s.dumpLogs()
+			s.t.Fatalf("%s exited while starting: %v", s.name, err)
+		default:
+		}
 		status, _, err := s.get("/healthz", nil)
 		if err == nil && status != http.StatusOK {
 			err = fmt.Errorf("status %d", status)

@@ -43,7 +43,10 @@ type Reader struct {
 
 // NewReader returns a Reader over the process environment.
 func NewReader() *Reader {
-	return &Reader{env: viper.New()}
+	env := viper.New()
+	// A variable set to "" is a mistake to report, not a request for the default.
+	env.AllowEmptyEnv(true)
+	return &Reader{env: env}
 }
 
 // lookup returns the raw value and the name it came from: the primary name first, then

@@ -71,6 +71,19 @@ func TestBadValuesNameVariableAndValue(t *testing.T) {
 	}
 }
 
+func TestEmptyValueIsAnError(t *testing.T) {
+	t.Setenv("KAFKA_IN_TOPIC", "")
+	t.Setenv("KAFKA_ENABLED", "")
+	r := NewReader()
+	r.Common(testAddr)
+	err := r.Err()
+	for _, want := range []string{`KAFKA_IN_TOPIC="": must not be empty`, `KAFKA_ENABLED="": must be true or false`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to contain %s", err, want)
+		}
+	}
+}
+
 func TestEmptyBrokerList(t *testing.T) {
 	t.Setenv("KAFKA_BROKERS", " , ")
 	r := NewReader()

@@ -29,6 +29,9 @@ func Run(name string, common config.Common, fn func(ctx context.Context, log *za
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, a second one kills the process as usual: a way out of a
+	// shutdown that hangs.
+	context.AfterFunc(ctx, stop)
 	return fn(ctx, log)
 }
 

@@ -118,7 +118,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{map[string]string{"KAFKA_GROUP_ID": " "}, []string{`KAFKA_GROUP_ID=""`, "must not be empty"}},
-		{map[string]string{"KAFKA_OUT_TOPIC": ""}, nil}, // empty means unset: the default applies
+		{map[string]string{"KAFKA_OUT_TOPIC": ""}, []string{`KAFKA_OUT_TOPIC=""`, "must not be empty"}}, // set but empty is a mistake, not the default
 		{map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, []string{`SHUTDOWN_TIMEOUT="soon"`}},
 		{map[string]string{"HTTP_ADDR": "8081"}, []string{`HTTP_ADDR="8081"`}},
 		{map[string]string{"KAFKA_ENABLED": "maybe"}, []string{`KAFKA_ENABLED="maybe"`}},

@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 
+	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/service"
@@ -12,6 +13,7 @@ import (
 )
 
 func main() {
+	gin.SetMode(gin.ReleaseMode)
 	cfg, err := config.Load()
 	if err == nil {
 		err = service.Run("gateway", cfg.Common, func(ctx context.Context, log *zap.Logger) error {

@@ -25,6 +25,7 @@ type pingHandler struct {
 	logger    *zap.Logger
 	publisher Publisher
 	version   string
+	topic     string
 	now       func() time.Time
 }
 
@@ -36,6 +37,7 @@ func (h pingHandler) serve(c *gin.Context) {
 	if err := h.publisher.Publish(ctx, msg); err != nil {
 		h.logger.Error("failed to process message",
 			logging.CorrelationID(id),
+			logging.Topic(h.topic),
 			logging.Operation(logging.OperationPublish),
 			logging.Status(messages.StatusFailed),
 			zap.Error(err),

@@ -26,6 +26,7 @@ type Deps struct {
 	Publisher Publisher
 	Readiness *probe.Readiness
 	Version   string
+	Topic     string // where Publisher writes, for log lines
 	// Now stamps messages; tests pin it.
 	Now func() time.Time
 }
@@ -48,7 +49,7 @@ func NewRouter(deps Deps) *gin.Engine {
 	router.GET("/healthz", gin.WrapF(probe.Healthz))
 	router.GET("/readyz", gin.WrapH(deps.Readiness))
 
-	ping := pingHandler{logger: deps.Logger, publisher: deps.Publisher, version: deps.Version, now: deps.Now}
+	ping := pingHandler{logger: deps.Logger, publisher: deps.Publisher, version: deps.Version, topic: deps.Topic, now: deps.Now}
 	router.GET("/v1/ping", ping.serve)
 	return router
 }

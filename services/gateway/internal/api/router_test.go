@@ -39,7 +39,7 @@ func newTestRouter(pub Publisher) (*gin.Engine, *observer.ObservedLogs, *probe.R
 	core, logs := observer.New(zap.DebugLevel)
 	readiness := &probe.Readiness{}
 	router := NewRouter(Deps{
-		Logger: zap.New(core), Publisher: pub, Readiness: readiness, Version: "1.2.3",
+		Logger: zap.New(core), Publisher: pub, Readiness: readiness, Version: "1.2.3", Topic: "in-topic",
 		Now: func() time.Time { return fixedNow },
 	})
 	return router, logs, readiness
@@ -116,7 +116,8 @@ func TestPingPublishFailure(t *testing.T) {
 		t.Fatalf("want one error line, got %d", len(errs))
 	}
 	fields := errs[0].ContextMap()
-	if fields["correlation_id"] != "fail-1" || !strings.Contains(fields["error"].(string), "run out of available brokers") {
+	if fields["correlation_id"] != "fail-1" || fields["topic"] != "in-topic" || fields["operation"] != "publish" ||
+		fields["status"] != "Failed" || !strings.Contains(fields["error"].(string), "run out of available brokers") {
 		t.Errorf("error line = %q %v", errs[0].Message, fields)
 	}
 }

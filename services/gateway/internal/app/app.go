@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/httpserver"
@@ -25,9 +24,10 @@ import (
 const readinessInterval = 2 * time.Second
 
 // Run serves until ctx is done, then shuts down gracefully: /readyz turns 503, in-flight
-// requests finish, and the producer flushes and closes, all within cfg.ShutdownTimeout.
+// requests get cfg.ShutdownTimeout to finish, then the producer flushes and closes (bounded
+// by its own network timeouts). In Kubernetes the chart's preStop sleep is what keeps the
+// listener open while endpoints drop the pod.
 func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
-	gin.SetMode(gin.ReleaseMode)
 	readiness := &probe.Readiness{}
 	context.AfterFunc(ctx, readiness.Drain)
 
@@ -53,7 +53,7 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	}
 
 	router := api.NewRouter(api.Deps{
-		Logger: logger, Publisher: pub, Readiness: readiness, Version: cfg.AppVersion, Now: time.Now,
+		Logger: logger, Publisher: pub, Readiness: readiness, Version: cfg.AppVersion, Topic: cfg.InTopic, Now: time.Now,
 	})
 	logger.Info("starting gateway",
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -21,6 +22,7 @@ import (
 // With Kafka disabled the gateway answers pong without a broker, is ready at once, and
 // stops cleanly when its context ends.
 func TestRunWithKafkaDisabled(t *testing.T) {
+	gin.SetMode(gin.TestMode)
 	addr := freeAddr(t)
 	cfg := gwconfig.Config{Common: config.Common{
 		HTTPAddr: addr, AppVersion: "test-1", KafkaEnabled: false, ShutdownTimeout: 5 * time.Second,

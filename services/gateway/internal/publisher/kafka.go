@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,10 @@ type Kafka struct {
 	topic   string
 	logger  *zap.Logger
 	conn    atomic.Pointer[connection]
+	// sending is held shared by every Publish and exclusively by Close: a request the
+	// server's graceful shutdown gave up on may still be publishing, and sarama panics
+	// on a send to a closed producer.
+	sending sync.RWMutex
 }
 
 type connection struct {
@@ -79,6 +84,8 @@ func dial(brokers []string) (*connection, error) {
 // Publish writes msg to the topic, keyed by its correlation ID, and waits for the
 // broker's acknowledgement.
 func (k *Kafka) Publish(_ context.Context, msg messages.SampleReqMsg) error {
+	k.sending.RLock()
+	defer k.sending.RUnlock()
 	conn := k.conn.Load()
 	if conn == nil {
 		return ErrNotConnected
@@ -116,9 +123,11 @@ func (k *Kafka) Ping() error {
 	return kafka.Ping(conn.client, k.topic)
 }
 
-// Close flushes and closes the producer, then the client. Call it once no Publish is
-// running any more.
+// Close waits for running Publish calls, then flushes and closes the producer and the
+// client; later calls to Publish return ErrNotConnected.
 func (k *Kafka) Close() error {
+	k.sending.Lock()
+	defer k.sending.Unlock()
 	conn := k.conn.Swap(nil)
 	if conn == nil {
 		return nil
