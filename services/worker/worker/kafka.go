@@ -59,8 +59,10 @@ func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 
 	// Every claim has drained and committed by now. Leave the group first, so its
 	// partitions move on at once, then flush and close the producer.
+	// Close also drains the group's error channel, racing logGroupErrors, and returns
+	// the last error it found there: one that may predate the close.
 	if err := group.Close(); err != nil {
-		log.Warn("leaving the consumer group", zap.Error(err))
+		log.Warn("consumer group closed; its last background error", zap.Error(err))
 	}
 	producer.AsyncClose()
 	wg.Wait()

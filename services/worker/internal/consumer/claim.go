@@ -73,9 +73,11 @@ func (c *claimLoop) run() {
 			switch {
 			case p.err == nil:
 				c.acknowledged(p)
-			case p.deadLetter() && p.out.Value != nil && deadletter.TooLarge(p.err):
+			case p.deadLetter() && deadletter.TooLarge(p.err):
 				// Retrying would fail forever and hold the partition.
-				if !c.shrink(ctx, p) {
+				if p.stripped {
+					c.skip(p)
+				} else if !c.shrink(ctx, p) {
 					return
 				}
 			default:
@@ -175,6 +177,11 @@ func (c *claimLoop) acknowledged(p *pending) {
 	} else {
 		c.log.Info("published reply", c.publishFields(p, logging.Status(messages.StatusCompleted))...)
 	}
+	c.finish(p)
+}
+
+// finish marks p's offset once every earlier record of the partition is finished too.
+func (c *claimLoop) finish(p *pending) {
 	if next, ok := c.pending.Done(p.rec.Offset); ok {
 		c.sess.MarkOffset(c.claim.Topic(), c.claim.Partition(), next, "")
 	}
@@ -196,10 +203,20 @@ func (c *claimLoop) scheduleRetry(p *pending) {
 // shrink sends p's dead letter again without the record's value, which made it too
 // large to write.
 func (c *claimLoop) shrink(ctx context.Context, p *pending) bool {
-	c.log.Error("dead letter too large; sending it without the record's value",
-		c.publishFields(p, zap.Int("value_bytes", len(p.rec.Value)), zap.Error(p.err))...)
-	p.out = *deadletter.WithoutValue(c.opts.DLQTopic, p.rec, p.reason)
+	c.log.Error("dead letter too large; sending it without the record's key, value and headers",
+		c.publishFields(p, logging.Status(messages.StatusFailed),
+			zap.Int("key_bytes", len(p.rec.Key)), zap.Int("value_bytes", len(p.rec.Value)), zap.Error(p.err))...)
+	p.out = *deadletter.Stripped(c.opts.DLQTopic, p.rec, p.reason, p.id)
+	p.stripped = true
 	return c.send(ctx, p)
+}
+
+// skip gives up on a record whose dead letter is refused even stripped, so that one
+// record cannot hold its partition forever. Only its log line is left.
+func (c *claimLoop) skip(p *pending) {
+	c.log.Error("dead letter refused even stripped; skipping the record",
+		c.publishFields(p, logging.Status(messages.StatusFailed), zap.Error(p.err), zap.NamedError("reason", p.reason))...)
+	c.finish(p)
 }
 
 // retry sends every queued write again.

@@ -343,8 +343,9 @@ func TestFailedWriteIsRetriedAndNotMarkedUntilAcknowledged(t *testing.T) {
 }
 
 // A dead letter the producer or broker refuses as too large would fail on every retry
-// and hold the partition forever; it goes out without the record's value instead.
-func TestOversizedDeadLetterGoesOutWithoutValue(t *testing.T) {
+// and hold the partition forever; it goes out stripped instead, and a record whose
+// stripped dead letter is refused too is skipped, so the partition moves on.
+func TestOversizedDeadLetterIsStrippedThenSkipped(t *testing.T) {
 	h := start(t, Options{})
 	h.feed(record(0, "big", []byte(strings.Repeat("x", 2000)), kafka.Headers("big")))
 
@@ -355,16 +356,22 @@ func TestOversizedDeadLetterGoesOutWithoutValue(t *testing.T) {
 	h.prod.fail(whole, sarama.ErrMessageSizeTooLarge)
 
 	slim := h.prod.next(t)
-	if slim.Topic != "in-topic.dlq" || slim.Value != nil || encoded(t, slim.Key) != "big" {
-		t.Errorf("second attempt: topic %s, value %v, key %s; want the DLQ, no value, key big",
-			slim.Topic, slim.Value, encoded(t, slim.Key))
+	if slim.Topic != "in-topic.dlq" || slim.Value != nil || slim.Key != nil {
+		t.Errorf("second attempt: topic %s, value %v, key %v; want the DLQ without key and value",
+			slim.Topic, slim.Value, slim.Key)
 	}
 	hs := headerMap(slim.Headers)
-	if !strings.Contains(hs["dlq_error"], "value of 2000 bytes dropped") || hs["correlation_id"] != "big" {
-		t.Errorf("headers = %v, want the original ones and a dlq_error saying the value was dropped", hs)
+	if !strings.Contains(hs["dlq_error"], "value of 2000 bytes") || hs["correlation_id"] != "big" || hs["content-type"] != "" {
+		t.Errorf("headers = %v, want the dlq_* ones and the correlation ID only", hs)
 	}
 	h.prod.succeed(slim, 0)
 	h.expectMark(1)
+
+	h.feed(record(1, "huge", []byte(strings.Repeat("y", 2000)), nil))
+	h.prod.fail(h.prod.next(t), sarama.ErrMessageSizeTooLarge)
+	h.prod.fail(h.prod.next(t), sarama.ErrMessageSizeTooLarge)
+	h.expectMark(2)
+	h.waitLog("dead letter refused even stripped; skipping the record")
 }
 
 // While a write waits for its retry, the claim takes no new records.

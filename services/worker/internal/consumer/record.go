@@ -20,7 +20,9 @@ type pending struct {
 	// per-send state in the message it was given.
 	out sarama.ProducerMessage
 	// reason is why the record is dead-lettered; nil for a reply.
-	reason   error
+	reason error
+	// stripped is set once the dead letter was cut down to its dlq_* headers.
+	stripped bool
 	attempts int
 	// results is the owning claim's channel.
 	results chan<- *pending

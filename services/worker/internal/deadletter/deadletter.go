@@ -40,14 +40,19 @@ func Message(topic string, rec *sarama.ConsumerMessage, reason error) *sarama.Pr
 	return msg
 }
 
-// WithoutValue returns the dead letter for rec without its value, for a record the
-// dead-letter topic refuses whole (the added headers can push a record that was just
-// within the size limit over it). The dlq_error header says what was dropped.
-func WithoutValue(topic string, rec *sarama.ConsumerMessage, reason error) *sarama.ProducerMessage {
-	reason = fmt.Errorf("%w (value of %d bytes dropped: too large for the dead-letter topic)", reason, len(rec.Value))
-	msg := Message(topic, rec, reason)
-	msg.Value = nil
-	return msg
+// Stripped returns the dead letter for rec without its key, value and headers, for a
+// record the dead-letter topic refuses whole (the added headers can push a record that
+// was just within the size limit over it). It keeps the dlq_* headers and correlationID;
+// dlq_error says what was dropped.
+func Stripped(topic string, rec *sarama.ConsumerMessage, reason error, correlationID string) *sarama.ProducerMessage {
+	reason = fmt.Errorf("%w (key of %d bytes, value of %d bytes and %d headers dropped: too large for the dead-letter topic)",
+		reason, len(rec.Key), len(rec.Value), len(rec.Headers))
+	bare := *rec
+	bare.Key, bare.Value, bare.Headers = nil, nil, nil
+	if correlationID != "" {
+		bare.Headers = []*sarama.RecordHeader{{Key: []byte(messages.HeaderCorrelationID), Value: []byte(correlationID)}}
+	}
+	return Message(topic, &bare, reason)
 }
 
 // TooLarge reports whether a producer error means the record can never be written as

@@ -55,19 +55,28 @@ func TestMessageKeepsNullKeyAndValue(t *testing.T) {
 	}
 }
 
-func TestWithoutValue(t *testing.T) {
-	rec := &sarama.ConsumerMessage{Topic: "in-topic", Offset: 9, Key: []byte("k"), Value: make([]byte, 1000)}
-	msg := WithoutValue("dlq", rec, errors.New("messages: payload is not valid JSON"))
-	if msg.Value != nil {
-		t.Errorf("Value = %v, want dropped", msg.Value)
+func TestStripped(t *testing.T) {
+	rec := &sarama.ConsumerMessage{
+		Topic: "in-topic", Partition: 2, Offset: 9, Key: []byte("k"), Value: make([]byte, 1000),
+		Headers: []*sarama.RecordHeader{{Key: []byte("big"), Value: make([]byte, 500)}},
 	}
-	if got := encoded(t, msg.Key); got != "k" {
-		t.Errorf("Key = %q, want k", got)
+	msg := Stripped("dlq", rec, errors.New("messages: payload is not valid JSON"), "id-9")
+	if msg.Value != nil || msg.Key != nil {
+		t.Errorf("Key %v, Value %v: want both dropped", msg.Key, msg.Value)
 	}
-	const want = "messages: payload is not valid JSON (value of 1000 bytes dropped: too large for the dead-letter topic)"
+	want := map[string]string{
+		"dlq_error":              "messages: payload is not valid JSON (key of 1 bytes, value of 1000 bytes and 1 headers dropped: too large for the dead-letter topic)",
+		"dlq_original_topic":     "in-topic",
+		"dlq_original_partition": "2",
+		"dlq_original_offset":    "9",
+		"correlation_id":         "id-9",
+	}
+	if len(msg.Headers) != len(want) {
+		t.Errorf("headers %d, want %d: the original ones are dropped", len(msg.Headers), len(want))
+	}
 	for _, h := range msg.Headers {
-		if string(h.Key) == "dlq_error" && string(h.Value) != want {
-			t.Errorf("dlq_error = %q, want %q", h.Value, want)
+		if w, ok := want[string(h.Key)]; !ok || string(h.Value) != w {
+			t.Errorf("header %s = %q, want %q", h.Key, h.Value, w)
 		}
 	}
 }
