@@ -159,6 +159,49 @@ func TestWorkerKilledWhileRecordsInFlight(t *testing.T) {
 	t.Logf("%d requests accepted, every one answered; %d duplicate replies after the kill (at-least-once)", len(accepted.list()), duplicates)
 }
 
+// The worker is killed while it holds records it received but whose replies the broker
+// has not acknowledged (the out-topic takes no record larger than 16 bytes, so every
+// reply is refused and retried). Once the topic accepts the replies again, the
+// restarted worker answers every request: an unacknowledged reply never lets its
+// request's offset be committed.
+func TestWorkerKilledWithRepliesUnacknowledged(t *testing.T) {
+	tiny, normal := "16", "1048588"
+	tp := newTopicsWithOutConfig(t, suite.brokers, map[string]*string{"max.message.bytes": &tiny})
+	gateway, worker := startPair(t, suite.brokers, tp)
+
+	var accepted acked
+	for i := range 30 {
+		id := fmt.Sprintf("stalled-%02d", i)
+		if status, _, body := ping(t, gateway, id); status != http.StatusOK {
+			t.Fatalf("ping %s: %d %s", id, status, body)
+		}
+		accepted.add(id)
+	}
+	for _, id := range accepted.list() {
+		waitLogged(t, worker, id, "message", "received")
+	}
+	waitFor(t, 30*time.Second, "the worker retries a refused reply", func() error {
+		if len(worker.logsWith("message", "publish failed; will retry")) == 0 {
+			return errNotYet
+		}
+		return nil
+	})
+	if answered := worker.logsWith("message", "published reply"); len(answered) != 0 {
+		t.Fatalf("replies were acknowledged although out-topic refuses writes: %v", answered[0])
+	}
+	worker.kill()
+
+	admin := newAdmin(t, suite.brokers)
+	if err := admin.AlterConfig(sarama.TopicResource, tp.out, map[string]*string{"max.message.bytes": &normal}, false); err != nil {
+		t.Fatalf("let %s accept writes: %v", tp.out, err)
+	}
+	worker.restart()
+	waitReady(t, worker, 60*time.Second)
+	counts := replyCounts(t, suite.brokers, tp, accepted.list(), 120*time.Second)
+	t.Logf("%d requests held unacknowledged at the kill, every one answered after the restart (%d replies)",
+		len(accepted.list()), total(counts))
+}
+
 func total(counts map[string]int) int {
 	n := 0
 	for _, c := range counts {

@@ -18,20 +18,36 @@ type topics struct {
 }
 
 func newTopics(t *testing.T, brokers string) topics {
+	return newTopicsWithOutConfig(t, brokers, nil)
+}
+
+// newTopicsWithOutConfig is newTopics with topic configs for the out-topic.
+func newTopicsWithOutConfig(t *testing.T, brokers string, outConfig map[string]*string) topics {
 	t.Helper()
 	prefix := fmt.Sprintf("e2e-%s-%06d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), rand.IntN(1_000_000))
 	tp := topics{in: prefix + ".in", out: prefix + ".out", dlq: prefix + ".in.dlq", group: prefix + ".group"}
-	admin, err := sarama.NewClusterAdmin([]string{brokers}, testClientConfig())
-	if err != nil {
-		t.Fatalf("cluster admin: %v", err)
-	}
-	defer admin.Close()
+	admin := newAdmin(t, brokers)
 	for _, name := range []string{tp.in, tp.out, tp.dlq} {
-		if err := admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+		detail := &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}
+		if name == tp.out {
+			detail.ConfigEntries = outConfig
+		}
+		if err := admin.CreateTopic(name, detail, false); err != nil {
 			t.Fatalf("create topic %s: %v", name, err)
 		}
 	}
 	return tp
+}
+
+// newAdmin returns a cluster admin client that is closed when the test ends.
+func newAdmin(t *testing.T, brokers string) sarama.ClusterAdmin {
+	t.Helper()
+	admin, err := sarama.NewClusterAdmin([]string{brokers}, testClientConfig())
+	if err != nil {
+		t.Fatalf("cluster admin: %v", err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	return admin
 }
 
 // env is the configuration both services get for these topics.
