@@ -10,10 +10,10 @@ import (
 	"github.com/IBM/sarama"
 	"go.uber.org/zap"
 
+	"github.com/streamgate/streamgate/pkg/platform/backoff"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
 	"github.com/streamgate/streamgate/services/worker/config"
-	"github.com/streamgate/streamgate/services/worker/internal/backoff"
 	"github.com/streamgate/streamgate/services/worker/internal/consumer"
 )
 

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/backoff"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 )
@@ -50,7 +51,7 @@ func NewKafka(brokers []string, topic string, logger *zap.Logger) *Kafka {
 // Connect tries to reach the cluster, backing off between attempts, until it succeeds
 // or ctx ends.
 func (k *Kafka) Connect(ctx context.Context) error {
-	backoff := 250 * time.Millisecond
+	retry := backoff.New(250*time.Millisecond, 5*time.Second)
 	for {
 		conn, err := dial(k.brokers)
 		if err == nil {
@@ -58,14 +59,12 @@ func (k *Kafka) Connect(ctx context.Context) error {
 			k.logger.Info("connected to Kafka", zap.Strings("brokers", k.brokers), logging.Topic(k.topic))
 			return nil
 		}
+		delay := retry.Next()
 		k.logger.Warn("cannot reach Kafka yet; retrying", zap.Strings("brokers", k.brokers),
-			zap.Duration("retry_in", backoff), zap.Error(err))
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("publisher: connect: %w", ctx.Err())
-		case <-time.After(backoff):
+			zap.Duration("retry_in", delay), zap.Error(err))
+		if err := backoff.Sleep(ctx, delay); err != nil {
+			return fmt.Errorf("publisher: connect: %w", err)
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/backoff"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
-	"github.com/streamgate/streamgate/services/worker/internal/backoff"
 	"github.com/streamgate/streamgate/services/worker/internal/deadletter"
 	"github.com/streamgate/streamgate/services/worker/internal/tracker"
 )
