@@ -5,6 +5,7 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/buildinfo"
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
 )
 
 // Settings both services read. The FASTSTREAM_* aliases keep deployments of the Python
@@ -27,13 +28,15 @@ type Common struct {
 	AppVersion      string
 	KafkaEnabled    bool
 	KafkaBrokers    []string
+	KafkaSecurity   kafka.Security
 	InTopic         string
 	LogLevel        string
 	LogFormat       string
 	ShutdownTimeout time.Duration
 }
 
-// CommonVars lists the common settings, with httpAddr the service's HTTP_ADDR.
+// CommonVars lists the common settings, with httpAddr the service's HTTP_ADDR; the
+// optional security settings are listed apart, by KafkaSecurityVars.
 func CommonVars(httpAddr Var) []Var {
 	return []Var{httpAddr, AppVersion, KafkaEnabled, KafkaBrokers, KafkaInTopic, LogLevel, LogFormat, ShutdownTimeout}
 }
@@ -45,6 +48,7 @@ func (r *Reader) Common(httpAddr Var) Common {
 		AppVersion:      r.String(AppVersion),
 		KafkaEnabled:    r.Bool(KafkaEnabled),
 		KafkaBrokers:    r.Brokers(KafkaBrokers),
+		KafkaSecurity:   r.KafkaSecurity(),
 		InTopic:         r.String(KafkaInTopic),
 		LogLevel:        r.OneOf(LogLevel, "debug", "info", "warn", "error"),
 		LogFormat:       r.OneOf(LogFormat, "json", "console"),

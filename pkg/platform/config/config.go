@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -166,4 +167,57 @@ func parseHostPort(addr string, hostOptional bool) (string, error) {
 		return "", errors.New("port must be a number from 1 to 65535")
 	}
 	return host, nil
+}
+
+// Optional returns the value of v, or "" when v is not set at all (Default is ignored).
+// A variable set to an empty value is still an error: deployments set these only when
+// they have a value.
+func (r *Reader) Optional(v Var) string {
+	for _, name := range append([]string{v.Name}, v.Aliases...) {
+		_ = r.env.BindEnv(name)
+		if r.env.IsSet(name) {
+			value := strings.TrimSpace(r.env.GetString(name))
+			if value == "" {
+				r.fail(name, value, "must not be empty when set")
+			}
+			return value
+		}
+	}
+	return ""
+}
+
+// OptionalFile returns the value of v, a path that must name a readable regular file
+// when v is set, or "" when v is not set. What the file contains is not checked here.
+func (r *Reader) OptionalFile(v Var) string {
+	path := r.Optional(v)
+	if path == "" {
+		return ""
+	}
+	if err := checkReadable(path); err != nil {
+		r.fail(v.Name, path, err.Error())
+	}
+	return path
+}
+
+// Check records a problem with a combination of settings; message names the variables.
+func (r *Reader) Check(ok bool, message string) {
+	if !ok {
+		r.errs = append(r.errs, errors.New(message))
+	}
+}
+
+func checkReadable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cannot open the file: %w", errors.Unwrap(err))
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	switch {
+	case err != nil:
+		return fmt.Errorf("cannot read the file: %w", err)
+	case info.IsDir():
+		return errors.New("is a directory, not a file")
+	}
+	return nil
 }

@@ -27,17 +27,36 @@ const (
 	reconnectMax = 5 * time.Second
 )
 
-// consume connects, then runs consumer group sessions until ctx is done; it returns
-// after leaving the group and closing the producer.
-func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness) error {
-	group, producer, err := connect(ctx, cfg, log)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped before the cluster could be reached
-		}
-		return err
-	}
+// errRebuild ends a connection whose credentials the cluster refused, so that consume
+// builds a new one from the secret files on disk.
+var errRebuild = errors.New("worker: the cluster refuses the client's credentials")
 
+// consume connects, then runs consumer group sessions until ctx is done; it returns
+// after leaving the group and closing the producer. When the cluster refuses the
+// credentials of a running connection (a rotated password, a renewed certificate), it
+// leaves, closes and connects again with the secret files as they are now.
+func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness) error {
+	for {
+		group, producer, err := connect(ctx, cfg, log, ready)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped before the cluster could be reached
+			}
+			return err
+		}
+		err = serve(ctx, cfg, log, ready, group, producer)
+		if !errors.Is(err, errRebuild) {
+			return err
+		}
+		log.Warn("Kafka refuses the client's credentials; building a new client from the secret files")
+	}
+}
+
+// serve answers records with group and producer until ctx is done or the cluster refuses
+// their credentials (errRebuild); it closes both before it returns.
+func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness,
+	group sarama.ConsumerGroup, producer sarama.AsyncProducer,
+) error {
 	handler, err := consumer.New(consumer.Options{
 		OutTopic: cfg.OutTopic,
 		DLQTopic: cfg.DLQTopic,
@@ -55,7 +74,7 @@ func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 	wg.Go(func() { logGroupErrors(group.Errors(), log) }) // until group.Close
 	wg.Go(func() { consumer.Dispatch(producer, log) })    // until the producer closes
 
-	loopErr := consumeLoop(ctx, group, []string{cfg.InTopic}, handler, log)
+	loopErr := consumeLoop(ctx, group, []string{cfg.InTopic}, handler, cfg.KafkaSecurity, log, ready)
 
 	// Every claim has drained and committed by now. Leave the group first, so its
 	// partitions move on at once, then flush and close the producer.
@@ -70,8 +89,9 @@ func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 }
 
 // connect creates the consumer group and the producer, retrying with backoff while
-// no broker answers, until ctx is done.
-func connect(ctx context.Context, cfg config.Config, log *zap.Logger) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
+// the cluster cannot be reached or refuses the credentials, until ctx is done. Readiness
+// carries the reason of the last failure.
+func connect(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
 	retry := backoff.New(reconnectMin, reconnectMax)
 	for {
 		group, producer, err := dial(cfg)
@@ -83,9 +103,11 @@ func connect(ctx context.Context, cfg config.Config, log *zap.Logger) (sarama.Co
 		if errors.As(err, &bad) {
 			return nil, nil, err // retrying will not help
 		}
+		err = cfg.KafkaSecurity.Explain(err)
+		ready.Set(err)
 		delay := retry.Next()
-		log.Warn("cannot reach Kafka; retrying",
-			zap.Strings("brokers", cfg.KafkaBrokers), zap.Error(err), zap.Duration("retry_in", delay))
+		log.Warn("cannot connect to Kafka; retrying", zap.Strings("brokers", cfg.KafkaBrokers),
+			zap.Error(err), zap.NamedError("cause", errors.Unwrap(err)), zap.Duration("retry_in", delay))
 		if err := backoff.Sleep(ctx, delay); err != nil {
 			return nil, nil, err
 		}
@@ -93,11 +115,17 @@ func connect(ctx context.Context, cfg config.Config, log *zap.Logger) (sarama.Co
 }
 
 func dial(cfg config.Config) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
-	group, err := sarama.NewConsumerGroup(cfg.KafkaBrokers, cfg.GroupID, kafka.ConsumerGroupConfig(clientID))
+	groupCfg, producerCfg := kafka.ConsumerGroupConfig(clientID), kafka.ProducerConfig(clientID)
+	for _, c := range []*sarama.Config{groupCfg, producerCfg} {
+		if err := cfg.KafkaSecurity.Apply(c); err != nil {
+			return nil, nil, err
+		}
+	}
+	group, err := sarama.NewConsumerGroup(cfg.KafkaBrokers, cfg.GroupID, groupCfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("worker: consumer group %q: %w", cfg.GroupID, err)
 	}
-	producer, err := sarama.NewAsyncProducer(cfg.KafkaBrokers, kafka.ProducerConfig(clientID))
+	producer, err := sarama.NewAsyncProducer(cfg.KafkaBrokers, producerCfg)
 	if err != nil {
 		_ = group.Close() // never joined: nothing to leave, only connections to drop
 		return nil, nil, fmt.Errorf("worker: producer: %w", err)
@@ -106,8 +134,11 @@ func dial(cfg config.Config) (sarama.ConsumerGroup, sarama.AsyncProducer, error)
 }
 
 // consumeLoop runs one session after another: a rebalance ends a session normally and
-// the next starts at once; a failed one is retried with backoff.
-func consumeLoop(ctx context.Context, group sarama.ConsumerGroup, topics []string, handler sarama.ConsumerGroupHandler, log *zap.Logger) error {
+// the next starts at once; a failed one is retried with backoff, and its reason shown
+// by readiness. It returns errRebuild when the cluster refused the credentials.
+func consumeLoop(ctx context.Context, group sarama.ConsumerGroup, topics []string, handler sarama.ConsumerGroupHandler,
+	security kafka.Security, log *zap.Logger, ready *probe.Readiness,
+) error {
 	retry := backoff.New(reconnectMin, reconnectMax)
 	for {
 		err := group.Consume(ctx, topics, handler)
@@ -118,6 +149,12 @@ func consumeLoop(ctx context.Context, group sarama.ConsumerGroup, topics []strin
 			// Only consume closes the group, after this loop: something is badly off.
 			return fmt.Errorf("worker: consume: %w", err)
 		case err != nil:
+			err = security.Explain(err)
+			ready.Set(err)
+			if kafka.NeedsNewClient(err) {
+				log.Warn("consumer group session failed", zap.Strings("topics", topics), zap.Error(err))
+				return errRebuild
+			}
 			delay := retry.Next()
 			log.Warn("consumer group session failed; retrying",
 				zap.Strings("topics", topics), zap.Error(err), zap.Duration("retry_in", delay))

@@ -3,11 +3,16 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
 	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/probe"
 )
 
 // fakeGroup is a sarama.ConsumerGroup whose Consume calls return the given results in
@@ -30,11 +35,39 @@ func (g *fakeGroup) Consume(ctx context.Context, _ []string, _ sarama.ConsumerGr
 }
 
 func runLoop(t *testing.T, g *fakeGroup) (context.CancelFunc, chan error) {
+	cancel, done, _ := runLoopWith(t, g, kafka.Security{})
+	return cancel, done
+}
+
+func runLoopWith(t *testing.T, g *fakeGroup, security kafka.Security) (context.CancelFunc, chan error, *probe.Readiness) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- consumeLoop(ctx, g, []string{"in-topic"}, nil, zap.NewNop()) }()
-	return cancel, done
+	ready := &probe.Readiness{}
+	go func() { done <- consumeLoop(ctx, g, []string{"in-topic"}, nil, security, zap.NewNop(), ready) }()
+	return cancel, done, ready
+}
+
+// A session that fails because the cluster refuses the credentials ends the loop, so
+// that consume builds a new client from the secret files; readiness says why.
+func TestConsumeLoopAsksForNewClientWhenCredentialsAreRefused(t *testing.T) {
+	refused := fmt.Errorf("kafka: client has run out of available brokers to talk to: %w", sarama.ErrSASLAuthenticationFailed)
+	g := &fakeGroup{results: []error{errors.New("broker down"), refused}, calls: make(chan struct{}, 10)}
+	security := kafka.Security{SASL: kafka.SASL{Mechanism: kafka.MechanismSCRAMSHA512, Username: "worker", Password: "s3cret"}}
+	cancel, done, ready := runLoopWith(t, g, security)
+	defer cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errRebuild) {
+			t.Fatalf("consumeLoop = %v, want errRebuild", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("consumeLoop kept retrying with refused credentials")
+	}
+	want := `kafka: SASL authentication failed for user "worker" (SCRAM-SHA-512)`
+	if err := ready.Err(); err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("readiness = %v, want %s... without the password", err, want)
+	}
 }
 
 func TestConsumeLoopRetriesFailedSessionsAndStopsWithContext(t *testing.T) {

@@ -117,5 +117,6 @@ func work(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.
 		<-ctx.Done()
 		return nil
 	}
+	cfg.KafkaSecurity.Log(log)
 	return consume(ctx, cfg, log, ready)
 }

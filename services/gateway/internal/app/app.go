@@ -39,13 +39,10 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	var pub api.Publisher = publisher.Disabled{}
 	var kafkaPub *publisher.Kafka
 	if cfg.KafkaEnabled {
-		kafkaPub = publisher.NewKafka(cfg.KafkaBrokers, cfg.InTopic, logger)
+		cfg.KafkaSecurity.Log(logger)
+		kafkaPub = publisher.NewKafka(cfg.KafkaBrokers, cfg.InTopic, cfg.KafkaSecurity, logger)
 		pub = kafkaPub
-		workers.Go(func() {
-			if err := kafkaPub.Connect(background); err != nil {
-				logger.Info("gave up connecting to Kafka", zap.Error(err))
-			}
-		})
+		workers.Go(func() { _ = kafkaPub.Run(background) }) // ends with background
 		workers.Go(func() { readiness.Poll(background, readinessInterval, kafkaPub.Ping) })
 	} else {
 		logger.Warn("Kafka is disabled (KAFKA_ENABLED=false): /v1/ping answers without publishing")

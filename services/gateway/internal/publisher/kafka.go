@@ -24,14 +24,21 @@ var ErrNotConnected = errors.New("publisher: not connected to Kafka yet")
 // Kafka publishes requests with a sarama SyncProducer, so a request counts as sent only
 // once every in-sync replica has it.
 //
-// The connection is made by Connect in the background: a gateway that starts before its
-// cluster (as in a fresh `skaffold dev`) serves probes and answers 500 until Kafka is
-// reachable, instead of crash-looping.
+// The connection is made and kept by Run in the background: a gateway that starts
+// before its cluster (as in a fresh `skaffold dev`), or with credentials the cluster
+// refuses, serves probes and answers 500 until Kafka accepts it, instead of
+// crash-looping.
 type Kafka struct {
-	brokers []string
-	topic   string
-	logger  *zap.Logger
-	conn    atomic.Pointer[connection]
+	brokers  []string
+	topic    string
+	security kafka.Security
+	logger   *zap.Logger
+	conn     atomic.Pointer[connection]
+	// connectErr is why the last attempt to connect failed; readiness reports it.
+	connectErr atomic.Pointer[error]
+	// rebuild asks Run for a new client: the cluster refused the current one's
+	// credentials, and the secret files may have changed since it was built.
+	rebuild chan struct{}
 	// sending is held shared by every Publish and exclusively by Close: a request the
 	// server's graceful shutdown gave up on may still be publishing, and sarama panics
 	// on a send to a closed producer.
@@ -43,33 +50,60 @@ type connection struct {
 	producer sarama.SyncProducer
 }
 
-// NewKafka returns a publisher to topic on the cluster at brokers; call Connect next.
-func NewKafka(brokers []string, topic string, logger *zap.Logger) *Kafka {
-	return &Kafka{brokers: brokers, topic: topic, logger: logger}
+// NewKafka returns a publisher to topic on the cluster at brokers; start Run next.
+func NewKafka(brokers []string, topic string, security kafka.Security, logger *zap.Logger) *Kafka {
+	return &Kafka{brokers: brokers, topic: topic, security: security, logger: logger, rebuild: make(chan struct{}, 1)}
 }
 
-// Connect tries to reach the cluster, backing off between attempts, until it succeeds
-// or ctx ends.
-func (k *Kafka) Connect(ctx context.Context) error {
-	retry := backoff.New(250*time.Millisecond, 5*time.Second)
+// Run connects, backing off between attempts, and then keeps the connection until ctx
+// ends: when the cluster refuses the client's credentials (a rotated password, a renewed
+// certificate or CA), it builds a new client from the secret files on disk and swaps it
+// in. It returns ctx's error.
+func (k *Kafka) Run(ctx context.Context) error {
 	for {
-		conn, err := dial(k.brokers)
-		if err == nil {
-			k.conn.Store(conn)
-			k.logger.Info("connected to Kafka", zap.Strings("brokers", k.brokers), logging.Topic(k.topic))
-			return nil
+		conn, err := k.connect(ctx)
+		if err != nil {
+			return err
 		}
-		delay := retry.Next()
-		k.logger.Warn("cannot reach Kafka yet; retrying", zap.Strings("brokers", k.brokers),
-			zap.Duration("retry_in", delay), zap.Error(err))
-		if err := backoff.Sleep(ctx, delay); err != nil {
-			return fmt.Errorf("publisher: connect: %w", err)
+		if old := k.conn.Swap(conn); old != nil {
+			k.closeRetired(old)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("publisher: %w", ctx.Err())
+		case <-k.rebuild:
+			k.logger.Warn("Kafka refuses the client's credentials; building a new client from the secret files")
 		}
 	}
 }
 
-func dial(brokers []string) (*connection, error) {
-	client, err := sarama.NewClient(brokers, kafka.ProducerConfig("streamgate-gateway"))
+// connect dials until a client is made or ctx ends.
+func (k *Kafka) connect(ctx context.Context) (*connection, error) {
+	retry := backoff.New(250*time.Millisecond, 5*time.Second)
+	for {
+		conn, err := dial(k.brokers, k.security)
+		if err == nil {
+			k.connectErr.Store(nil)
+			k.logger.Info("connected to Kafka", zap.Strings("brokers", k.brokers), logging.Topic(k.topic))
+			return conn, nil
+		}
+		err = k.security.Explain(err)
+		k.connectErr.Store(&err)
+		delay := retry.Next()
+		k.logger.Warn("cannot connect to Kafka; retrying", zap.Strings("brokers", k.brokers),
+			zap.Duration("retry_in", delay), zap.Error(err), zap.NamedError("cause", errors.Unwrap(err)))
+		if err := backoff.Sleep(ctx, delay); err != nil {
+			return nil, fmt.Errorf("publisher: connect: %w", err)
+		}
+	}
+}
+
+func dial(brokers []string, security kafka.Security) (*connection, error) {
+	cfg := kafka.ProducerConfig("streamgate-gateway")
+	if err := security.Apply(cfg); err != nil {
+		return nil, err
+	}
+	client, err := sarama.NewClient(brokers, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("publisher: new client: %w", err)
 	}
@@ -78,6 +112,16 @@ func dial(brokers []string) (*connection, error) {
 		return nil, errors.Join(fmt.Errorf("publisher: new producer: %w", err), client.Close())
 	}
 	return &connection{client: client, producer: producer}, nil
+}
+
+// closeRetired closes a connection Run replaced, once the Publish calls that may still
+// use it have returned.
+func (k *Kafka) closeRetired(old *connection) {
+	k.sending.Lock()
+	defer k.sending.Unlock()
+	if err := errors.Join(old.producer.Close(), old.client.Close()); err != nil {
+		k.logger.Warn("closing the replaced Kafka client", zap.Error(err))
+	}
 }
 
 // Publish writes msg to the topic, keyed by its correlation ID, and waits for the
@@ -113,13 +157,24 @@ func (k *Kafka) Publish(_ context.Context, msg messages.SampleReqMsg) error {
 	return nil
 }
 
-// Ping reports whether the cluster answers now; readiness asks it.
+// Ping reports whether the cluster answers now and, if not, why; readiness asks it.
+// A refusal of the client's credentials also asks Run for a new client.
 func (k *Kafka) Ping() error {
 	conn := k.conn.Load()
 	if conn == nil {
+		if err := k.connectErr.Load(); err != nil {
+			return *err
+		}
 		return ErrNotConnected
 	}
-	return kafka.Ping(conn.client, k.topic)
+	err := k.security.Explain(kafka.Ping(conn.client, k.topic))
+	if kafka.NeedsNewClient(err) {
+		select {
+		case k.rebuild <- struct{}{}:
+		default: // already asked
+		}
+	}
+	return err
 }
 
 // Close waits for running Publish calls, then flushes and closes the producer and the
