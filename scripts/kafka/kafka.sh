@@ -17,6 +17,17 @@
 #   KAFKA_OPTS             extra JVM flags                     default empty
 #   KAFKA_CDS              1 = use an AppCDS class archive     default 1
 #   KAFKA_EXTRA_CONFIG     extra server.properties lines (newline separated), appended last
+#   KAFKA_SECURITY         plaintext | secure                  default plaintext
+# Secure mode only (see README.md): no client-facing plaintext listener; KAFKA_PORT is
+# SASL_SSL with SCRAM-SHA-512, KAFKA_SSL_PORT is SSL with client certificates required,
+# the StandardAuthorizer enforces ACLs.
+#   KAFKA_SSL_PORT         SSL (mutual TLS) listener port      default KAFKA_PORT+2
+#   KAFKA_SSL_CA           PEM CA bundle the broker trusts (client and own certificates)
+#   KAFKA_SSL_CERT         PEM certificate (chain) of the broker, valid for 127.0.0.1
+#   KAFKA_SSL_KEY          PEM PKCS#8 key of the broker, unencrypted
+#   KAFKA_SUPER_USERS      super.users, e.g. "User:admin;User:CN=broker" (must include
+#                          the broker's certificate subject: it is the inter-broker principal)
+#   KAFKA_SCRAM_USERS      "name=password ..." SCRAM-SHA-512 users created at format time
 #
 # `start` prints the bootstrap address (127.0.0.1:$KAFKA_PORT) as the last line
 # of stdout; everything else goes to stderr.
@@ -45,12 +56,20 @@ KAFKA_JVM_PERFORMANCE_OPTS="${KAFKA_JVM_PERFORMANCE_OPTS:--server -XX:+UseG1GC -
 KAFKA_OPTS="${KAFKA_OPTS:-}"
 KAFKA_CDS="${KAFKA_CDS:-1}"
 KAFKA_EXTRA_CONFIG="${KAFKA_EXTRA_CONFIG:-}"
+KAFKA_SECURITY="${KAFKA_SECURITY:-plaintext}"
+KAFKA_SSL_PORT="${KAFKA_SSL_PORT:-$((KAFKA_PORT + 2))}"
+KAFKA_SSL_CA="${KAFKA_SSL_CA:-}"
+KAFKA_SSL_CERT="${KAFKA_SSL_CERT:-}"
+KAFKA_SSL_KEY="${KAFKA_SSL_KEY:-}"
+KAFKA_SUPER_USERS="${KAFKA_SUPER_USERS:-}"
+KAFKA_SCRAM_USERS="${KAFKA_SCRAM_USERS:-}"
 
 PID_FILE="$KAFKA_DATA_DIR/kafka.pid"
 SERVER_LOG="$KAFKA_DATA_DIR/server.log"
 CONFIG_FILE="$KAFKA_DATA_DIR/server.properties"
 LOG4J_FILE="$KAFKA_DATA_DIR/log4j2.properties"
 LOG_DIRS="$KAFKA_DATA_DIR/logs"
+KEYSTORE_FILE="$KAFKA_DATA_DIR/broker-keystore.pem"
 
 log() { printf '[kafka.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -124,6 +143,78 @@ kafka_answers() {
   [[ "${out:8:8}" == "00005347" ]]
 }
 
+secure() { [[ "$KAFKA_SECURITY" == secure ]]; }
+
+# The same ApiVersions round trip over TLS on the SASL_SSL port (ApiVersions is allowed
+# before authentication), the broker certificate verified against KAFKA_SSL_CA.
+kafka_answers_tls() {
+  local out
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  out=$(timeout 5 bash -c '
+    { printf "\x00\x00\x00\x0a\x00\x12\x00\x00\x00\x00\x53\x47\x00\x00"; sleep 0.5; } |
+      openssl s_client -quiet -no_ign_eof -verify_return_error -CAfile "$2" -connect "127.0.0.1:$1" 2>/dev/null |
+      head -c 8 | od -An -tx1 | tr -d " \n"
+  ' _ "$KAFKA_PORT" "$KAFKA_SSL_CA" 2>/dev/null) || return 1
+  [[ "${out:8:8}" == "00005347" ]]
+}
+
+broker_answers() {
+  if secure; then kafka_answers_tls; else kafka_answers; fi
+}
+
+check_secure_settings() {
+  if ! secure; then
+    [[ "$KAFKA_SECURITY" == plaintext ]] || die "KAFKA_SECURITY=$KAFKA_SECURITY: must be plaintext or secure"
+    return 0
+  fi
+  local v
+  for v in KAFKA_SSL_CA KAFKA_SSL_CERT KAFKA_SSL_KEY; do
+    [[ -r "${!v}" ]] || die "KAFKA_SECURITY=secure needs $v, a readable PEM file (got '${!v}')"
+  done
+  [[ -n "$KAFKA_SUPER_USERS" ]] || die "KAFKA_SECURITY=secure needs KAFKA_SUPER_USERS (at least the broker certificate's principal)"
+  command -v openssl >/dev/null || die "KAFKA_SECURITY=secure needs openssl for its readiness check"
+}
+
+# Listeners, TLS and authorization. Plaintext: one PLAINTEXT listener, as always.
+# Secure: clients reach only SASL_SSL (SCRAM-SHA-512) and SSL (client certificate
+# required). The controller listener speaks SSL with client certificates too, rather
+# than PLAINTEXT on loopback: with ACLs on, the controller authorizes the broker's own
+# requests (registration, heartbeats) by principal, and over PLAINTEXT that principal
+# is ANONYMOUS, which would then have to be a super user, for every local process.
+# Over SSL the broker is User:CN=<its certificate>, as on the inter-broker listener.
+listener_config() {
+  if ! secure; then
+    cat <<EOF
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+EOF
+    return
+  fi
+  # Kafka reads a PEM key store as one file: the key, then the certificate chain.
+  (umask 077 && cat "$KAFKA_SSL_KEY" "$KAFKA_SSL_CERT" >"$KEYSTORE_FILE")
+  cat <<EOF
+listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
+listener.security.protocol.map=SASL_SSL:SASL_SSL,SSL:SSL,CONTROLLER:SSL
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SSL
+ssl.keystore.type=PEM
+ssl.keystore.location=$KEYSTORE_FILE
+ssl.truststore.type=PEM
+ssl.truststore.location=$KAFKA_SSL_CA
+listener.name.ssl.ssl.client.auth=required
+listener.name.controller.ssl.client.auth=required
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=$KAFKA_SUPER_USERS
+EOF
+}
+
 write_config() {
   mkdir -p "$LOG_DIRS"
   cat >"$CONFIG_FILE" <<EOF
@@ -131,11 +222,7 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
+$(listener_config)
 log.dirs=$LOG_DIRS
 num.partitions=3
 default.replication.factor=1
@@ -243,24 +330,34 @@ format_storage() {
   local cluster_id
   cluster_id=$(new_cluster_id)
   log "formatting $LOG_DIRS (cluster id $cluster_id)"
+  # SCRAM credentials go into the cluster metadata from its first record. The passwords
+  # show in this JVM's command line for a moment: fine for a test broker.
+  local scram=() user
+  if secure; then
+    for user in $KAFKA_SCRAM_USERS; do
+      [[ "$user" == ?*=?* ]] || die "KAFKA_SCRAM_USERS: an entry is not name=password"
+      scram+=(--add-scram "SCRAM-SHA-512=[name=${user%%=*},password=${user#*=}]")
+    done
+  fi
   cds_opts
   if ! java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "${CDS_OPTS[@]}" \
     "-Dlog4j2.configurationFile=file:$LOG4J_FILE" -cp "$(classpath)" kafka.tools.StorageTool format \
-    -t "$cluster_id" -c "$CONFIG_FILE" >>"$KAFKA_DATA_DIR/format.log" 2>&1; then
+    -t "$cluster_id" -c "$CONFIG_FILE" "${scram[@]}" >>"$KAFKA_DATA_DIR/format.log" 2>&1; then
     tail -n 30 "$KAFKA_DATA_DIR/format.log" >&2 || true
     die "kafka storage format failed (see $KAFKA_DATA_DIR/format.log)"
   fi
 }
 
 cmd_status() {
-  running_pid >/dev/null && kafka_answers
+  running_pid >/dev/null && broker_answers
 }
 
 cmd_start() {
+  check_secure_settings
   cmd_install
   mkdir -p "$KAFKA_DATA_DIR"
   if pid=$(running_pid); then
-    if kafka_answers; then
+    if broker_answers; then
       log "already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
       echo "127.0.0.1:$KAFKA_PORT"
       return 0
@@ -269,7 +366,9 @@ cmd_start() {
   fi
   rm -f "$PID_FILE"
   local p
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+  local ports=("$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT")
+  secure && ports+=("$KAFKA_SSL_PORT")
+  for p in "${ports[@]}"; do
     port_open "$p" && die "port 127.0.0.1:$p is already in use by another process"
   done
 
@@ -280,7 +379,7 @@ cmd_start() {
   [[ -f "$SERVER_LOG" ]] && log_offset=$(stat -c %s "$SERVER_LOG")
   java_base_opts
   cds_opts dump
-  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, data $KAFKA_DATA_DIR)"
+  log "starting Kafka $KAFKA_VERSION ($KAFKA_SECURITY) on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, data $KAFKA_DATA_DIR)"
   local start_ts=$SECONDS
   touch "$SERVER_LOG"
   nohup java "${JAVA_OPTS[@]}" "${CDS_OPTS[@]}" -cp "$(classpath)" kafka.Kafka "$CONFIG_FILE" \
@@ -299,7 +398,7 @@ cmd_start() {
     if [[ -z "$started" ]] && tail -c +$((log_offset + 1)) "$SERVER_LOG" | grep -q "Kafka Server started"; then
       started=1
     fi
-    if [[ -n "$started" ]] && kafka_answers; then
+    if [[ -n "$started" ]] && broker_answers; then
       log "ready after $((SECONDS - start_ts))s (pid $pid)"
       echo "127.0.0.1:$KAFKA_PORT"
       return 0
@@ -349,7 +448,7 @@ cmd_clean() {
 }
 
 usage() {
-  sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 case "${1:-}" in
