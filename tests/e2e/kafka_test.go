@@ -42,7 +42,7 @@ func newTopicsWithOutConfig(t *testing.T, brokers string, outConfig map[string]*
 // newAdmin returns a cluster admin client that is closed when the test ends.
 func newAdmin(t *testing.T, brokers string) sarama.ClusterAdmin {
 	t.Helper()
-	admin, err := sarama.NewClusterAdmin([]string{brokers}, testClientConfig())
+	admin, err := sarama.NewClusterAdmin([]string{brokers}, clientConfig(brokers))
 	if err != nil {
 		t.Fatalf("cluster admin: %v", err)
 	}
@@ -75,7 +75,7 @@ func testClientConfig() *sarama.Config {
 // returns where it landed.
 func produce(t *testing.T, brokers, topic string, key, value []byte, headers ...sarama.RecordHeader) (partition int32, offset int64) {
 	t.Helper()
-	producer, err := sarama.NewSyncProducer([]string{brokers}, testClientConfig())
+	producer, err := sarama.NewSyncProducer([]string{brokers}, clientConfig(brokers))
 	if err != nil {
 		t.Fatalf("producer: %v", err)
 	}
@@ -95,7 +95,7 @@ func produce(t *testing.T, brokers, topic string, key, value []byte, headers ...
 // seen so far are enough, failing the test after within.
 func readUntil(t *testing.T, brokers, topic string, within time.Duration, done func([]*sarama.ConsumerMessage) bool) []*sarama.ConsumerMessage {
 	t.Helper()
-	consumer, err := sarama.NewConsumer([]string{brokers}, testClientConfig())
+	consumer, err := sarama.NewConsumer([]string{brokers}, clientConfig(brokers))
 	if err != nil {
 		t.Fatalf("consumer: %v", err)
 	}

@@ -41,6 +41,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
+	defer stopSecuredBroker() // started by the first test that needs it
 
 	if addr := os.Getenv("STREAMGATE_TEST_KAFKA"); addr != "" {
 		suite.brokers = addr

@@ -1,0 +1,357 @@
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/google/uuid"
+
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/kafka/kafkatest"
+)
+
+// The round trip over both secured listeners, each service with exactly its ACLs.
+func TestSecuredRoundTrip(t *testing.T) {
+	b := securedCluster(t)
+	for _, tc := range []struct {
+		name            string
+		gateway, worker string // principals
+		configure       func(t *testing.T, tp topics, user string) []string
+	}{
+		{"SASL_SSL SCRAM-SHA-512", "User:gateway", "User:worker", func(t *testing.T, tp topics, user string) []string {
+			s := newSecrets(t, b)
+			s.write(t, "password", []byte(scramPasswords[user]))
+			return b.scramEnv(tp, s, user)
+		}},
+		{"mutual TLS", "User:CN=gateway", "User:CN=worker", func(t *testing.T, tp topics, user string) []string {
+			s := newSecrets(t, b)
+			s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: user}))
+			return b.mtlsEnv(tp, s)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tp := newTopics(t, b.saslAddr)
+			grant(t, newAdmin(t, b.saslAddr), serviceACLs(tp, tc.gateway, tc.worker))
+			worker := startService(t, "worker", tc.configure(t, tp, "worker")...)
+			gateway := startService(t, "gateway", tc.configure(t, tp, "gateway")...)
+			waitReady(t, worker, 60*time.Second)
+			waitReady(t, gateway, 60*time.Second)
+
+			var ids []string
+			for i := range 5 {
+				id := fmt.Sprintf("secured-%d-%06d", i, rand.IntN(1_000_000))
+				if status, _, body := ping(t, gateway, id); status != http.StatusOK {
+					t.Fatalf("ping %s: %d %s", id, status, body)
+				}
+				ids = append(ids, id)
+			}
+			counts := replyCounts(t, b.saslAddr, tp, ids, 60*time.Second)
+			for _, id := range ids {
+				waitLogged(t, worker, id, "message", "published reply")
+			}
+			t.Logf("%d requests answered over %s (%d replies)", len(ids), tc.name, total(counts))
+		})
+	}
+}
+
+// A bad credential leaves the service up and unready, saying why without the secret,
+// retrying; once the secret is fixed (files rewritten on disk, or the user created),
+// it turns ready by itself.
+func TestSecuredBadCredentialsRecover(t *testing.T) {
+	b := securedCluster(t)
+	other := kafkatest.NewCA(t, "some-other-ca")
+	const wrongPassword = "not-the-gateway-password"
+
+	for _, tc := range []struct {
+		name, service string
+		principal     string
+		// configure writes the bad secret and returns the service's settings.
+		configure func(t *testing.T, tp topics, s secrets) []string
+		reason    string // what /readyz and the log say
+		fix       func(t *testing.T, s secrets, admin sarama.ClusterAdmin)
+	}{
+		{
+			name: "wrong password", service: "gateway", principal: "User:gateway",
+			configure: func(t *testing.T, tp topics, s secrets) []string {
+				s.write(t, "password", []byte(wrongPassword))
+				return b.scramEnv(tp, s, "gateway")
+			},
+			reason: `kafka: SASL authentication failed for user "gateway" (SCRAM-SHA-512)`,
+			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin) {
+				s.write(t, "password", []byte(scramPasswords["gateway"]))
+			},
+		},
+		{
+			// As when a deployment starts before the KafkaUser is reconciled.
+			name: "unknown user", service: "worker", principal: "User:late-user",
+			configure: func(t *testing.T, tp topics, s secrets) []string {
+				s.write(t, "password", []byte("late-user-password"))
+				return b.scramEnv(tp, s, "late-user")
+			},
+			reason: `kafka: SASL authentication failed for user "late-user" (SCRAM-SHA-512)`,
+			fix: func(t *testing.T, _ secrets, admin sarama.ClusterAdmin) {
+				_, err := admin.UpsertUserScramCredentials([]sarama.AlterUserScramCredentialsUpsert{{
+					Name: "late-user", Mechanism: sarama.SCRAM_MECHANISM_SHA_512, Iterations: 8192,
+					Salt: []byte(uuid.NewString()), Password: []byte("late-user-password"), // Kafka refuses an empty salt
+				}})
+				if err != nil {
+					t.Fatalf("create user late-user: %v", err)
+				}
+			},
+		},
+		{
+			name: "CA does not match", service: "worker", principal: "User:worker",
+			configure: func(t *testing.T, tp topics, s secrets) []string {
+				s.write(t, "ca.crt", other.PEM)
+				s.write(t, "password", []byte(scramPasswords["worker"]))
+				return b.scramEnv(tp, s, "worker")
+			},
+			reason: "kafka: TLS: certificate signed by unknown authority",
+			fix:    func(t *testing.T, s secrets, _ sarama.ClusterAdmin) { s.write(t, "ca.crt", b.ca.PEM) },
+		},
+		{
+			name: "expired client certificate", service: "gateway", principal: "User:CN=gateway",
+			configure: func(t *testing.T, tp topics, s secrets) []string {
+				s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: "gateway",
+					NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}))
+				return b.mtlsEnv(tp, s)
+			},
+			reason: "(CN=gateway) expired at",
+			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin) {
+				s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: "gateway"}))
+			},
+		},
+		{
+			// Here the broker is the one that refuses.
+			name: "client certificate from another CA", service: "worker", principal: "User:CN=worker",
+			configure: func(t *testing.T, tp topics, s secrets) []string {
+				s.writeClientCert(t, other.Issue(t, kafkatest.Leaf{CommonName: "worker"}))
+				return b.mtlsEnv(tp, s)
+			},
+			reason: "kafka: TLS: the broker refused the handshake",
+			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin) {
+				s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: "worker"}))
+			},
+		},
+		{
+			// Only the broker's certificate (new SANs) or the setting can fix this one.
+			name: "hostname does not match", service: "gateway", principal: "User:gateway",
+			configure: func(t *testing.T, tp topics, s secrets) []string {
+				s.write(t, "password", []byte(scramPasswords["gateway"]))
+				return append(b.scramEnv(tp, s, "gateway"), "KAFKA_TLS_SERVER_NAME=kafka.elsewhere.test")
+			},
+			reason: "kafka: TLS: broker certificate does not match the host: x509: certificate is valid for localhost, not kafka.elsewhere.test",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			admin := newAdmin(t, b.saslAddr)
+			tp := newTopics(t, b.saslAddr)
+			gw, wk := "User:gateway", "User:worker"
+			if tc.service == "gateway" {
+				gw = tc.principal
+			} else {
+				wk = tc.principal
+			}
+			grant(t, admin, serviceACLs(tp, gw, wk))
+			s := newSecrets(t, b)
+			svc := startService(t, tc.service, tc.configure(t, tp, s)...)
+
+			waitFor(t, 30*time.Second, tc.service+" /readyz explains the refusal", func() error {
+				status, body, err := svc.get("/readyz", nil)
+				if err == nil && (status != http.StatusServiceUnavailable || !strings.Contains(string(body), jsonEscaped(tc.reason))) {
+					err = fmt.Errorf("status %d %s", status, body)
+				}
+				return err
+			})
+			waitFor(t, 30*time.Second, tc.service+" logs the cause and keeps retrying", func() error {
+				if n := len(svc.logsContaining("cannot connect to Kafka; retrying", tc.reason)); n < 2 {
+					return fmt.Errorf("%d attempts logged with the reason", n)
+				}
+				return nil
+			})
+			if svc.exited() {
+				t.Fatal("the service exited on a bad credential")
+			}
+			_, body, _ := svc.get("/readyz", nil)
+			for _, secret := range []string{wrongPassword, scramPasswords["gateway"], scramPasswords["worker"], "late-user-password", "PRIVATE KEY"} {
+				if svc.logged(secret) || strings.Contains(string(body), secret) {
+					t.Errorf("a secret (%.4s...) appears in the log or /readyz", secret)
+				}
+			}
+			if tc.fix == nil {
+				return
+			}
+			fixed := time.Now()
+			tc.fix(t, s, admin)
+			waitReady(t, svc, 60*time.Second)
+			t.Logf("ready %s after the secret was fixed", time.Since(fixed).Round(time.Millisecond))
+			if tc.service == "gateway" {
+				if status, _, body := ping(t, svc, ""); status != http.StatusOK {
+					t.Fatalf("ping after the fix: %d %s", status, body)
+				}
+			}
+		})
+	}
+}
+
+// The worker loses Write on its out-topic while requests keep coming: nothing is marked
+// or lost, the log says it is not authorized, and every request is answered once the ACL
+// is back.
+func TestSecuredWorkerLosesWriteACL(t *testing.T) {
+	b := securedCluster(t)
+	admin := newAdmin(t, b.saslAddr)
+	tp := newTopics(t, b.saslAddr)
+	grant(t, admin, serviceACLs(tp, "User:gateway", "User:worker"))
+	gs, ws := newSecrets(t, b), newSecrets(t, b)
+	gs.write(t, "password", []byte(scramPasswords["gateway"]))
+	ws.write(t, "password", []byte(scramPasswords["worker"]))
+	worker := startService(t, "worker", b.scramEnv(tp, ws, "worker")...)
+	gateway := startService(t, "gateway", b.scramEnv(tp, gs, "gateway")...)
+	waitReady(t, worker, 60*time.Second)
+	waitReady(t, gateway, 60*time.Second)
+
+	var accepted acked
+	send := func(prefix string, n int) {
+		for i := range n {
+			id := fmt.Sprintf("%s-%02d", prefix, i)
+			if status, _, body := ping(t, gateway, id); status != http.StatusOK {
+				t.Fatalf("ping %s: %d %s", id, status, body)
+			}
+			accepted.add(id)
+		}
+	}
+	send("before", 3)
+	replyCounts(t, b.saslAddr, tp, accepted.list(), 60*time.Second)
+	waitFor(t, 30*time.Second, "the first requests are committed", func() error {
+		if c := committed(t, admin, tp); c != 3 {
+			return fmt.Errorf("%d committed", c)
+		}
+		return nil
+	})
+
+	revokeWrite(t, admin, tp.out, "User:worker")
+	send("revoked", 10)
+	waitFor(t, 30*time.Second, "the worker logs that it may not write the replies", func() error {
+		if len(worker.logsContaining("publish failed; will retry", "not authorized")) == 0 {
+			return errNotYet
+		}
+		return nil
+	})
+	time.Sleep(3 * time.Second) // auto-commit runs every second: give a wrong mark time to show
+	if c := committed(t, admin, tp); c != 3 {
+		t.Fatalf("%d offsets committed while replies were refused, want the 3 answered before", c)
+	}
+	if answered := worker.logsWith("message", "published reply"); len(answered) != 3 {
+		t.Fatalf("%d replies published, want the 3 sent before the ACL was revoked", len(answered))
+	}
+
+	grant(t, admin, []*sarama.ResourceAcls{{
+		Resource: sarama.Resource{ResourceType: sarama.AclResourceTopic, ResourceName: tp.out, ResourcePatternType: sarama.AclPatternLiteral},
+		Acls:     []*sarama.Acl{{Principal: "User:worker", Host: "*", Operation: sarama.AclOperationWrite, PermissionType: sarama.AclPermissionAllow}},
+	}})
+	counts := replyCounts(t, b.saslAddr, tp, accepted.list(), 90*time.Second)
+	waitFor(t, 30*time.Second, "the backlog is committed", func() error {
+		if c := committed(t, admin, tp); c != 13 {
+			return fmt.Errorf("%d committed", c)
+		}
+		return nil
+	})
+	t.Logf("%d requests, every one answered after the ACL came back (%d replies); %d refused attempts logged",
+		len(accepted.list()), total(counts), len(worker.logsContaining("publish failed; will retry", "not authorized")))
+}
+
+// The secured listeners refuse what they should: the broker config is real.
+func TestSecuredListenersRefuseWeakerClients(t *testing.T) {
+	b := securedCluster(t)
+	trusted := kafka.TLS{Enabled: true, CAFile: b.adminSecurity().TLS.CAFile}
+	for _, tc := range []struct {
+		name, addr string
+		security   kafka.Security
+		refused    bool
+	}{
+		{"plaintext client on SASL_SSL", b.saslAddr, kafka.Security{}, true},
+		{"plaintext client on SSL", b.sslAddr, kafka.Security{}, true},
+		{"TLS without SASL on SASL_SSL", b.saslAddr, kafka.Security{TLS: trusted}, true},
+		{"TLS without a client certificate on SSL", b.sslAddr, kafka.Security{TLS: trusted}, true},
+		{"the admin on SASL_SSL (control)", b.saslAddr, b.adminSecurity(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testClientConfig()
+			cfg.Net.DialTimeout, cfg.Net.ReadTimeout = 3*time.Second, 3*time.Second
+			cfg.Metadata.Retry.Max = 0
+			if err := tc.security.Apply(cfg); err != nil {
+				t.Fatal(err)
+			}
+			client, err := sarama.NewClient([]string{tc.addr}, cfg)
+			if err == nil {
+				client.Close()
+			}
+			if refused := err != nil; refused != tc.refused {
+				t.Fatalf("refused = %v (%v), want %v", refused, err, tc.refused)
+			}
+			t.Logf("%v", err)
+		})
+	}
+}
+
+// committed sums the group's committed offsets on the in-topic's partitions.
+func committed(t *testing.T, admin sarama.ClusterAdmin, tp topics) int64 {
+	t.Helper()
+	resp, err := admin.ListConsumerGroupOffsets(tp.group, map[string][]int32{tp.in: {0, 1, 2}})
+	if err != nil {
+		t.Fatalf("committed offsets of %s: %v", tp.group, err)
+	}
+	var sum int64
+	for _, block := range resp.Blocks[tp.in] {
+		if block.Offset > 0 {
+			sum += block.Offset
+		}
+	}
+	return sum
+}
+
+// logsContaining returns the parsed lines with message msg whose error field contains text.
+func (s *service) logsContaining(msg, text string) []map[string]any {
+	var out []map[string]any
+	for _, line := range s.logsWith("message", msg) {
+		if errText, _ := line["error"].(string); strings.Contains(errText, text) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// logged reports whether any line the service wrote contains text.
+func (s *service) logged(text string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, line := range s.raw {
+		if strings.Contains(line, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// exited reports whether the process has ended.
+func (s *service) exited() bool {
+	select {
+	case err := <-s.done:
+		s.done <- err // keep it for stop
+		return true
+	default:
+		return false
+	}
+}
+
+// jsonEscaped is text as it appears inside a JSON string.
+func jsonEscaped(text string) string {
+	return strings.ReplaceAll(text, `"`, `\"`)
+}
