@@ -185,28 +185,36 @@ func (b *securedBroker) mtlsEnv(tp topics, s secrets) []string {
 		"KAFKA_TLS_CERT_FILE="+s.path("user.crt"), "KAFKA_TLS_KEY_FILE="+s.path("user.key"))
 }
 
-// serviceACLs are exactly the ACLs issue 6 gives the services, for tp: the gateway
-// writes the in-topic; the worker reads it in its group and writes replies and dead
-// letters. Write and Read imply Describe; IdempotentWrite lets the idempotent producers
-// get a producer ID.
+// serviceACLs are exactly the ACLs issue 6 gives the services, for tp: leastACLs plus
+// Describe on the in-topic for the gateway and IdempotentWrite on the cluster for both.
 func serviceACLs(tp topics, gateway, worker string) []*sarama.ResourceAcls {
-	allow := func(principal string, op sarama.AclOperation) *sarama.Acl {
-		return &sarama.Acl{Principal: principal, Host: "*", Operation: op, PermissionType: sarama.AclPermissionAllow}
-	}
-	on := func(kind sarama.AclResourceType, name string, acls ...*sarama.Acl) *sarama.ResourceAcls {
-		return &sarama.ResourceAcls{
-			Resource: sarama.Resource{ResourceType: kind, ResourceName: name, ResourcePatternType: sarama.AclPatternLiteral},
-			Acls:     acls,
-		}
-	}
+	return append(leastACLs(tp, gateway, worker),
+		aclsOn(sarama.AclResourceTopic, tp.in, allow(gateway, sarama.AclOperationDescribe)),
+		aclsOn(sarama.AclResourceCluster, "kafka-cluster",
+			allow(gateway, sarama.AclOperationIdempotentWrite), allow(worker, sarama.AclOperationIdempotentWrite)))
+}
+
+// leastACLs are the fewest ACLs the services work with, as measured on Kafka 4.3: the
+// gateway writes the in-topic; the worker reads it in its group and writes replies and
+// dead letters. Read and Write imply Describe (metadata, offsets), and since Kafka 3.0
+// (KIP-679) Write on a topic is enough for an idempotent producer to get its ID.
+func leastACLs(tp topics, gateway, worker string) []*sarama.ResourceAcls {
 	return []*sarama.ResourceAcls{
-		on(sarama.AclResourceTopic, tp.in, allow(gateway, sarama.AclOperationWrite), allow(gateway, sarama.AclOperationDescribe),
-			allow(worker, sarama.AclOperationRead)),
-		on(sarama.AclResourceCluster, "kafka-cluster", allow(gateway, sarama.AclOperationIdempotentWrite),
-			allow(worker, sarama.AclOperationIdempotentWrite)),
-		on(sarama.AclResourceGroup, tp.group, allow(worker, sarama.AclOperationRead)),
-		on(sarama.AclResourceTopic, tp.out, allow(worker, sarama.AclOperationWrite)),
-		on(sarama.AclResourceTopic, tp.dlq, allow(worker, sarama.AclOperationWrite)),
+		aclsOn(sarama.AclResourceTopic, tp.in, allow(gateway, sarama.AclOperationWrite), allow(worker, sarama.AclOperationRead)),
+		aclsOn(sarama.AclResourceGroup, tp.group, allow(worker, sarama.AclOperationRead)),
+		aclsOn(sarama.AclResourceTopic, tp.out, allow(worker, sarama.AclOperationWrite)),
+		aclsOn(sarama.AclResourceTopic, tp.dlq, allow(worker, sarama.AclOperationWrite)),
+	}
+}
+
+func allow(principal string, op sarama.AclOperation) *sarama.Acl {
+	return &sarama.Acl{Principal: principal, Host: "*", Operation: op, PermissionType: sarama.AclPermissionAllow}
+}
+
+func aclsOn(kind sarama.AclResourceType, name string, acls ...*sarama.Acl) *sarama.ResourceAcls {
+	return &sarama.ResourceAcls{
+		Resource: sarama.Resource{ResourceType: kind, ResourceName: name, ResourcePatternType: sarama.AclPatternLiteral},
+		Acls:     acls,
 	}
 }
 

@@ -15,29 +15,34 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/kafka/kafkatest"
 )
 
-// The round trip over both secured listeners, each service with exactly its ACLs.
+// The round trip over both secured listeners, each service with exactly the ACLs of
+// issue 6, and once with the least ACLs that work.
 func TestSecuredRoundTrip(t *testing.T) {
 	b := securedCluster(t)
+	scram := func(t *testing.T, tp topics, user string) []string {
+		s := newSecrets(t, b)
+		s.write(t, "password", []byte(scramPasswords[user]))
+		return b.scramEnv(tp, s, user)
+	}
+	mtls := func(t *testing.T, tp topics, user string) []string {
+		s := newSecrets(t, b)
+		s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: user}))
+		return b.mtlsEnv(tp, s)
+	}
 	for _, tc := range []struct {
 		name            string
 		gateway, worker string // principals
+		acls            func(tp topics, gateway, worker string) []*sarama.ResourceAcls
 		configure       func(t *testing.T, tp topics, user string) []string
 	}{
-		{"SASL_SSL SCRAM-SHA-512", "User:gateway", "User:worker", func(t *testing.T, tp topics, user string) []string {
-			s := newSecrets(t, b)
-			s.write(t, "password", []byte(scramPasswords[user]))
-			return b.scramEnv(tp, s, user)
-		}},
-		{"mutual TLS", "User:CN=gateway", "User:CN=worker", func(t *testing.T, tp topics, user string) []string {
-			s := newSecrets(t, b)
-			s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: user}))
-			return b.mtlsEnv(tp, s)
-		}},
+		{"SASL_SSL SCRAM-SHA-512", "User:gateway", "User:worker", serviceACLs, scram},
+		{"mutual TLS", "User:CN=gateway", "User:CN=worker", serviceACLs, mtls},
+		{"SASL_SSL SCRAM-SHA-512 with the least ACLs", "User:gateway", "User:worker", leastACLs, scram},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tp := newTopics(t, b.saslAddr)
-			grant(t, newAdmin(t, b.saslAddr), serviceACLs(tp, tc.gateway, tc.worker))
+			grant(t, newAdmin(t, b.saslAddr), tc.acls(tp, tc.gateway, tc.worker))
 			worker := startService(t, "worker", tc.configure(t, tp, "worker")...)
 			gateway := startService(t, "gateway", tc.configure(t, tp, "gateway")...)
 			waitReady(t, worker, 60*time.Second)
@@ -55,7 +60,13 @@ func TestSecuredRoundTrip(t *testing.T) {
 			for _, id := range ids {
 				waitLogged(t, worker, id, "message", "published reply")
 			}
-			t.Logf("%d requests answered over %s (%d replies)", len(ids), tc.name, total(counts))
+			// A malformed record goes to the dead-letter topic under the same ACLs.
+			dead := "secured-malformed-" + uuid.NewString()
+			produce(t, b.saslAddr, tp.in, []byte(dead), []byte("not JSON"))
+			readUntil(t, b.saslAddr, tp.dlq, 30*time.Second, func(seen []*sarama.ConsumerMessage) bool {
+				return len(seen) == 1 && string(seen[0].Key) == dead
+			})
+			t.Logf("%d requests answered over %s (%d replies), a malformed record dead-lettered", len(ids), tc.name, total(counts))
 		})
 	}
 }
@@ -252,10 +263,7 @@ func TestSecuredWorkerLosesWriteACL(t *testing.T) {
 		t.Fatalf("%d replies published, want the 3 sent before the ACL was revoked", len(answered))
 	}
 
-	grant(t, admin, []*sarama.ResourceAcls{{
-		Resource: sarama.Resource{ResourceType: sarama.AclResourceTopic, ResourceName: tp.out, ResourcePatternType: sarama.AclPatternLiteral},
-		Acls:     []*sarama.Acl{{Principal: "User:worker", Host: "*", Operation: sarama.AclOperationWrite, PermissionType: sarama.AclPermissionAllow}},
-	}})
+	grant(t, admin, []*sarama.ResourceAcls{aclsOn(sarama.AclResourceTopic, tp.out, allow("User:worker", sarama.AclOperationWrite))})
 	counts := replyCounts(t, b.saslAddr, tp, accepted.list(), 90*time.Second)
 	waitFor(t, 30*time.Second, "the backlog is committed", func() error {
 		if c := committed(t, admin, tp); c != 13 {
