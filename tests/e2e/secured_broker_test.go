@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/IBM/sarama"
 
@@ -19,6 +20,9 @@ import (
 // The secured broker's SCRAM-SHA-512 users, created by kafka.sh at format time. admin is
 // a super user, for the test's own admin client; the services get only their ACLs.
 const adminUser, adminPassword = "admin", "admin-e2e-secret"
+
+// reauthAfter is how long a SASL session lasts on the secured broker.
+const reauthAfter = 10 * time.Second
 
 var scramPasswords = map[string]string{"gateway": "gateway-e2e-secret", "worker": "worker-e2e-secret"}
 
@@ -98,7 +102,10 @@ func startSecuredBroker(t *testing.T) (*securedBroker, error) {
 				"KAFKA_SSL_CERT="+kafkatest.WriteFile(t, pkiDir, "broker.crt", brokerCert.CertPEM),
 				"KAFKA_SSL_KEY="+kafkatest.WriteFile(t, pkiDir, "broker.key", brokerCert.KeyPEM),
 				"KAFKA_SUPER_USERS=User:"+adminUser+";User:CN=broker",
-				"KAFKA_SCRAM_USERS="+strings.Join(users, " ")),
+				"KAFKA_SCRAM_USERS="+strings.Join(users, " "),
+				// SASL sessions expire and must re-authenticate, as a cluster that wants a
+				// rotated password to take effect does: the rotation test relies on it.
+				"KAFKA_EXTRA_CONFIG=listener.name.sasl_ssl.connections.max.reauth.ms="+strconv.Itoa(int(reauthAfter.Milliseconds()))),
 			dataDir: dataDir,
 		},
 		sslAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(sslPort)),

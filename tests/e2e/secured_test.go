@@ -275,6 +275,74 @@ func TestSecuredWorkerLosesWriteACL(t *testing.T) {
 		len(accepted.list()), total(counts), len(worker.logsContaining("publish failed; will retry", "not authorized")))
 }
 
+// A password rotated while the services are connected: the broker's sessions expire
+// (connections.max.reauth.ms) and refuse the old password on re-authentication; each
+// service then builds a new client from the password file on disk and carries on,
+// without a restart.
+func TestSecuredPasswordRotatedWhileConnected(t *testing.T) {
+	b := securedCluster(t)
+	admin := newAdmin(t, b.saslAddr)
+	tp := newTopics(t, b.saslAddr)
+	suffix := fmt.Sprintf("%06d", rand.IntN(1_000_000))
+	users := map[string]string{"gateway": "rotating-gateway-" + suffix, "worker": "rotating-worker-" + suffix}
+	setPassword := func(user, password string) {
+		t.Helper()
+		if _, err := admin.UpsertUserScramCredentials([]sarama.AlterUserScramCredentialsUpsert{{
+			Name: user, Mechanism: sarama.SCRAM_MECHANISM_SHA_512, Iterations: 8192, Salt: []byte(uuid.NewString()), Password: []byte(password),
+		}}); err != nil {
+			t.Fatalf("set the password of %s: %v", user, err)
+		}
+	}
+	grant(t, admin, leastACLs(tp, "User:"+users["gateway"], "User:"+users["worker"]))
+	svcs := map[string]*service{}
+	files := map[string]secrets{}
+	for _, name := range []string{"worker", "gateway"} {
+		setPassword(users[name], "first-"+name)
+		files[name] = newSecrets(t, b)
+		files[name].write(t, "password", []byte("first-"+name))
+		svcs[name] = startService(t, name, b.scramEnv(tp, files[name], users[name])...)
+	}
+	waitReady(t, svcs["worker"], 60*time.Second)
+	waitReady(t, svcs["gateway"], 60*time.Second)
+
+	var accepted acked
+	pingOK := func(id string) error {
+		status, _, body := ping(t, svcs["gateway"], id)
+		if status != http.StatusOK {
+			return fmt.Errorf("%d %s", status, body)
+		}
+		accepted.add(id)
+		return nil
+	}
+	if err := pingOK("rotation-before"); err != nil {
+		t.Fatal(err)
+	}
+
+	// The operator's rotation: the broker first, then the secret files (the kubelet
+	// updates them within a minute or so).
+	rotated := time.Now()
+	for _, name := range []string{"worker", "gateway"} {
+		setPassword(users[name], "second-"+name)
+		files[name].write(t, "password", []byte("second-"+name))
+	}
+	for _, name := range []string{"worker", "gateway"} {
+		waitFor(t, 3*reauthAfter, name+" rebuilds its client from the rotated password file", func() error {
+			if len(svcs[name].logsWith("message", "Kafka refuses the client's credentials; building a new client from the secret files")) == 0 {
+				return errNotYet
+			}
+			return nil
+		})
+		waitReady(t, svcs[name], 60*time.Second)
+	}
+	t.Logf("both services rebuilt their clients %s after the rotation", time.Since(rotated).Round(time.Millisecond))
+	for i := range 3 {
+		id := fmt.Sprintf("rotation-after-%d", i)
+		waitFor(t, 30*time.Second, "ping after the rotation", func() error { return pingOK(id) })
+	}
+	counts := replyCounts(t, b.saslAddr, tp, accepted.list(), 60*time.Second)
+	t.Logf("%d requests answered across the rotation (%d replies)", len(accepted.list()), total(counts))
+}
+
 // The secured listeners refuse what they should: the broker config is real.
 func TestSecuredListenersRefuseWeakerClients(t *testing.T) {
 	b := securedCluster(t)

@@ -38,7 +38,7 @@ type Kafka struct {
 	connectErr atomic.Pointer[error]
 	// rebuild asks Run for a new client: the cluster refused the current one's
 	// credentials, and the secret files may have changed since it was built.
-	rebuild chan struct{}
+	rebuild chan error
 	// sending is held shared by every Publish and exclusively by Close: a request the
 	// server's graceful shutdown gave up on may still be publishing, and sarama panics
 	// on a send to a closed producer.
@@ -52,7 +52,7 @@ type connection struct {
 
 // NewKafka returns a publisher to topic on the cluster at brokers; start Run next.
 func NewKafka(brokers []string, topic string, security kafka.Security, logger *zap.Logger) *Kafka {
-	return &Kafka{brokers: brokers, topic: topic, security: security, logger: logger, rebuild: make(chan struct{}, 1)}
+	return &Kafka{brokers: brokers, topic: topic, security: security, logger: logger, rebuild: make(chan error, 1)}
 }
 
 // Run connects, backing off between attempts, and then keeps the connection until ctx
@@ -71,8 +71,8 @@ func (k *Kafka) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("publisher: %w", ctx.Err())
-		case <-k.rebuild:
-			k.logger.Warn("Kafka refuses the client's credentials; building a new client from the secret files")
+		case refused := <-k.rebuild:
+			k.logger.Warn("Kafka refuses the client's credentials; building a new client from the secret files", zap.Error(refused))
 		}
 	}
 }
@@ -170,7 +170,7 @@ func (k *Kafka) Ping() error {
 	err := k.security.Explain(kafka.Ping(conn.client, k.topic))
 	if kafka.NeedsNewClient(err) {
 		select {
-		case k.rebuild <- struct{}{}:
+		case k.rebuild <- err:
 		default: // already asked
 		}
 	}
