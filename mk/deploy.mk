@@ -34,6 +34,8 @@ SHARED_DIR   ?= $(abspath $(CURDIR)/../shared)
 STRIMZI_CRDS ?= $(SHARED_DIR)/strimzi/$(STRIMZI_VERSION)/crds
 
 CHARTS        := charts/gateway charts/worker
+# The library chart both service charts include (vendored into their charts/).
+CHART_LIB     := charts/streamgate-lib
 K8S_NAMESPACE ?= default
 KAFKA_NAME    := streamgate-kafka
 KAFKA_TIMEOUT ?= 15m
@@ -92,8 +94,17 @@ $(SKAFFOLD):
 .PHONY: deploy-tools
 deploy-tools: $(HELM) $(KUBECTL_VALIDATE) ## Build the pinned helm and kubectl-validate into bin/
 
+.PHONY: charts-deps
+charts-deps: $(HELM) ## Vendor charts/streamgate-lib into both charts (after editing it)
+	@set -e; for c in $(CHARTS); do $(HELM) dependency update --skip-refresh $$c; done
+
+.PHONY: charts-schema
+charts-schema: ## Generate charts/*/values.schema.json from charts/schema/*.yaml
+	cd tests && go test -count=1 -run 'TestValuesSchemaGenerated' ./deploy -update-schema
+
 .PHONY: helm-lint
 helm-lint: $(HELM) ## helm lint --strict every chart, default and production-like values
+	$(HELM) lint --strict $(CHART_LIB)
 	@set -e; for c in $(CHARTS); do \
 	  echo ">> helm lint --strict $$c"; \
 	  $(HELM) lint --strict --kube-version $(K8S_SCHEMA_VERSION).0 $$c; \

@@ -114,6 +114,7 @@ type helmRelease struct {
 	RemoteChart       string            `json:"remoteChart"`
 	Version           string            `json:"version"`
 	Wait              bool              `json:"wait"`
+	SkipBuildDeps     bool              `json:"skipBuildDependencies"`
 	SetValueTemplates map[string]string `json:"setValueTemplates"`
 }
 
@@ -222,6 +223,11 @@ func TestSkaffoldBuildsAndDeploysBoth(t *testing.T) {
 		r := rels[i]
 		if !fileExists(filepath.Join(root, r.ChartPath, "Chart.yaml")) {
 			t.Errorf("%s has no Chart.yaml", r.ChartPath)
+		}
+		// skaffold would otherwise run `helm dep build`, which rewrites the
+		// vendored library archive on every deploy.
+		if !r.SkipBuildDeps {
+			t.Errorf("release %s: skipBuildDependencies must be true (the library chart is vendored)", r.Name)
 		}
 		art := sanitize(images[c.name])
 		if !strings.Contains(r.SetValueTemplates["image.repository"], "IMAGE_REPO_"+art) ||
