@@ -140,8 +140,11 @@ kafka-up: $(HELM) ## Strimzi operator + k8s/ Kafka and topics, then wait until t
 	kubectl --namespace $(K8S_NAMESPACE) wait kafka/$(KAFKA_NAME) --for=condition=Ready --timeout=$(KAFKA_TIMEOUT)
 
 .PHONY: kafka-down
-kafka-down: $(HELM) ## Delete the k8s/ Kafka and the Strimzi operator
-	kubectl --namespace $(K8S_NAMESPACE) delete -f k8s/ --ignore-not-found
+kafka-down: $(HELM) ## Delete the k8s/ topics, Kafka and the Strimzi operator
+	@# Topics first, while the topic operator still runs to finalize them.
+	kubectl --namespace $(K8S_NAMESPACE) delete kafkatopics -l strimzi.io/cluster=$(KAFKA_NAME) \
+	  --ignore-not-found --wait --timeout=2m
+	kubectl --namespace $(K8S_NAMESPACE) delete -f k8s/ --ignore-not-found --wait --timeout=5m
 	$(HELM) uninstall strimzi-cluster-operator --namespace $(K8S_NAMESPACE) --ignore-not-found
 
 .PHONY: deploy
@@ -153,8 +156,10 @@ deploy: $(HELM) ## helm install both charts with IMAGE_TAG (after images/kind-lo
 	@echo "next: kubectl --namespace $(K8S_NAMESPACE) port-forward svc/gateway 8080:8080 & curl -i localhost:8080/v1/ping"
 
 .PHONY: undeploy
-undeploy: $(HELM) ## helm uninstall both charts
+undeploy: $(HELM) ## helm uninstall both charts (and their kept helm test Pods)
 	$(HELM) uninstall gateway worker --namespace $(K8S_NAMESPACE) --ignore-not-found
+	kubectl --namespace $(K8S_NAMESPACE) delete pods --ignore-not-found \
+	  -l app.kubernetes.io/part-of=streamgate,app.kubernetes.io/component=test
 
 .PHONY: dev
 dev: $(SKAFFOLD) $(HELM) ## skaffold dev: build, deploy Kafka and both services, forward localhost:8080

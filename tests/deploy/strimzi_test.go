@@ -256,3 +256,31 @@ func checkNetworkPolicy(t *testing.T, c chart, np networkPolicy, kafkaName strin
 		t.Error("DNS egress allows every destination")
 	}
 }
+
+// TestTopicsNeedNoOperatorToDelete: the topic operator puts no finalizer on
+// the KafkaTopics, so deleting them never waits for an operator that
+// `skaffold delete` may already have removed (they would stay Terminating).
+func TestTopicsNeedNoOperatorToDelete(t *testing.T) {
+	s := strimziResources(t)
+	var k struct {
+		Spec struct {
+			EntityOperator struct {
+				Template struct {
+					TopicOperatorContainer struct {
+						Env []struct {
+							Name  string `json:"name"`
+							Value string `json:"value"`
+						} `json:"env"`
+					} `json:"topicOperatorContainer"`
+				} `json:"template"`
+			} `json:"entityOperator"`
+		} `json:"spec"`
+	}
+	decode(t, ofKind(s.objs, "Kafka")[0], &k)
+	for _, e := range k.Spec.EntityOperator.Template.TopicOperatorContainer.Env {
+		if e.Name == "STRIMZI_USE_FINALIZERS" && e.Value == "false" {
+			return
+		}
+	}
+	t.Fatalf("the topic operator adds finalizers (env %+v): set STRIMZI_USE_FINALIZERS=false", k.Spec.EntityOperator.Template.TopicOperatorContainer.Env)
+}

@@ -11,7 +11,7 @@ service's config.EnvVars(); tests/deploy checks that.
 - name: KAFKA_ENABLED
   value: {{ .Values.kafka.enabled | toString | quote }}
 - name: KAFKA_BROKERS
-  value: {{ .Values.kafka.brokers | quote }}
+  value: {{ include "streamgate.kafkaBrokers" . | quote }}
 - name: KAFKA_IN_TOPIC
   value: {{ .Values.kafka.topics.in | quote }}
 {{- with $.serviceEnv }}
@@ -23,6 +23,20 @@ service's config.EnvVars(); tests/deploy checks that.
   value: {{ .Values.logFormat | quote }}
 - name: SHUTDOWN_TIMEOUT
   value: {{ printf "%ds" (int .Values.shutdownTimeoutSeconds) | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+kafka.brokers as KAFKA_BROKERS wants it: a list of host:port (what `--set
+'kafka.brokers={k1:9092,k2:9092}'` and skaffold's existing-kafka profile pass)
+joined with commas, or a string given as it is.
+*/}}
+{{- define "streamgate.kafkaBrokers" -}}
+{{- $brokers := .Values.kafka.brokers }}
+{{- if kindIs "slice" $brokers }}
+{{- join "," $brokers }}
+{{- else }}
+{{- $brokers }}
 {{- end }}
 {{- end }}
 

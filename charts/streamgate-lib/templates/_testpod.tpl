@@ -9,6 +9,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 A helm test Pod running a busybox shell script, as hardened as the service.
+Bound calls with `timeout N wget`: some busybox builds (Debian's) crash on
+`wget -T`.
 Takes (dict "root" $ "name" "ping" "env" "<EnvVar list>" "script" "...").
 */}}
 {{- define "streamgate.testPod" -}}
@@ -26,7 +28,9 @@ metadata:
     app.kubernetes.io/part-of: streamgate
   annotations:
     helm.sh/hook: test
-    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+    # Kept after the run, so `helm test --logs` can read its log; the next
+    # `helm test` replaces it. (hook-succeeded would delete it first.)
+    helm.sh/hook-delete-policy: before-hook-creation
 spec:
   restartPolicy: Never
   automountServiceAccountToken: false
