@@ -35,7 +35,7 @@ spec:
     - to:
         {{- toYaml .Values.networkPolicy.kafka.to | nindent 8 }}
       ports:
-        {{- range .Values.networkPolicy.kafka.ports }}
+        {{- range include "streamgate.kafkaPorts" . | fromJsonArray }}
         - port: {{ . }}
           protocol: TCP
         {{- end }}
@@ -48,4 +48,21 @@ spec:
           protocol: TCP
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/*
+The broker ports egress may reach, as a JSON list: networkPolicy.kafka.ports,
+or when that is empty the ports of kafka.brokers, so the policy follows the
+listener the pods are configured for (9092 plaintext, 9093 TLS in k8s/).
+*/}}
+{{- define "streamgate.kafkaPorts" -}}
+{{- $ports := list }}
+{{- if .Values.networkPolicy.kafka.ports }}
+{{- $ports = .Values.networkPolicy.kafka.ports }}
+{{- else }}
+{{- range include "streamgate.kafkaBrokers" . | splitList "," }}
+{{- $ports = append $ports (splitList ":" . | last | int) }}
+{{- end }}
+{{- end }}
+{{- $ports | uniq | toJson }}
 {{- end }}
