@@ -34,6 +34,8 @@ SHARED_DIR   ?= $(abspath $(CURDIR)/../shared)
 STRIMZI_CRDS ?= $(SHARED_DIR)/strimzi/$(STRIMZI_VERSION)/crds
 
 CHARTS        := charts/gateway charts/worker
+# The library chart both service charts include (vendored into their charts/).
+CHART_LIB     := charts/streamgate-lib
 K8S_NAMESPACE ?= default
 KAFKA_NAME    := streamgate-kafka
 KAFKA_TIMEOUT ?= 15m
@@ -92,8 +94,17 @@ $(SKAFFOLD):
 .PHONY: deploy-tools
 deploy-tools: $(HELM) $(KUBECTL_VALIDATE) ## Build the pinned helm and kubectl-validate into bin/
 
+.PHONY: charts-deps
+charts-deps: $(HELM) ## Vendor charts/streamgate-lib into both charts (after editing it)
+	@set -e; for c in $(CHARTS); do $(HELM) dependency update --skip-refresh $$c; done
+
+.PHONY: charts-schema
+charts-schema: ## Generate charts/*/values.schema.json from charts/schema/*.yaml
+	cd tests && go test -count=1 -run 'TestValuesSchemaGenerated' ./deploy -update-schema
+
 .PHONY: helm-lint
 helm-lint: $(HELM) ## helm lint --strict every chart, default and production-like values
+	$(HELM) lint --strict $(CHART_LIB)
 	@set -e; for c in $(CHARTS); do \
 	  echo ">> helm lint --strict $$c"; \
 	  $(HELM) lint --strict --kube-version $(K8S_SCHEMA_VERSION).0 $$c; \
@@ -129,8 +140,11 @@ kafka-up: $(HELM) ## Strimzi operator + k8s/ Kafka and topics, then wait until t
 	kubectl --namespace $(K8S_NAMESPACE) wait kafka/$(KAFKA_NAME) --for=condition=Ready --timeout=$(KAFKA_TIMEOUT)
 
 .PHONY: kafka-down
-kafka-down: $(HELM) ## Delete the k8s/ Kafka and the Strimzi operator
-	kubectl --namespace $(K8S_NAMESPACE) delete -f k8s/ --ignore-not-found
+kafka-down: $(HELM) ## Delete the k8s/ topics, Kafka and the Strimzi operator
+	@# Topics first, while the topic operator still runs to finalize them.
+	kubectl --namespace $(K8S_NAMESPACE) delete kafkatopics -l strimzi.io/cluster=$(KAFKA_NAME) \
+	  --ignore-not-found --wait --timeout=2m
+	kubectl --namespace $(K8S_NAMESPACE) delete -f k8s/ --ignore-not-found --wait --timeout=5m
 	$(HELM) uninstall strimzi-cluster-operator --namespace $(K8S_NAMESPACE) --ignore-not-found
 
 .PHONY: deploy
@@ -142,8 +156,10 @@ deploy: $(HELM) ## helm install both charts with IMAGE_TAG (after images/kind-lo
 	@echo "next: kubectl --namespace $(K8S_NAMESPACE) port-forward svc/gateway 8080:8080 & curl -i localhost:8080/v1/ping"
 
 .PHONY: undeploy
-undeploy: $(HELM) ## helm uninstall both charts
+undeploy: $(HELM) ## helm uninstall both charts (and their kept helm test Pods)
 	$(HELM) uninstall gateway worker --namespace $(K8S_NAMESPACE) --ignore-not-found
+	kubectl --namespace $(K8S_NAMESPACE) delete pods --ignore-not-found \
+	  -l app.kubernetes.io/part-of=streamgate,app.kubernetes.io/component=test
 
 .PHONY: dev
 dev: $(SKAFFOLD) $(HELM) ## skaffold dev: build, deploy Kafka and both services, forward localhost:8080

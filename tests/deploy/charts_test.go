@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 // TestHelmLintStrict: helm lint --strict passes for every chart with the
@@ -196,4 +198,70 @@ func selects(selector, labels map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestKubeVersionFloor: the charts claim the Kubernetes version they need
+// (the gateway's preStop sleep is 1.30) and helm refuses an older cluster.
+func TestKubeVersionFloor(t *testing.T) {
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			var meta struct {
+				KubeVersion string `json:"kubeVersion"`
+			}
+			if err := yaml.Unmarshal([]byte(readFile(t, "charts/"+c.name+"/Chart.yaml")), &meta); err != nil {
+				t.Fatal(err)
+			}
+			if meta.KubeVersion != ">="+kubeVersion+".0-0" {
+				t.Errorf("kubeVersion %q, want >=%s.0-0", meta.KubeVersion, kubeVersion)
+			}
+			out, err := helm(t, "template", c.name, "charts/"+c.name, "--kube-version", "1.29.9")
+			if err == nil || !strings.Contains(out, "incompatible with Kubernetes v1.29.9") {
+				t.Errorf("rendering for Kubernetes 1.29 must fail on kubeVersion: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestPodDisruptionBudgetNeedsTwoPods: an enabled PDB is rendered only when
+// more than one pod runs (one pod and a budget block every node drain), and
+// lets pods that are not Ready be evicted (they are all unready while Kafka
+// is down; IfHealthyBudget would stall the drain).
+func TestPodDisruptionBudgetNeedsTwoPods(t *testing.T) {
+	type pdbCase struct {
+		name string
+		set  []string
+		want bool
+	}
+	for _, c := range charts {
+		all := []pdbCase{
+			{"one replica", []string{"replicaCount=1"}, false},
+			{"two replicas", []string{"replicaCount=2"}, true},
+		}
+		if c.name == "gateway" {
+			all = append(all,
+				pdbCase{"HPA from one pod", []string{"replicaCount=3", "autoscaling.enabled=true", "autoscaling.minReplicas=1"}, false},
+				pdbCase{"HPA from two pods", []string{"replicaCount=1", "autoscaling.enabled=true", "autoscaling.minReplicas=2"}, true})
+		}
+		for _, tc := range all {
+			t.Run(c.name+"/"+tc.name, func(t *testing.T) {
+				objs := parseObjects(t, mustRender(t, c, nil, append(tc.set, "podDisruptionBudget.enabled=true")...))
+				pdbs := ofKind(objs, "PodDisruptionBudget")
+				if got := len(pdbs) == 1; got != tc.want {
+					t.Fatalf("%d PodDisruptionBudgets, want one: %v", len(pdbs), tc.want)
+				}
+				if !tc.want {
+					return
+				}
+				var pdb struct {
+					Spec struct {
+						UnhealthyPodEvictionPolicy string `json:"unhealthyPodEvictionPolicy"`
+					} `json:"spec"`
+				}
+				decode(t, pdbs[0], &pdb)
+				if pdb.Spec.UnhealthyPodEvictionPolicy != "AlwaysAllow" {
+					t.Errorf("unhealthyPodEvictionPolicy %q, want AlwaysAllow", pdb.Spec.UnhealthyPodEvictionPolicy)
+				}
+			})
+		}
+	}
 }

@@ -183,3 +183,28 @@ func minus(a, b []string) []string {
 	}
 	return r
 }
+
+// TestKafkaBrokers: several brokers as a list (values file or --set
+// '{a,b}') or as one comma-separated string all render one KAFKA_BROKERS.
+func TestKafkaBrokers(t *testing.T) {
+	const want = "k1.example:9092,k2.example:9093"
+	dir := t.TempDir()
+	list := writeFile(t, dir, "brokers.yaml", "kafka:\n  brokers:\n    - k1.example:9092\n    - k2.example:9093\n")
+	for _, c := range charts {
+		for name, args := range map[string][]string{
+			"values file list": {"-f", list},
+			"--set list":       {"--set", "kafka.brokers={k1.example:9092,k2.example:9093}"},
+			"--set-string":     {"--set-string", `kafka.brokers=k1.example:9092\,k2.example:9093`},
+		} {
+			t.Run(c.name+"/"+name, func(t *testing.T) {
+				out, err := helm(t, append([]string{"template", c.name, "charts/" + c.name, "--kube-version", kubeVersion + ".0"}, args...)...)
+				if err != nil {
+					t.Fatalf("%v\n%s", err, out)
+				}
+				if got := envMap(onlyDeployment(t, parseObjects(t, out)).Spec.Template.Spec.Containers[0])["KAFKA_BROKERS"]; got != want {
+					t.Errorf("KAFKA_BROKERS %q, want %q", got, want)
+				}
+			})
+		}
+	}
+}

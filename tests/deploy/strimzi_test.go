@@ -173,21 +173,24 @@ func TestTopicsAreTheServicesDefaults(t *testing.T) {
 }
 
 // TestNetworkPolicyEgressReachesKafka: with NetworkPolicy on, the default
-// egress peer selects the broker pods of the k8s/ Kafka on its listener port.
+// egress peer selects the broker pods of the k8s/ Kafka on the port of the
+// listener kafka.brokers names: the policy follows the listener.
 func TestNetworkPolicyEgressReachesKafka(t *testing.T) {
 	s := strimziResources(t)
-	port := s.kafka.Spec.Kafka.Listeners[0].Port
 	for _, c := range charts {
-		t.Run(c.name, func(t *testing.T) {
-			objs := parseObjects(t, mustRender(t, c, nil, "networkPolicy.enabled=true"))
-			nps := ofKind(objs, "NetworkPolicy")
-			if len(nps) != 1 {
-				t.Fatalf("%d NetworkPolicies, want 1", len(nps))
-			}
-			var np networkPolicy
-			decode(t, nps[0], &np)
-			checkNetworkPolicy(t, c, np, s.kafkaName, port)
-		})
+		for _, l := range s.kafka.Spec.Kafka.Listeners {
+			t.Run(c.name+"/"+l.Name, func(t *testing.T) {
+				brokers := fmt.Sprintf("kafka.brokers={%s-kafka-bootstrap:%d}", s.kafkaName, l.Port)
+				objs := parseObjects(t, mustRender(t, c, nil, "networkPolicy.enabled=true", brokers))
+				nps := ofKind(objs, "NetworkPolicy")
+				if len(nps) != 1 {
+					t.Fatalf("%d NetworkPolicies, want 1", len(nps))
+				}
+				var np networkPolicy
+				decode(t, nps[0], &np)
+				checkNetworkPolicy(t, c, np, s.kafkaName, l.Port)
+			})
+		}
 	}
 }
 
@@ -255,4 +258,32 @@ func checkNetworkPolicy(t *testing.T, c chart, np networkPolicy, kafkaName strin
 	if len(dns.To) == 0 {
 		t.Error("DNS egress allows every destination")
 	}
+}
+
+// TestTopicsNeedNoOperatorToDelete: the topic operator puts no finalizer on
+// the KafkaTopics, so deleting them never waits for an operator that
+// `skaffold delete` may already have removed (they would stay Terminating).
+func TestTopicsNeedNoOperatorToDelete(t *testing.T) {
+	s := strimziResources(t)
+	var k struct {
+		Spec struct {
+			EntityOperator struct {
+				Template struct {
+					TopicOperatorContainer struct {
+						Env []struct {
+							Name  string `json:"name"`
+							Value string `json:"value"`
+						} `json:"env"`
+					} `json:"topicOperatorContainer"`
+				} `json:"template"`
+			} `json:"entityOperator"`
+		} `json:"spec"`
+	}
+	decode(t, ofKind(s.objs, "Kafka")[0], &k)
+	for _, e := range k.Spec.EntityOperator.Template.TopicOperatorContainer.Env {
+		if e.Name == "STRIMZI_USE_FINALIZERS" && e.Value == "false" {
+			return
+		}
+	}
+	t.Fatalf("the topic operator adds finalizers (env %+v): set STRIMZI_USE_FINALIZERS=false", k.Spec.EntityOperator.Template.TopicOperatorContainer.Env)
 }

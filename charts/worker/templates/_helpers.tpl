@@ -1,119 +1,18 @@
 {{/*
-Chart name, truncated to the 63 characters a DNS label allows.
+What only the worker has. Names, labels, the image and the shared objects
+come from the streamgate-lib library chart (charts/streamgate-lib).
 */}}
-{{- define "worker.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
-{{- end }}
 
 {{/*
-Fully qualified app name: the release name, with the chart name unless the
-release name already contains it.
-*/}}
-{{- define "worker.fullname" -}}
-{{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- $name := default .Chart.Name .Values.nameOverride }}
-{{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
-{{- end }}
-{{- end }}
-{{- end }}
-
-{{- define "worker.chart" -}}
-{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
-{{- end }}
-
-{{- define "worker.labels" -}}
-helm.sh/chart: {{ include "worker.chart" . }}
-{{ include "worker.selectorLabels" . }}
-app.kubernetes.io/version: {{ include "worker.versionLabel" . | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/component: worker
-app.kubernetes.io/part-of: streamgate
-{{- end }}
-
-{{- define "worker.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "worker.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-{{- end }}
-
-{{- define "worker.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create }}
-{{- default (include "worker.fullname" .) .Values.serviceAccount.name }}
-{{- else }}
-{{- default "default" .Values.serviceAccount.name }}
-{{- end }}
-{{- end }}
-
-{{/*
-The image tag: image.tag, else the chart's appVersion. "latest" is refused
-(the schema refuses it too), so every render names a pinned image.
-*/}}
-{{- define "worker.imageTag" -}}
-{{- $tag := .Values.image.tag | default .Chart.AppVersion | toString }}
-{{- if or (eq $tag "latest") (hasPrefix "latest@" $tag) }}
-{{- fail "image.tag must pin a version: \"latest\" is not allowed" }}
-{{- end }}
-{{- $tag }}
-{{- end }}
-
-{{/*
-The image tag as a label value: without a "@sha256:..." digest (skaffold
-passes tag@digest), other characters a label cannot hold replaced by "_".
-*/}}
-{{- define "worker.versionLabel" -}}
-{{- $tag := include "worker.imageTag" . | splitList "@" | first }}
-{{- regexReplaceAll "[^A-Za-z0-9_.-]" $tag "_" | trunc 63 | trimAll "-_." }}
-{{- end }}
-
-{{- define "worker.image" -}}
-{{- printf "%s:%s" .Values.image.repository (include "worker.imageTag" .) }}
-{{- end }}
-
-{{/*
-The environment the worker reads (README.md, Configuration). Every name here must be
-one of services/worker/config.EnvVars(); tests/deploy checks that.
+The environment the worker reads: the shared variables, and its topics and
+group (README.md, Configuration).
 */}}
 {{- define "worker.env" -}}
-- name: HTTP_ADDR
-  value: {{ printf ":%d" (int .Values.containerPort) | quote }}
-- name: KAFKA_ENABLED
-  value: {{ .Values.kafka.enabled | toString | quote }}
-- name: KAFKA_BROKERS
-  value: {{ .Values.kafka.brokers | quote }}
-- name: KAFKA_IN_TOPIC
-  value: {{ .Values.kafka.topics.in | quote }}
-- name: KAFKA_OUT_TOPIC
-  value: {{ .Values.kafka.topics.out | quote }}
+{{- $own := printf `- name: KAFKA_OUT_TOPIC
+  value: %s
 - name: KAFKA_DLQ_TOPIC
-  value: {{ .Values.kafka.topics.dlq | quote }}
+  value: %s
 - name: KAFKA_GROUP_ID
-  value: {{ .Values.kafka.groupId | quote }}
-- name: LOG_LEVEL
-  value: {{ .Values.logLevel | quote }}
-- name: LOG_FORMAT
-  value: {{ .Values.logFormat | quote }}
-- name: SHUTDOWN_TIMEOUT
-  value: {{ printf "%ds" (int .Values.shutdownTimeoutSeconds) | quote }}
-{{- end }}
-
-{{/*
-Checks across values that a JSON schema cannot express.
-*/}}
-{{- define "worker.validate" -}}
-{{- if le (int .Values.terminationGracePeriodSeconds) (int .Values.shutdownTimeoutSeconds) }}
-{{- fail (printf "terminationGracePeriodSeconds (%d) must be greater than shutdownTimeoutSeconds (%d): the kubelet would kill the worker before its graceful shutdown ends" (int .Values.terminationGracePeriodSeconds) (int .Values.shutdownTimeoutSeconds)) }}
-{{- end }}
-{{- $managed := list }}
-{{- range (include "worker.env" . | fromYamlArray) }}
-{{- $managed = append $managed .name }}
-{{- end }}
-{{- range .Values.extraEnv }}
-{{- if has .name $managed }}
-{{- fail (printf "extraEnv: %s is set by the chart; use its value instead (see values.yaml)" .name) }}
-{{- end }}
-{{- end }}
+  value: %s` (.Values.kafka.topics.out | quote) (.Values.kafka.topics.dlq | quote) (.Values.kafka.groupId | quote) }}
+{{- include "streamgate.env" (dict "root" . "serviceEnv" $own) }}
 {{- end }}
