@@ -75,7 +75,7 @@ func startSecuredBroker(t *testing.T) (*securedBroker, error) {
 	ca := kafkatest.NewCA(t, "streamgate-e2e-cluster-ca")
 	// The broker's certificate is also its identity on the inter-broker and controller
 	// listeners: User:CN=broker, a super user.
-	brokerCert := ca.Issue(t, kafkatest.Leaf{CommonName: "broker", DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	brokerCert := brokerCertificate(t, ca)
 	port, err := freePortPair()
 	if err != nil {
 		return nil, err
@@ -119,6 +119,25 @@ func startSecuredBroker(t *testing.T) (*securedBroker, error) {
 	}
 	b.saslAddr = b.addr
 	return b, nil
+}
+
+// brokerCertificate issues the broker's certificate: User:CN=broker, valid for
+// 127.0.0.1, localhost and extraNames.
+func brokerCertificate(t *testing.T, ca *kafkatest.CA, extraNames ...string) kafkatest.Issued {
+	return ca.Issue(t, kafkatest.Leaf{CommonName: "broker", DNSNames: append([]string{"localhost"}, extraNames...),
+		IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+}
+
+// reissueCertificate restarts the broker with a new certificate that also names
+// extraNames, keeping its data.
+func (b *securedBroker) reissueCertificate(t *testing.T, extraNames ...string) error {
+	cert := brokerCertificate(t, b.ca, extraNames...)
+	if err := b.stop(); err != nil {
+		return err
+	}
+	kafkatest.WriteFile(t, b.pkiDir, "broker.crt", cert.CertPEM)
+	kafkatest.WriteFile(t, b.pkiDir, "broker.key", cert.KeyPEM)
+	return b.start()
 }
 
 func freePort() (int, error) {
