@@ -85,7 +85,9 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 		// configure writes the bad secret and returns the service's settings.
 		configure func(t *testing.T, tp topics, s secrets) []string
 		reason    string // what /readyz and the log say
-		fix       func(t *testing.T, s secrets, admin sarama.ClusterAdmin)
+		fix       func(t *testing.T, s secrets, admin sarama.ClusterAdmin, tp topics)
+		acls      func(tp topics, gateway, worker string) []*sarama.ResourceAcls // default serviceACLs
+		logged    string                                                         // the log line with the reason, when connected
 	}{
 		{
 			name: "wrong password", service: "gateway", principal: "User:gateway",
@@ -94,7 +96,7 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 				return b.scramEnv(tp, s, "gateway")
 			},
 			reason: `kafka: SASL authentication failed for user "gateway" (SCRAM-SHA-512)`,
-			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin) {
+			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin, _ topics) {
 				s.write(t, "password", []byte(scramPasswords["gateway"]))
 			},
 		},
@@ -106,7 +108,7 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 				return b.scramEnv(tp, s, "late-user")
 			},
 			reason: `kafka: SASL authentication failed for user "late-user" (SCRAM-SHA-512)`,
-			fix: func(t *testing.T, _ secrets, admin sarama.ClusterAdmin) {
+			fix: func(t *testing.T, _ secrets, admin sarama.ClusterAdmin, _ topics) {
 				_, err := admin.UpsertUserScramCredentials([]sarama.AlterUserScramCredentialsUpsert{{
 					Name: "late-user", Mechanism: sarama.SCRAM_MECHANISM_SHA_512, Iterations: 8192,
 					Salt: []byte(uuid.NewString()), Password: []byte("late-user-password"), // Kafka refuses an empty salt
@@ -124,7 +126,7 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 				return b.scramEnv(tp, s, "worker")
 			},
 			reason: "kafka: TLS: certificate signed by unknown authority",
-			fix:    func(t *testing.T, s secrets, _ sarama.ClusterAdmin) { s.write(t, "ca.crt", b.ca.PEM) },
+			fix:    func(t *testing.T, s secrets, _ sarama.ClusterAdmin, _ topics) { s.write(t, "ca.crt", b.ca.PEM) },
 		},
 		{
 			name: "expired client certificate", service: "gateway", principal: "User:CN=gateway",
@@ -134,7 +136,7 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 				return b.mtlsEnv(tp, s)
 			},
 			reason: "(CN=gateway) expired at",
-			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin) {
+			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin, _ topics) {
 				s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: "gateway"}))
 			},
 		},
@@ -146,8 +148,37 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 				return b.mtlsEnv(tp, s)
 			},
 			reason: "kafka: TLS: the broker refused the handshake",
-			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin) {
+			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin, _ topics) {
 				s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: "worker"}))
+			},
+		},
+		{
+			// Connected, but refused the topic: the log says so once, /readyz all along.
+			name: "gateway without its ACLs", service: "gateway", principal: "User:gateway",
+			configure: func(t *testing.T, tp topics, s secrets) []string {
+				s.write(t, "password", []byte(scramPasswords["gateway"]))
+				return b.scramEnv(tp, s, "gateway")
+			},
+			acls: func(tp topics, _, worker string) []*sarama.ResourceAcls {
+				return serviceACLs(tp, "User:nobody", worker)
+			},
+			reason: `kafka: not authorized (check the ACLs of user "gateway")`, logged: "Kafka check failed",
+			fix: func(t *testing.T, _ secrets, admin sarama.ClusterAdmin, tp topics) {
+				grant(t, admin, serviceACLs(tp, "User:gateway", "User:nobody"))
+			},
+		},
+		{
+			name: "worker without its group ACL", service: "worker", principal: "User:worker",
+			configure: func(t *testing.T, tp topics, s secrets) []string {
+				s.write(t, "password", []byte(scramPasswords["worker"]))
+				return b.scramEnv(tp, s, "worker")
+			},
+			acls: func(tp topics, gateway, worker string) []*sarama.ResourceAcls {
+				return serviceACLs(topics{in: tp.in, out: tp.out, dlq: tp.dlq, group: tp.group + ".other"}, gateway, worker)
+			},
+			reason: `kafka: not authorized (check the ACLs of user "worker")`, logged: "consumer group session failed; retrying",
+			fix: func(t *testing.T, _ secrets, admin sarama.ClusterAdmin, tp topics) {
+				grant(t, admin, []*sarama.ResourceAcls{aclsOn(sarama.AclResourceGroup, tp.group, allow("User:worker", sarama.AclOperationRead))})
 			},
 		},
 	} {
@@ -161,7 +192,10 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 			} else {
 				wk = tc.principal
 			}
-			grant(t, admin, serviceACLs(tp, gw, wk))
+			if tc.acls == nil {
+				tc.acls = serviceACLs
+			}
+			grant(t, admin, tc.acls(tp, gw, wk))
 			s := newSecrets(t, b)
 			svc := startService(t, tc.service, tc.configure(t, tp, s)...)
 
@@ -172,9 +206,13 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 				}
 				return err
 			})
-			waitFor(t, 30*time.Second, tc.service+" logs the cause and keeps retrying", func() error {
-				if n := len(svc.logsContaining("cannot connect to Kafka; retrying", tc.reason)); n < 2 {
-					return fmt.Errorf("%d attempts logged with the reason", n)
+			message, atLeast := "cannot connect to Kafka; retrying", 2 // every attempt is logged
+			if tc.logged != "" {
+				message, atLeast = tc.logged, 1
+			}
+			waitFor(t, 30*time.Second, tc.service+" logs the cause", func() error {
+				if n := len(svc.logsContaining(message, tc.reason)); n < atLeast {
+					return fmt.Errorf("%d lines %q with the reason", n, message)
 				}
 				return nil
 			})
@@ -191,7 +229,7 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 				return
 			}
 			fixed := time.Now()
-			tc.fix(t, s, admin)
+			tc.fix(t, s, admin, tp)
 			waitReady(t, svc, 60*time.Second)
 			t.Logf("ready %s after the secret was fixed", time.Since(fixed).Round(time.Millisecond))
 			if tc.service == "gateway" {

@@ -36,6 +36,8 @@ type Kafka struct {
 	conn     atomic.Pointer[connection]
 	// connectErr is why the last attempt to connect failed; readiness reports it.
 	connectErr atomic.Pointer[error]
+	// lastCheck is the outcome of the last Ping of a connection, "" for success.
+	lastCheck atomic.Pointer[string]
 	// rebuild asks Run for a new client: the cluster refused the current one's
 	// credentials, and the secret files may have changed since it was built.
 	rebuild chan error
@@ -168,6 +170,7 @@ func (k *Kafka) Ping() error {
 		return ErrNotConnected
 	}
 	err := k.security.Explain(kafka.Ping(conn.client, k.topic))
+	k.logCheck(err)
 	if kafka.NeedsNewClient(err) {
 		select {
 		case k.rebuild <- err:
@@ -175,6 +178,23 @@ func (k *Kafka) Ping() error {
 		}
 	}
 	return err
+}
+
+// logCheck logs when the outcome of Ping changes, so that a connected gateway turning
+// unready (an ACL removed, the broker gone) says why in its log, once.
+func (k *Kafka) logCheck(err error) {
+	outcome := ""
+	if err != nil {
+		outcome = err.Error()
+	}
+	if previous := k.lastCheck.Swap(&outcome); previous != nil && *previous == outcome {
+		return
+	}
+	if err != nil {
+		k.logger.Warn("Kafka check failed", logging.Topic(k.topic), zap.Error(err))
+	} else {
+		k.logger.Info("Kafka check passed", logging.Topic(k.topic))
+	}
 }
 
 // Close waits for running Publish calls, then flushes and closes the producer and the
