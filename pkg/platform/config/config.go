@@ -53,14 +53,22 @@ func NewReader() *Reader {
 // lookup returns the raw value and the name it came from: the primary name first, then
 // each alias; the default when none is set.
 func (r *Reader) lookup(v Var) (value, source string) {
+	if value, name, ok := r.lookupSet(v); ok {
+		return value, name
+	}
+	return v.Default, v.Name + " (default)"
+}
+
+// lookupSet returns the value of the first of v's names that is set, and that name.
+func (r *Reader) lookupSet(v Var) (value, name string, ok bool) {
 	for _, name := range append([]string{v.Name}, v.Aliases...) {
 		// BindEnv only fails without a key; the key is always given here.
 		_ = r.env.BindEnv(name)
 		if r.env.IsSet(name) {
-			return strings.TrimSpace(r.env.GetString(name)), name
+			return strings.TrimSpace(r.env.GetString(name)), name, true
 		}
 	}
-	return v.Default, v.Name + " (default)"
+	return "", "", false
 }
 
 func (r *Reader) fail(source, value, reason string) {
@@ -173,17 +181,11 @@ func parseHostPort(addr string, hostOptional bool) (string, error) {
 // A variable set to an empty value is still an error: deployments set these only when
 // they have a value.
 func (r *Reader) Optional(v Var) string {
-	for _, name := range append([]string{v.Name}, v.Aliases...) {
-		_ = r.env.BindEnv(name)
-		if r.env.IsSet(name) {
-			value := strings.TrimSpace(r.env.GetString(name))
-			if value == "" {
-				r.fail(name, value, "must not be empty when set")
-			}
-			return value
-		}
+	value, name, ok := r.lookupSet(v)
+	if ok && value == "" {
+		r.fail(name, value, "must not be empty when set")
 	}
-	return ""
+	return value
 }
 
 // OptionalFile returns the value of v, a path that must name a readable regular file

@@ -71,6 +71,10 @@ func (k *Kafka) Run(ctx context.Context) error {
 			k.closeRetired(old)
 		}
 		select {
+		case <-k.rebuild: // asked about the client just replaced
+		default:
+		}
+		select {
 		case <-ctx.Done():
 			return fmt.Errorf("publisher: %w", ctx.Err())
 		case refused := <-k.rebuild:
