@@ -106,6 +106,9 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 		}
 		return nil
 	})
+	// Collectors are read concurrently, so one scrape is no snapshot: read again now
+	// that everything has finished.
+	w = worker.scrape(t)
 	expectSamples(t, "worker", w, map[string]float64{
 		"streamgate_worker_records_received_total{" + in + "}":                   total,
 		"streamgate_worker_replies_published_total{" + out + "}":                 pings,
