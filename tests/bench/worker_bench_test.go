@@ -87,6 +87,9 @@ func BenchmarkWorker(b *testing.B) {
 		OutTopic: names.out,
 		DLQTopic: names.dlq,
 		GroupID:  names.group,
+
+		MetricsAddr:    "127.0.0.1:0",
+		StuckThreshold: time.Minute,
 	}
 
 	b.ResetTimer()

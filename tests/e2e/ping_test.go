@@ -11,11 +11,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// startPair starts a worker and a gateway on tp and waits until both are ready.
-func startPair(t *testing.T, brokers string, tp topics) (gateway, worker *service) {
+// startPair starts a worker and a gateway on tp, with extra settings for both, and
+// waits until both are ready.
+func startPair(t *testing.T, brokers string, tp topics, extra ...string) (gateway, worker *service) {
 	t.Helper()
-	worker = startService(t, "worker", tp.env(brokers)...)
-	gateway = startService(t, "gateway", tp.env(brokers)...)
+	worker = startService(t, "worker", append(tp.env(brokers), extra...)...)
+	gateway = startService(t, "gateway", append(tp.env(brokers), extra...)...)
 	waitReady(t, worker, 60*time.Second)
 	waitReady(t, gateway, 60*time.Second)
 	return gateway, worker

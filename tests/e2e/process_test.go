@@ -23,9 +23,12 @@ type service struct {
 	t    *testing.T
 	name string
 	addr string // loopback HTTP address
-	env  []string
-	cmd  *exec.Cmd
-	done chan error // receives the exit status once
+	// metricsAddr serves /metrics; always a free port, as the defaults (:9090, :9091)
+	// may be taken on a shared machine.
+	metricsAddr string
+	env         []string
+	cmd         *exec.Cmd
+	done        chan error // receives the exit status once
 
 	mu    sync.Mutex
 	lines []map[string]any
@@ -36,8 +39,10 @@ type service struct {
 // /healthz answers. It is stopped with SIGTERM when the test ends.
 func startService(t *testing.T, name string, env ...string) *service {
 	t.Helper()
-	s := &service{t: t, name: name, addr: freeLoopbackAddr(t)}
-	s.env = append(os.Environ(), append([]string{"HTTP_ADDR=" + s.addr, "LOG_FORMAT=json", "LOG_LEVEL=debug"}, env...)...)
+	s := &service{t: t, name: name, addr: freeLoopbackAddr(t), metricsAddr: freeLoopbackAddr(t)}
+	s.env = append(os.Environ(), append([]string{
+		"HTTP_ADDR=" + s.addr, "METRICS_ADDR=" + s.metricsAddr, "LOG_FORMAT=json", "LOG_LEVEL=debug",
+	}, env...)...)
 	s.launch()
 	t.Cleanup(func() {
 		if err := s.stop(syscall.SIGTERM, 30*time.Second); err != nil {

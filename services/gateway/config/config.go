@@ -4,19 +4,25 @@ package config
 
 import (
 	"github.com/streamgate/streamgate/pkg/platform/config"
+	"github.com/streamgate/streamgate/pkg/platform/metrics"
 )
 
 // HTTPAddr is where the gateway serves its API and probes.
 var HTTPAddr = config.Var{Name: "HTTP_ADDR", Default: ":8080"}
 
+// MetricsAddr is where the gateway serves /metrics, apart from its API; "off" turns
+// that server off.
+var MetricsAddr = config.Var{Name: "METRICS_ADDR", Default: ":9090"}
+
 // Config is everything the gateway reads at start-up.
 type Config struct {
 	config.Common
+	MetricsAddr string // host:port, or metrics.Disabled
 }
 
 // vars lists every setting the gateway reads.
 func vars() []config.Var {
-	return config.CommonVars(HTTPAddr)
+	return append(config.CommonVars(HTTPAddr), MetricsAddr)
 }
 
 // EnvVars returns the primary names of the environment variables the gateway reads.
@@ -28,7 +34,7 @@ func EnvVars() []string {
 // variable with its value.
 func Load() (Config, error) {
 	r := config.NewReader()
-	cfg := Config{Common: r.Common(HTTPAddr)}
+	cfg := Config{Common: r.Common(HTTPAddr), MetricsAddr: r.AddrOrOff(MetricsAddr, metrics.Disabled)}
 	if err := r.Err(); err != nil {
 		return Config{}, err
 	}

@@ -11,7 +11,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTPAddr != ":8080" || cfg.InTopic != "in-topic" || !cfg.KafkaEnabled {
+	if cfg.HTTPAddr != ":8080" || cfg.InTopic != "in-topic" || !cfg.KafkaEnabled || cfg.MetricsAddr != ":9090" {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 }
@@ -36,8 +36,23 @@ func TestLoadRejectsBadValue(t *testing.T) {
 }
 
 func TestEnvVars(t *testing.T) {
-	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT"}
+	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR"}
 	if got := EnvVars(); !slices.Equal(got, want) {
 		t.Fatalf("EnvVars = %v, want %v", got, want)
+	}
+}
+
+func TestMetricsAddr(t *testing.T) {
+	t.Setenv("METRICS_ADDR", "off")
+	if cfg, err := Load(); err != nil || cfg.MetricsAddr != "off" {
+		t.Fatalf("METRICS_ADDR=off: %+v, %v", cfg, err)
+	}
+	t.Setenv("METRICS_ADDR", "9090")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), `METRICS_ADDR="9090"`) {
+		t.Fatalf("err = %v, want it to name METRICS_ADDR and its value", err)
+	}
+	t.Setenv("METRICS_ADDR", "")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), `METRICS_ADDR=""`) {
+		t.Fatalf("err = %v, want an empty METRICS_ADDR refused", err)
 	}
 }

@@ -5,9 +5,11 @@ package config
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	platform "github.com/streamgate/streamgate/pkg/platform/config"
+	"github.com/streamgate/streamgate/pkg/platform/metrics"
 )
 
 // The worker's own settings; the ones it shares with the gateway live in the platform
@@ -17,6 +19,10 @@ var (
 	outTopic = platform.Var{Name: "KAFKA_OUT_TOPIC", Default: messages.TopicOut}
 	dlqTopic = platform.Var{Name: "KAFKA_DLQ_TOPIC", Default: messages.TopicDeadLetter}
 	groupID  = platform.Var{Name: "KAFKA_GROUP_ID", Default: "streamgate-worker"}
+	// metricsAddr is where /metrics is served, apart from the probes; "off" turns it off.
+	metricsAddr = platform.Var{Name: "METRICS_ADDR", Default: ":9091"}
+	// stuckThreshold: a partition whose oldest unfinished record is older is stuck.
+	stuckThreshold = platform.Var{Name: "STUCK_PARTITION_THRESHOLD", Default: "60s"}
 )
 
 // Config is everything the worker reads at start-up.
@@ -25,11 +31,14 @@ type Config struct {
 	OutTopic string // replies
 	DLQTopic string // malformed records, copied unchanged
 	GroupID  string // consumer group on the in-topic
+
+	MetricsAddr    string // host:port, or metrics.Disabled
+	StuckThreshold time.Duration
 }
 
 // vars lists every setting the worker reads, in the order the README documents them.
 func vars() []platform.Var {
-	return append(platform.CommonVars(httpAddr), outTopic, dlqTopic, groupID)
+	return append(platform.CommonVars(httpAddr), outTopic, dlqTopic, groupID, metricsAddr, stuckThreshold)
 }
 
 // EnvVars returns the primary names (aliases excluded) of every environment variable
@@ -47,6 +56,9 @@ func Load() (Config, error) {
 		OutTopic: r.String(outTopic),
 		DLQTopic: r.String(dlqTopic),
 		GroupID:  r.String(groupID),
+
+		MetricsAddr:    r.AddrOrOff(metricsAddr, metrics.Disabled),
+		StuckThreshold: r.Duration(stuckThreshold),
 	}
 	if err := r.Err(); err != nil {
 		return Config{}, err

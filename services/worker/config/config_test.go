@@ -58,17 +58,19 @@ func TestLoadDefaults(t *testing.T) {
 func TestLoadOverrides(t *testing.T) {
 	clearEnv(t)
 	env := map[string]string{
-		"HTTP_ADDR":        "127.0.0.1:9000",
-		"APP_VERSION":      "1.2.3",
-		"KAFKA_ENABLED":    "false",
-		"KAFKA_BROKERS":    "k1:9092, k2:9093",
-		"KAFKA_IN_TOPIC":   "requests",
-		"KAFKA_OUT_TOPIC":  "replies",
-		"KAFKA_DLQ_TOPIC":  "requests.dlq",
-		"KAFKA_GROUP_ID":   "group-7",
-		"LOG_LEVEL":        "debug",
-		"LOG_FORMAT":       "console",
-		"SHUTDOWN_TIMEOUT": "1m30s",
+		"HTTP_ADDR":                 "127.0.0.1:9000",
+		"APP_VERSION":               "1.2.3",
+		"KAFKA_ENABLED":             "false",
+		"KAFKA_BROKERS":             "k1:9092, k2:9093",
+		"KAFKA_IN_TOPIC":            "requests",
+		"KAFKA_OUT_TOPIC":           "replies",
+		"KAFKA_DLQ_TOPIC":           "requests.dlq",
+		"KAFKA_GROUP_ID":            "group-7",
+		"LOG_LEVEL":                 "debug",
+		"LOG_FORMAT":                "console",
+		"SHUTDOWN_TIMEOUT":          "1m30s",
+		"METRICS_ADDR":              "off",
+		"STUCK_PARTITION_THRESHOLD": "2m",
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -81,6 +83,9 @@ func TestLoadOverrides(t *testing.T) {
 		OutTopic: "replies",
 		DLQTopic: "requests.dlq",
 		GroupID:  "group-7",
+
+		MetricsAddr:    "off",
+		StuckThreshold: 2 * time.Minute,
 	}
 	want.HTTPAddr = "127.0.0.1:9000"
 	want.AppVersion = "1.2.3"
@@ -158,6 +163,7 @@ func TestEnvVars(t *testing.T) {
 		"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC",
 		"LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
 		"KAFKA_OUT_TOPIC", "KAFKA_DLQ_TOPIC", "KAFKA_GROUP_ID",
+		"METRICS_ADDR", "STUCK_PARTITION_THRESHOLD",
 	}
 	if got := EnvVars(); !slices.Equal(got, want) {
 		t.Errorf("EnvVars() = %q, want %q", got, want)

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/backoff"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/metrics"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
 	"github.com/streamgate/streamgate/services/worker/config"
 	"github.com/streamgate/streamgate/services/worker/internal/consumer"
@@ -35,16 +37,16 @@ var errRebuild = errors.New("worker: the cluster refuses the client's credential
 // after leaving the group and closing the producer. When the cluster refuses the
 // credentials of a running connection (a rotated password, a renewed certificate), it
 // leaves, closes and connects again with the secret files as they are now.
-func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness) error {
+func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, tel telemetry) error {
 	for {
-		group, producer, err := connect(ctx, cfg, log, ready)
+		group, producer, err := connect(ctx, cfg, log, ready, tel.metrics.Registry.KafkaConnected)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // stopped before the cluster could be reached
 			}
 			return err
 		}
-		err = serve(ctx, cfg, log, ready, group, producer)
+		err = serve(ctx, cfg, log, ready, tel, group, producer)
 		if !errors.Is(err, errRebuild) {
 			return err
 		}
@@ -54,7 +56,7 @@ func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 
 // serve answers records with group and producer until ctx is done or the cluster refuses
 // their credentials (errRebuild); it closes both before it returns.
-func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness,
+func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, tel telemetry,
 	group sarama.ConsumerGroup, producer sarama.AsyncProducer,
 ) error {
 	handler, err := consumer.New(consumer.Options{
@@ -65,6 +67,11 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe
 		Ready:    ready,
 		// A claim's final wait for acknowledgements must fit in the shutdown budget.
 		DrainTimeout: min(consumer.DefaultDrainTimeout, cfg.ShutdownTimeout/2),
+
+		Metrics:        tel.metrics,
+		Tracing:        tel.tracing,
+		GroupID:        cfg.GroupID,
+		StuckThreshold: cfg.StuckThreshold,
 	})
 	if err != nil {
 		return errors.Join(err, group.Close(), producer.Close())
@@ -74,7 +81,7 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe
 	wg.Go(func() { logGroupErrors(group.Errors(), log) }) // until group.Close
 	wg.Go(func() { consumer.Dispatch(producer, log) })    // until the producer closes
 
-	loopErr := consumeLoop(ctx, group, []string{cfg.InTopic}, handler, cfg.KafkaSecurity, log, ready)
+	loopErr := consumeLoop(ctx, group, []string{cfg.InTopic}, handler, cfg.KafkaSecurity, log, ready, tel.metrics.Registry.KafkaConnected)
 
 	// Every claim has drained and committed by now. Leave the group first, so its
 	// partitions move on at once, then flush and close the producer.
@@ -90,11 +97,12 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe
 
 // connect creates the consumer group and the producer, retrying with backoff while
 // the cluster cannot be reached or refuses the credentials, until ctx is done. Readiness
-// carries the reason of the last failure.
-func connect(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
+// carries the reason of the last failure, and connected is 0 meanwhile.
+func connect(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, connected prometheus.Gauge) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
 	retry := backoff.New(reconnectMin, reconnectMax)
 	for {
 		group, producer, err := dial(cfg)
+		metrics.SetBool(connected, err == nil)
 		if err == nil {
 			log.Info("connected to Kafka", zap.Strings("brokers", cfg.KafkaBrokers))
 			return group, producer, nil
@@ -135,9 +143,10 @@ func dial(cfg config.Config) (sarama.ConsumerGroup, sarama.AsyncProducer, error)
 
 // consumeLoop runs one session after another: a rebalance ends a session normally and
 // the next starts at once; a failed one is retried with backoff, and its reason shown
-// by readiness. It returns errRebuild when the cluster refused the credentials.
+// by readiness; connected turns 0 (the handler sets it to 1 when a session starts). It
+// returns errRebuild when the cluster refused the credentials.
 func consumeLoop(ctx context.Context, group sarama.ConsumerGroup, topics []string, handler sarama.ConsumerGroupHandler,
-	security kafka.Security, log *zap.Logger, ready *probe.Readiness,
+	security kafka.Security, log *zap.Logger, ready *probe.Readiness, connected prometheus.Gauge,
 ) error {
 	retry := backoff.New(reconnectMin, reconnectMax)
 	for {
@@ -151,6 +160,7 @@ func consumeLoop(ctx context.Context, group sarama.ConsumerGroup, topics []strin
 		case err != nil:
 			err = security.Explain(err)
 			ready.Set(err)
+			connected.Set(0)
 			if kafka.NeedsNewClient(err) {
 				log.Warn("consumer group session failed", zap.Strings("topics", topics), zap.Error(err))
 				return errRebuild

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
@@ -44,7 +45,9 @@ func runLoopWith(t *testing.T, g *fakeGroup, security kafka.Security) (context.C
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	ready := &probe.Readiness{}
-	go func() { done <- consumeLoop(ctx, g, []string{"in-topic"}, nil, security, zap.NewNop(), ready) }()
+	go func() {
+		done <- consumeLoop(ctx, g, []string{"in-topic"}, nil, security, zap.NewNop(), ready, connectedGauge())
+	}()
 	return cancel, done, ready
 }
 
@@ -121,4 +124,8 @@ func TestConsumeLoopBackoffStopsWithContext(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("backoff ignored the cancelled context")
 	}
+}
+
+func connectedGauge() prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_kafka_connected"})
 }

@@ -11,11 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/httpserver"
+	"github.com/streamgate/streamgate/pkg/platform/metrics"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
 	"github.com/streamgate/streamgate/services/worker/config"
 	"github.com/streamgate/streamgate/services/worker/internal/consumer"
@@ -31,11 +34,22 @@ const probeShutdownTimeout = time.Second
 // cfg.ShutdownTimeout, Run returns an error without waiting further; the process is
 // expected to exit then.
 func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
-	return run(ctx, cfg, log, nil)
+	return run(ctx, cfg, log, hooks{getenv: os.LookupEnv})
 }
 
-// run is Run with a hook that learns the probe server's address.
-func run(ctx context.Context, cfg config.Config, log *zap.Logger, listening func(net.Addr)) error {
+// hooks let tests learn the servers' addresses and set the environment tracing reads.
+type hooks struct {
+	getenv           func(string) (string, bool)
+	listening        func(net.Addr) // the probe server's
+	metricsListening func(net.Addr)
+}
+
+// run is Run with hooks.
+func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) error {
+	tel, err := newTelemetry(ctx, cfg, hk.getenv)
+	if err != nil {
+		return err
+	}
 	log.Info("starting worker",
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
 		zap.Strings("brokers", cfg.KafkaBrokers),
@@ -43,37 +57,32 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, listening func
 		zap.String("out_topic", cfg.OutTopic),
 		zap.String("dlq_topic", cfg.DLQTopic),
 		zap.String("group_id", cfg.GroupID),
-		zap.Duration("shutdown_timeout", cfg.ShutdownTimeout))
+		zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
+		zap.String("metrics_addr", cfg.MetricsAddr),
+		zap.Duration("stuck_partition_threshold", cfg.StuckThreshold),
+		zap.Bool("tracing", tel.tracing.Enabled()))
 
 	ready := &probe.Readiness{}
 	ready.Set(consumer.ErrNoSession)
 
-	// The probe server outlives the work, so /readyz answers 503 while the worker drains.
+	// The probe and metrics servers outlive the work, so /readyz answers 503 and the
+	// metrics stay visible while the worker drains.
 	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServing()
 	served := make(chan error, 1)
-	go func() {
-		srv := httpserver.New(cfg.HTTPAddr, probes(ready))
-		served <- httpserver.Run(serveCtx, srv, probeShutdownTimeout, func(addr net.Addr) {
-			log.Info("probes listening", zap.String("addr", addr.String()))
-			if listening != nil {
-				listening(addr)
-			}
-		})
-	}()
+	go func() { served <- serveEndpoints(serveCtx, cfg, log, ready, tel, hk) }()
 
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	worked := make(chan error, 1)
-	go func() { worked <- work(workCtx, cfg, log, ready) }()
+	go func() { worked <- work(workCtx, cfg, log, ready, tel) }()
 
-	var err error
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down", zap.Duration("timeout", cfg.ShutdownTimeout))
 	case err = <-served:
 		served = nil
-		log.Error("probe server failed; shutting down", zap.Error(err))
+		log.Error("probe or metrics server failed; shutting down", zap.Error(err))
 	case err = <-worked:
 		worked = nil
 		if err != nil {
@@ -103,14 +112,40 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, listening func
 			return errors.Join(err, timedOut)
 		}
 	}
+	err = errors.Join(err, tel.flush(ctx, cfg.ShutdownTimeout))
 	if err == nil {
 		log.Info("worker stopped")
 	}
 	return err
 }
 
+// serveEndpoints runs the probe and the metrics server until ctx is done or one of them
+// fails, which stops the other.
+func serveEndpoints(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, tel telemetry, hk hooks) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var servers sync.WaitGroup
+	var probeErr, metricsErr error
+	servers.Go(func() {
+		defer stop()
+		srv := httpserver.New(cfg.HTTPAddr, probes(ready))
+		probeErr = httpserver.Run(ctx, srv, probeShutdownTimeout, func(addr net.Addr) {
+			log.Info("probes listening", zap.String("addr", addr.String()))
+			if hk.listening != nil {
+				hk.listening(addr)
+			}
+		})
+	})
+	servers.Go(func() {
+		defer stop()
+		metricsErr = metrics.Serve(ctx, cfg.MetricsAddr, tel.metrics.Registry, log, hk.metricsListening)
+	})
+	servers.Wait()
+	return errors.Join(probeErr, metricsErr)
+}
+
 // work consumes until ctx is done, or, with Kafka disabled, just waits for it.
-func work(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness) error {
+func work(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, tel telemetry) error {
 	if !cfg.KafkaEnabled {
 		log.Warn("Kafka is disabled (KAFKA_ENABLED=false): nothing will be consumed")
 		ready.Set(nil)
@@ -118,5 +153,5 @@ func work(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.
 		return nil
 	}
 	cfg.KafkaSecurity.Log(log)
-	return consume(ctx, cfg, log, ready)
+	return consume(ctx, cfg, log, ready, tel)
 }

@@ -32,6 +32,9 @@ func testConfig(kafkaEnabled bool, brokers ...string) config.Config {
 		OutTopic: "out-topic",
 		DLQTopic: "in-topic.dlq",
 		GroupID:  "streamgate-worker",
+
+		MetricsAddr:    "127.0.0.1:0",
+		StuckThreshold: time.Minute,
 	}
 }
 
@@ -43,7 +46,10 @@ func started(t *testing.T, cfg config.Config) (string, *observer.ObservedLogs, f
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, zap.New(core), func(a net.Addr) { addr <- a }) }()
+	noEnv := func(string) (string, bool) { return "", false }
+	go func() {
+		done <- run(ctx, cfg, zap.New(core), hooks{getenv: noEnv, listening: func(a net.Addr) { addr <- a }})
+	}()
 	stop := func() error {
 		cancel()
 		select {
@@ -153,13 +159,21 @@ func TestUnreachableBrokerIsNotReadyAndRetries(t *testing.T) {
 }
 
 func TestProbePortInUseFailsStartUp(t *testing.T) {
+	portInUseFailsStartUp(t, func(cfg *config.Config, addr string) { cfg.HTTPAddr = addr })
+}
+
+func TestMetricsPortInUseFailsStartUp(t *testing.T) {
+	portInUseFailsStartUp(t, func(cfg *config.Config, addr string) { cfg.MetricsAddr = addr })
+}
+
+func portInUseFailsStartUp(t *testing.T, use func(*config.Config, string)) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	cfg := testConfig(false)
-	cfg.HTTPAddr = ln.Addr().String()
+	use(&cfg, ln.Addr().String())
 
 	done := make(chan error, 1)
 	go func() { done <- Run(context.Background(), cfg, zap.NewNop()) }()

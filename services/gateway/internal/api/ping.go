@@ -10,6 +10,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/correlation"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
 // pingMessage is the text the Python original sends to the worker.
@@ -37,6 +38,7 @@ func (h pingHandler) serve(c *gin.Context) {
 	if err := h.publisher.Publish(ctx, msg); err != nil {
 		h.logger.Error("failed to process message",
 			logging.CorrelationID(id),
+			tracing.LogFields(ctx),
 			logging.Topic(h.topic),
 			logging.Operation(logging.OperationPublish),
 			logging.Status(messages.StatusFailed),

@@ -11,7 +11,9 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/gateway/internal/middleware"
+	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
 
 // Publisher hands a request to the worker; it returns only once the broker has
@@ -26,7 +28,9 @@ type Deps struct {
 	Publisher Publisher
 	Readiness *probe.Readiness
 	Version   string
-	Topic     string // where Publisher writes, for log lines
+	Topic     string           // where Publisher writes, for log lines
+	Metrics   *metrics.Metrics // nil: no HTTP metrics (the benchmark's baseline)
+	Tracing   *tracing.Tracing
 	// Now stamps messages; tests pin it.
 	Now func() time.Time
 }
@@ -38,8 +42,12 @@ func NewRouter(deps Deps) *gin.Engine {
 	// No proxy is trusted by default; a deployment behind one configures it explicitly.
 	_ = router.SetTrustedProxies(nil)
 
+	if deps.Metrics != nil {
+		router.Use(middleware.Metrics(deps.Metrics.HTTPRequests, deps.Metrics.HTTPRequestDuration))
+	}
 	router.Use(
 		middleware.Correlation(),
+		middleware.Tracing(deps.Tracing, "/healthz", "/readyz"),
 		middleware.AccessLog(deps.Logger, "/healthz", "/readyz"),
 		middleware.Recovery(deps.Logger),
 	)

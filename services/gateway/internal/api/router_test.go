@@ -17,6 +17,8 @@ import (
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/correlation"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
+	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
 
 // recordingPublisher keeps what it was given and fails with err when set.
@@ -34,15 +36,25 @@ func (p *recordingPublisher) Publish(ctx context.Context, msg messages.SampleReq
 
 var fixedNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
-func newTestRouter(pub Publisher) (*gin.Engine, *observer.ObservedLogs, *probe.Readiness) {
+func newTestRouter(t *testing.T, pub Publisher) (*gin.Engine, *observer.ObservedLogs, *probe.Readiness) {
+	router, logs, readiness, _ := newObservedRouter(t, pub, tracing.Disabled())
+	return router, logs, readiness
+}
+
+// newObservedRouter is newTestRouter with the metrics it records and the given tracing.
+func newObservedRouter(t *testing.T, pub Publisher, tr *tracing.Tracing) (*gin.Engine, *observer.ObservedLogs, *probe.Readiness, *metrics.Metrics) {
 	gin.SetMode(gin.TestMode)
 	core, logs := observer.New(zap.DebugLevel)
 	readiness := &probe.Readiness{}
+	m, err := metrics.New("1.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
 	router := NewRouter(Deps{
 		Logger: zap.New(core), Publisher: pub, Readiness: readiness, Version: "1.2.3", Topic: "in-topic",
-		Now: func() time.Time { return fixedNow },
+		Now: func() time.Time { return fixedNow }, Metrics: m, Tracing: tr,
 	})
-	return router, logs, readiness
+	return router, logs, readiness, m
 }
 
 func get(router http.Handler, path string, header http.Header) *httptest.ResponseRecorder {
@@ -66,7 +78,7 @@ func decodeBody(t *testing.T, rec *httptest.ResponseRecorder) map[string]string 
 
 func TestPingPublishesAndAnswersPong(t *testing.T) {
 	pub := &recordingPublisher{}
-	router, logs, _ := newTestRouter(pub)
+	router, logs, _ := newTestRouter(t, pub)
 
 	rec := get(router, "/v1/ping", http.Header{"X-Correlation-Id": {"req-42"}})
 
@@ -101,7 +113,7 @@ func TestPingPublishesAndAnswersPong(t *testing.T) {
 
 func TestPingPublishFailure(t *testing.T) {
 	pub := &recordingPublisher{err: errors.New("kafka: client has run out of available brokers")}
-	router, logs, _ := newTestRouter(pub)
+	router, logs, _ := newTestRouter(t, pub)
 
 	rec := get(router, "/v1/ping", http.Header{"X-Correlation-Id": {"fail-1"}})
 
@@ -123,7 +135,7 @@ func TestPingPublishFailure(t *testing.T) {
 }
 
 func TestCorrelationHeader(t *testing.T) {
-	router, _, _ := newTestRouter(&recordingPublisher{})
+	router, _, _ := newTestRouter(t, &recordingPublisher{})
 	cases := []struct {
 		name, incoming string
 		kept           bool
@@ -152,7 +164,7 @@ func TestCorrelationHeader(t *testing.T) {
 }
 
 func TestErrorsAreJSON(t *testing.T) {
-	router, _, _ := newTestRouter(&recordingPublisher{})
+	router, _, _ := newTestRouter(t, &recordingPublisher{})
 	rec := get(router, "/v1/nope", nil)
 	if rec.Code != http.StatusNotFound || decodeBody(t, rec)["detail"] != "Not Found" {
 		t.Errorf("404: %d %s", rec.Code, rec.Body)
@@ -170,7 +182,7 @@ func TestErrorsAreJSON(t *testing.T) {
 }
 
 func TestPanicBecomesJSON500(t *testing.T) {
-	router, logs, _ := newTestRouter(&recordingPublisher{})
+	router, logs, _ := newTestRouter(t, &recordingPublisher{})
 	router.GET("/boom", func(*gin.Context) { panic("boom") })
 
 	rec := get(router, "/boom", http.Header{"X-Correlation-Id": {"panic-1"}})
@@ -185,7 +197,7 @@ func TestPanicBecomesJSON500(t *testing.T) {
 }
 
 func TestProbes(t *testing.T) {
-	router, logs, readiness := newTestRouter(&recordingPublisher{})
+	router, logs, readiness := newTestRouter(t, &recordingPublisher{})
 	if rec := get(router, "/healthz", nil); rec.Code != http.StatusOK {
 		t.Errorf("healthz: %d", rec.Code)
 	}

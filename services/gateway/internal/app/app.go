@@ -7,16 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/httpserver"
+	platformmetrics "github.com/streamgate/streamgate/pkg/platform/metrics"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/gateway/config"
 	"github.com/streamgate/streamgate/services/gateway/internal/api"
 	"github.com/streamgate/streamgate/services/gateway/internal/publisher"
+	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
 
 // readinessInterval is how often readiness asks Kafka; a stopped broker turns /readyz
@@ -28,6 +32,25 @@ const readinessInterval = 2 * time.Second
 // by its own network timeouts). In Kubernetes the chart's preStop sleep is what keeps the
 // listener open while endpoints drop the pod.
 func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
+	return run(ctx, cfg, logger, os.LookupEnv, nil)
+}
+
+// run is Run with the environment tracing reads and a hook that learns the metrics
+// server's address.
+func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func(string) (string, bool), metricsListening func(net.Addr)) error {
+	m, err := metrics.New(cfg.AppVersion)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	tr, err := tracing.Setup(ctx, tracing.Options{Service: "gateway", Version: cfg.AppVersion, Getenv: getenv})
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	// A metrics server that cannot start stops the gateway like its API server would.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var metricsErr error // read after workers.Wait
+
 	readiness := &probe.Readiness{}
 	context.AfterFunc(ctx, readiness.Drain)
 
@@ -36,14 +59,27 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
 
+	// The metrics server outlives the API server, so the drain can be watched.
+	workers.Go(func() {
+		if metricsErr = platformmetrics.Serve(background, cfg.MetricsAddr, m.Registry, logger, metricsListening); metricsErr != nil {
+			stop()
+		}
+	})
+
 	var pub api.Publisher = publisher.Disabled{}
 	var kafkaPub *publisher.Kafka
 	if cfg.KafkaEnabled {
 		cfg.KafkaSecurity.Log(logger)
-		kafkaPub = publisher.NewKafka(cfg.KafkaBrokers, cfg.InTopic, cfg.KafkaSecurity, logger)
-		pub = kafkaPub
+		kafkaPub = publisher.NewKafka(cfg.KafkaBrokers, cfg.InTopic, cfg.KafkaSecurity, logger, tr)
+		pub = publisher.Observe(kafkaPub, cfg.InTopic, m, tr)
 		workers.Go(func() { _ = kafkaPub.Run(background) }) // ends with background
-		workers.Go(func() { readiness.Poll(background, readinessInterval, kafkaPub.Ping) })
+		workers.Go(func() {
+			readiness.Poll(background, readinessInterval, func() error {
+				err := kafkaPub.Ping()
+				platformmetrics.SetBool(m.Registry.KafkaConnected, err == nil)
+				return err
+			})
+		})
 	} else {
 		logger.Warn("Kafka is disabled (KAFKA_ENABLED=false): /v1/ping answers without publishing")
 		readiness.Set(nil)
@@ -51,11 +87,14 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 
 	router := api.NewRouter(api.Deps{
 		Logger: logger, Publisher: pub, Readiness: readiness, Version: cfg.AppVersion, Topic: cfg.InTopic, Now: time.Now,
+		Metrics: m, Tracing: tr,
 	})
 	logger.Info("starting gateway",
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
 		zap.Strings("brokers", cfg.KafkaBrokers),
 		zap.String("topic", cfg.InTopic),
+		zap.String("metrics_addr", cfg.MetricsAddr),
+		zap.Bool("tracing", tr.Enabled()),
 	)
 	serveErr := httpserver.Run(ctx, httpserver.New(cfg.HTTPAddr, router), cfg.ShutdownTimeout, func(addr net.Addr) {
 		logger.Info("listening", zap.String("addr", addr.String()))
@@ -69,7 +108,9 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 			closeErr = fmt.Errorf("gateway: close producer: %w", closeErr)
 		}
 	}
-	if err := errors.Join(serveErr, closeErr); err != nil {
+	flushCtx, cancelFlush := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancelFlush()
+	if err := errors.Join(metricsErr, serveErr, closeErr, tr.Shutdown(flushCtx)); err != nil {
 		return err
 	}
 	logger.Info("gateway stopped")

@@ -26,13 +26,15 @@ func TestRunWithKafkaDisabled(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := gwconfig.Config{Common: config.Common{
 		HTTPAddr: addr, AppVersion: "test-1", KafkaEnabled: false, ShutdownTimeout: 5 * time.Second,
-	}}
+	}, MetricsAddr: "127.0.0.1:0"}
 	var logs syncBuffer
 	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), &logs, zap.InfoLevel))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, logger) }()
+	metricsAddr := make(chan net.Addr, 1)
+	noEnv := func(string) (string, bool) { return "", false }
+	go func() { done <- run(ctx, cfg, logger, noEnv, func(a net.Addr) { metricsAddr <- a }) }()
 
 	waitOK(t, "http://"+addr+"/readyz")
 	resp, err := http.Get("http://" + addr + "/v1/ping")
@@ -43,6 +45,25 @@ func TestRunWithKafkaDisabled(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || string(body) != `{"version":"test-1","message":"pong"}` {
 		t.Fatalf("ping: %d %s", resp.StatusCode, body)
+	}
+	// /metrics is on its own port, never on the API's.
+	scrape := getBody(t, "http://"+(<-metricsAddr).String()+"/metrics")
+	for _, want := range []string{
+		`streamgate_build_info{service="gateway",version="test-1"} 1`,
+		`streamgate_http_requests_total{code="200",method="GET",route="/v1/ping"} 1`,
+		"go_goroutines ", "process_cpu_seconds_total ",
+	} {
+		if !strings.Contains(scrape, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	resp, err = http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the API port: %d, want 404", resp.StatusCode)
 	}
 
 	cancel()
@@ -89,6 +110,20 @@ func waitOK(t *testing.T, url string) {
 	}
 }
 
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %v", url, resp.StatusCode, err)
+	}
+	return string(body)
+}
+
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -106,4 +141,27 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// A metrics port that is taken stops the gateway, as its API port would.
+func TestMetricsPortInUseStopsGateway(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := gwconfig.Config{Common: config.Common{
+		HTTPAddr: freeAddr(t), AppVersion: "test-1", KafkaEnabled: false, ShutdownTimeout: 5 * time.Second,
+	}, MetricsAddr: taken.Addr().String()}
+	done := make(chan error, 1)
+	go func() { done <- Run(context.Background(), cfg, zap.NewNop()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "listen") {
+			t.Fatalf("Run = %v, want a listen error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("gateway kept running without its metrics server")
+	}
 }

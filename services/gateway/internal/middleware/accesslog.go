@@ -8,6 +8,7 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/platform/correlation"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
 // AccessLog writes one line per request. Requests to quietPaths (the probes, which
@@ -26,6 +27,7 @@ func AccessLog(logger *zap.Logger, quietPaths ...string) gin.HandlerFunc {
 		}
 		logger.Log(level, "request",
 			logging.CorrelationID(correlation.FromContext(c.Request.Context())),
+			tracing.LogFields(c.Request.Context()),
 			zap.String("method", c.Request.Method),
 			zap.String("path", c.Request.URL.Path),
 			zap.Int("status", c.Writer.Status()),

@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/backoff"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
 // ErrNotConnected is returned while the first connection to the cluster is pending.
@@ -33,6 +35,7 @@ type Kafka struct {
 	topic    string
 	security kafka.Security
 	logger   *zap.Logger
+	tracing  *tracing.Tracing
 	conn     atomic.Pointer[connection]
 	// connectErr is why the last attempt to connect failed; readiness reports it.
 	connectErr atomic.Pointer[error]
@@ -52,9 +55,10 @@ type connection struct {
 	producer sarama.SyncProducer
 }
 
-// NewKafka returns a publisher to topic on the cluster at brokers; start Run next.
-func NewKafka(brokers []string, topic string, security kafka.Security, logger *zap.Logger) *Kafka {
-	return &Kafka{brokers: brokers, topic: topic, security: security, logger: logger, rebuild: make(chan error, 1)}
+// NewKafka returns a publisher to topic on the cluster at brokers; start Run next. The
+// trace context of each Publish call's context goes into its record's headers.
+func NewKafka(brokers []string, topic string, security kafka.Security, logger *zap.Logger, t *tracing.Tracing) *Kafka {
+	return &Kafka{brokers: brokers, topic: topic, security: security, logger: logger, tracing: t, rebuild: make(chan error, 1)}
 }
 
 // Run connects, backing off between attempts, and then keeps the connection until ctx
@@ -132,7 +136,7 @@ func (k *Kafka) closeRetired(old *connection) {
 
 // Publish writes msg to the topic, keyed by its correlation ID, and waits for the
 // broker's acknowledgement.
-func (k *Kafka) Publish(_ context.Context, msg messages.SampleReqMsg) error {
+func (k *Kafka) Publish(ctx context.Context, msg messages.SampleReqMsg) error {
 	k.sending.RLock()
 	defer k.sending.RUnlock()
 	conn := k.conn.Load()
@@ -143,17 +147,21 @@ func (k *Kafka) Publish(_ context.Context, msg messages.SampleReqMsg) error {
 	if err != nil {
 		return fmt.Errorf("publisher: %w", err)
 	}
-	partition, offset, err := conn.producer.SendMessage(&sarama.ProducerMessage{
+	record := &sarama.ProducerMessage{
 		Topic:   k.topic,
 		Key:     sarama.StringEncoder(msg.CorrelationID),
 		Value:   sarama.ByteEncoder(payload),
 		Headers: kafka.Headers(msg.CorrelationID),
-	})
+	}
+	k.tracing.Inject(ctx, record)
+	partition, offset, err := conn.producer.SendMessage(record)
 	if err != nil {
 		return fmt.Errorf("publisher: send to %s: %w", k.topic, err)
 	}
+	tracing.Sent(trace.SpanFromContext(ctx), partition, offset)
 	k.logger.Info("published",
 		logging.CorrelationID(msg.CorrelationID),
+		tracing.LogFields(ctx),
 		logging.Topic(k.topic),
 		logging.Operation(logging.OperationPublish),
 		logging.Status(messages.StatusReceived),

@@ -12,12 +12,13 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
 // Before a connection and after Close, Publish refuses with ErrNotConnected instead of
 // touching a missing or closed producer; Run gives up when its context ends.
 func TestPublishWithoutConnection(t *testing.T) {
-	k := NewKafka([]string{"127.0.0.1:1"}, "in-topic", kafka.Security{}, zap.NewNop())
+	k := NewKafka([]string{"127.0.0.1:1"}, "in-topic", kafka.Security{}, zap.NewNop(), tracing.Disabled())
 	msg := messages.NewRequest("id-1", "Send for in-topic", time.Now())
 	if err := k.Publish(context.Background(), msg); !errors.Is(err, ErrNotConnected) {
 		t.Fatalf("Publish before Connect = %v, want ErrNotConnected", err)

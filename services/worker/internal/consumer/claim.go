@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/backoff"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/worker/internal/deadletter"
 	"github.com/streamgate/streamgate/services/worker/internal/tracker"
 )
@@ -31,6 +33,11 @@ type claimLoop struct {
 	retryTimer *time.Timer
 	retryC     <-chan time.Time // retryTimer.C while armed, else nil
 	backoff    *backoff.Backoff
+
+	partition *partitionState
+	received  prometheus.Counter
+	replies   prometheus.Counter
+	lastErr   error // the latest failed write, for the stuck-partition warning
 }
 
 func newClaimLoop(h *Handler, sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) *claimLoop {
@@ -46,6 +53,9 @@ func newClaimLoop(h *Handler, sess sarama.ConsumerGroupSession, claim sarama.Con
 		results:    make(chan *pending, h.opts.MaxInFlight),
 		retryTimer: timer,
 		backoff:    backoff.New(h.opts.RetryMin, h.opts.RetryMax),
+		partition:  newPartitionState(h.opts.Metrics, claim, h.opts.StuckThreshold, h.opts.Log),
+		received:   h.opts.Metrics.RecordsReceived.WithLabelValues(claim.Topic()),
+		replies:    h.opts.Metrics.RepliesPublished.WithLabelValues(h.opts.OutTopic),
 	}
 }
 
@@ -53,6 +63,8 @@ func newClaimLoop(h *Handler, sess sarama.ConsumerGroupSession, claim sarama.Con
 // released.
 func (c *claimLoop) run() {
 	defer c.retryTimer.Stop()
+	observe := time.NewTicker(c.opts.ObserveInterval)
+	defer observe.Stop()
 	ctx := c.sess.Context()
 	for {
 		// Stop fetching while full, and while retries wait: more records would only
@@ -68,8 +80,10 @@ func (c *claimLoop) run() {
 			if !ok || !c.take(ctx, rec) {
 				return
 			}
+		case now := <-observe.C:
+			c.observe(now)
 		case p := <-c.results:
-			c.inFlight--
+			c.settled()
 			switch {
 			case p.err == nil:
 				c.acknowledged(p)
@@ -104,10 +118,11 @@ func (c *claimLoop) drain() {
 	for c.inFlight > 0 {
 		select {
 		case p := <-c.results:
-			c.inFlight--
+			c.settled()
 			if p.err != nil {
 				c.log.Warn("publish failed as the claim ended; the record will be redelivered",
 					c.publishFields(p, zap.Error(p.err))...)
+				p.settle(p.err)
 				continue
 			}
 			c.acknowledged(p)
@@ -117,6 +132,8 @@ func (c *claimLoop) drain() {
 				zap.Int32("partition", c.claim.Partition()),
 				zap.Int("in_flight", c.inFlight),
 				zap.Duration("waited", c.opts.DrainTimeout))
+			// Their outcomes will reach nobody: they are no longer this worker's.
+			c.opts.Metrics.WritesInFlight.Sub(float64(c.inFlight))
 			return
 		}
 	}
@@ -125,8 +142,11 @@ func (c *claimLoop) drain() {
 // take starts processing rec: it prepares the reply or dead letter and sends it.
 func (c *claimLoop) take(ctx context.Context, rec *sarama.ConsumerMessage) bool {
 	p := newPending(rec, c.opts, c.results)
+	c.received.Inc()
+	c.partition.taken(rec.Offset)
 	c.log.Info("received",
 		logging.CorrelationID(p.id),
+		tracing.LogFields(p.ctx),
 		logging.Topic(rec.Topic),
 		zap.Int32("partition", rec.Partition),
 		zap.Int64("offset", rec.Offset),
@@ -135,6 +155,7 @@ func (c *claimLoop) take(ctx context.Context, rec *sarama.ConsumerMessage) bool 
 	if p.deadLetter() {
 		c.log.Warn("malformed record; sending it to the dead-letter topic",
 			logging.CorrelationID(p.id),
+			tracing.LogFields(p.ctx),
 			logging.Topic(rec.Topic),
 			zap.Int32("partition", rec.Partition),
 			zap.Int64("offset", rec.Offset),
@@ -143,7 +164,7 @@ func (c *claimLoop) take(ctx context.Context, rec *sarama.ConsumerMessage) bool 
 			zap.String("dlq_topic", c.opts.DLQTopic),
 			zap.NamedError("reason", p.reason))
 	}
-	if err := c.pending.Add(rec.Offset); err != nil {
+	if err := c.pending.Add(rec.Offset, time.Now()); err != nil {
 		// Unreachable: records are read only while there is room, and a partition
 		// delivers increasing offsets. Rather than risk marking a record that was never
 		// answered, leave: sarama ends the session when a claim returns unrevoked, and
@@ -158,12 +179,15 @@ func (c *claimLoop) take(ctx context.Context, rec *sarama.ConsumerMessage) bool 
 func (c *claimLoop) send(ctx context.Context, p *pending) bool {
 	msg := p.out
 	msg.Metadata = p
-	p.attempts++ // before the send: from then on Dispatch may hold p
+	// Both before the send: from then on Dispatch may hold p and its outcome may be back.
+	p.attempts++
+	c.opts.Metrics.WritesInFlight.Inc()
 	select {
 	case c.opts.Producer.Input() <- &msg:
 		c.inFlight++
 		return true
 	case <-ctx.Done():
+		c.opts.Metrics.WritesInFlight.Dec()
 		return false
 	}
 }
@@ -173,16 +197,33 @@ func (c *claimLoop) send(ctx context.Context, p *pending) bool {
 func (c *claimLoop) acknowledged(p *pending) {
 	c.backoff.Reset()
 	if p.deadLetter() {
+		c.opts.Metrics.DeadLetters.WithLabelValues(deadletter.Reason(p.reason)).Inc()
 		c.log.Info("published dead letter", c.publishFields(p, logging.Status(messages.StatusFailed))...)
 	} else {
+		c.replies.Inc()
 		c.log.Info("published reply", c.publishFields(p, logging.Status(messages.StatusCompleted))...)
 	}
+	p.settle(nil)
 	c.finish(p)
+}
+
+// settled notes that one write sent to the producer came back.
+func (c *claimLoop) settled() {
+	c.inFlight--
+	c.opts.Metrics.WritesInFlight.Dec()
+}
+
+// observe refreshes the partition's lag, oldest unfinished age and stuck state.
+func (c *claimLoop) observe(now time.Time) {
+	offset, taken, ok := c.pending.Oldest()
+	c.partition.observe(now, c.claim.HighWaterMarkOffset(), offset, taken, ok, c.lastErr)
 }
 
 // finish marks p's offset once every earlier record of the partition is finished too.
 func (c *claimLoop) finish(p *pending) {
 	if next, ok := c.pending.Done(p.rec.Offset); ok {
+		c.partition.marked(next)
+		c.observe(time.Now())
 		c.sess.MarkOffset(c.claim.Topic(), c.claim.Partition(), next, "")
 	}
 }
@@ -191,6 +232,9 @@ func (c *claimLoop) finish(p *pending) {
 // record stays pending, which holds its offset and every later one unmarked.
 func (c *claimLoop) scheduleRetry(p *pending) {
 	c.retries = append(c.retries, p)
+	c.lastErr = p.err
+	c.opts.Metrics.PublishRetries.WithLabelValues(p.out.Topic).Inc()
+	p.send.RecordError(p.err)
 	if c.retryC == nil {
 		delay := c.backoff.Next()
 		c.retryTimer.Reset(delay)
@@ -207,6 +251,7 @@ func (c *claimLoop) shrink(ctx context.Context, p *pending) bool {
 		c.publishFields(p, logging.Status(messages.StatusFailed),
 			zap.Int("key_bytes", len(p.rec.Key)), zap.Int("value_bytes", len(p.rec.Value)), zap.Error(p.err))...)
 	p.out = *deadletter.Stripped(c.opts.DLQTopic, p.rec, p.reason, p.id)
+	c.opts.Tracing.Inject(p.sendCtx, &p.out)
 	p.stripped = true
 	return c.send(ctx, p)
 }
@@ -216,6 +261,7 @@ func (c *claimLoop) shrink(ctx context.Context, p *pending) bool {
 func (c *claimLoop) skip(p *pending) {
 	c.log.Error("dead letter refused even stripped; skipping the record",
 		c.publishFields(p, logging.Status(messages.StatusFailed), zap.Error(p.err), zap.NamedError("reason", p.reason))...)
+	p.settle(p.err)
 	c.finish(p)
 }
 
@@ -235,6 +281,7 @@ func (c *claimLoop) retry(ctx context.Context) bool {
 func (c *claimLoop) publishFields(p *pending, extra ...zap.Field) []zap.Field {
 	fields := []zap.Field{
 		logging.CorrelationID(p.id),
+		tracing.LogFields(p.sendCtx),
 		logging.Topic(p.out.Topic),
 		logging.Operation(logging.OperationPublish),
 	}

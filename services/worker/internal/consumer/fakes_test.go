@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,12 +47,13 @@ func (s *fakeSession) Context() context.Context                    { return s.ct
 // so a send completes only when the handler takes the record.
 type fakeClaim struct {
 	messages chan *sarama.ConsumerMessage
+	hwm      atomic.Int64 // what HighWaterMarkOffset reports
 }
 
 func (c *fakeClaim) Topic() string                            { return "in-topic" }
 func (c *fakeClaim) Partition() int32                         { return 0 }
 func (c *fakeClaim) InitialOffset() int64                     { return 0 }
-func (c *fakeClaim) HighWaterMarkOffset() int64               { return 0 }
+func (c *fakeClaim) HighWaterMarkOffset() int64               { return c.hwm.Load() }
 func (c *fakeClaim) Messages() <-chan *sarama.ConsumerMessage { return c.messages }
 
 // fakeProducer stands in for a sarama.AsyncProducer: the test receives what the

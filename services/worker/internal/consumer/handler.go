@@ -11,6 +11,9 @@ import (
 
 	"github.com/IBM/sarama"
 	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
+	"github.com/streamgate/streamgate/services/worker/metrics"
 )
 
 // ErrNoSession is the readiness error while the worker is not in a consumer group
@@ -23,6 +26,12 @@ const (
 	DefaultDrainTimeout = 5 * time.Second
 	DefaultRetryMin     = 100 * time.Millisecond
 	DefaultRetryMax     = 5 * time.Second
+	// DefaultStuckThreshold is how long the oldest unfinished record of a partition
+	// may wait before the partition counts as stuck.
+	DefaultStuckThreshold = 60 * time.Second
+	// DefaultObserveInterval is how often a claim refreshes its lag, age and stuck
+	// state between records.
+	DefaultObserveInterval = time.Second
 )
 
 // Producer is where the handler sends replies and dead letters: the Input of a
@@ -55,6 +64,18 @@ type Options struct {
 	RetryMin, RetryMax time.Duration
 	// Now stamps replies; time.Now by default.
 	Now func() time.Time
+
+	// Metrics records what the handler does; a registry of its own by default.
+	Metrics *metrics.Metrics
+	// Tracing continues the trace of each record; tracing.Disabled() by default.
+	Tracing *tracing.Tracing
+	// GroupID names the consumer group on the spans.
+	GroupID string
+	// StuckThreshold: a partition whose oldest unfinished record is older is stuck
+	// (a metric and a warning).
+	StuckThreshold time.Duration
+	// ObserveInterval is how often each claim refreshes lag, age and stuck state.
+	ObserveInterval time.Duration
 }
 
 // Handler is a sarama.ConsumerGroupHandler. Its methods are safe to call concurrently,
@@ -93,6 +114,22 @@ func New(opts Options) (*Handler, error) {
 	if opts.Ready == nil {
 		opts.Ready = noReadiness{}
 	}
+	if opts.StuckThreshold <= 0 {
+		opts.StuckThreshold = DefaultStuckThreshold
+	}
+	if opts.ObserveInterval <= 0 {
+		opts.ObserveInterval = DefaultObserveInterval
+	}
+	if opts.Tracing == nil {
+		opts.Tracing = tracing.Disabled()
+	}
+	if opts.Metrics == nil {
+		m, err := metrics.New("")
+		if err != nil {
+			return nil, err
+		}
+		opts.Metrics = m
+	}
 	return &Handler{opts: opts}, nil
 }
 
@@ -102,6 +139,9 @@ func (h *Handler) Setup(sess sarama.ConsumerGroupSession) error {
 		zap.String("member_id", sess.MemberID()),
 		zap.Int32("generation", sess.GenerationID()),
 		zap.Any("claims", sess.Claims()))
+	h.opts.Metrics.Rebalances.Inc()
+	h.opts.Metrics.SessionActive.Set(1)
+	h.opts.Metrics.Registry.KafkaConnected.Set(1)
 	h.opts.Ready.Set(nil)
 	return nil
 }
@@ -109,6 +149,7 @@ func (h *Handler) Setup(sess sarama.ConsumerGroupSession) error {
 // Cleanup runs when a session ends, after every ConsumeClaim returned.
 func (h *Handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 	h.opts.Ready.Set(ErrNoSession)
+	h.opts.Metrics.SessionActive.Set(0)
 	h.opts.Log.Info("consumer group session ended", zap.Int32("generation", sess.GenerationID()))
 	return nil
 }
@@ -124,6 +165,7 @@ func (h *Handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	c.run()
 	c.drain()
 	sess.Commit()
+	c.partition.release()
 	h.opts.Log.Info("claim finished",
 		zap.String("topic", claim.Topic()),
 		zap.Int32("partition", claim.Partition()),

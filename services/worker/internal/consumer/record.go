@@ -1,11 +1,15 @@
 package consumer
 
 import (
+	"context"
+
 	"github.com/IBM/sarama"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/correlation"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/worker/internal/deadletter"
 	"github.com/streamgate/streamgate/services/worker/internal/reply"
 )
@@ -24,6 +28,10 @@ type pending struct {
 	// stripped is set once the dead letter was cut down to its dlq_* headers.
 	stripped bool
 	attempts int
+	// ctx carries the record's process span, sendCtx the producer span of its write;
+	// both end once the write is settled.
+	ctx, sendCtx context.Context
+	span, send   trace.Span
 	// results is the owning claim's channel.
 	results chan<- *pending
 
@@ -35,20 +43,39 @@ type pending struct {
 func (p *pending) deadLetter() bool { return p.reason != nil }
 
 // newPending decodes rec and prepares its reply, or its dead letter when it breaks the
-// contract.
+// contract, under a process span that continues the record's trace.
 func newPending(rec *sarama.ConsumerMessage, opts *Options, results chan<- *pending) *pending {
 	p := &pending{rec: rec, results: results}
-	req, err := messages.DecodeRequest(rec.Value)
+	p.ctx, p.span = opts.Tracing.StartProcess(context.Background(), rec, opts.GroupID)
+	p.prepare(opts)
+	p.sendCtx, p.send = opts.Tracing.StartSend(p.ctx, p.out.Topic)
+	opts.Tracing.Inject(p.sendCtx, &p.out)
+	return p
+}
+
+func (p *pending) prepare(opts *Options) {
+	req, err := messages.DecodeRequest(p.rec.Value)
 	if err == nil {
 		var out *sarama.ProducerMessage
 		if out, err = reply.Message(opts.OutTopic, req, opts.Now()); err == nil {
 			p.id, p.out = req.CorrelationID, *out
-			return p
+			return
 		}
 	}
-	p.id, p.reason = recordCorrelationID(rec), err
-	p.out = *deadletter.Message(opts.DLQTopic, rec, err)
-	return p
+	p.id, p.reason = recordCorrelationID(p.rec), err
+	p.out = *deadletter.Message(opts.DLQTopic, p.rec, err)
+}
+
+// settle ends the record's spans: its write succeeded when err is nil.
+func (p *pending) settle(err error) {
+	if err == nil && p.sent != nil {
+		tracing.Sent(p.send, p.sent.Partition, p.sent.Offset)
+	}
+	tracing.End(p.send, err)
+	if err == nil {
+		err = p.reason // a dead letter: the record itself failed
+	}
+	tracing.End(p.span, err)
 }
 
 // recordCorrelationID names a record whose body could not be read: by its

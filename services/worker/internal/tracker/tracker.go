@@ -11,6 +11,7 @@ package tracker
 import (
 	"fmt"
 	"sort"
+	"time"
 )
 
 // Tracker is a FIFO of the offsets of one partition that were taken but are not yet
@@ -25,6 +26,7 @@ type Tracker struct {
 
 type entry struct {
 	offset int64
+	taken  time.Time
 	done   bool
 }
 
@@ -42,9 +44,10 @@ func (t *Tracker) Len() int { return t.n }
 // Full reports whether Add would fail.
 func (t *Tracker) Full() bool { return t.n == len(t.ring) }
 
-// Add records offset as taken but not finished. Offsets must be added in increasing
-// order, as a partition delivers them (gaps, such as those compaction leaves, are fine).
-func (t *Tracker) Add(offset int64) error {
+// Add records offset as taken, at taken, but not finished. Offsets must be added in
+// increasing order, as a partition delivers them (gaps, such as those compaction
+// leaves, are fine).
+func (t *Tracker) Add(offset int64, taken time.Time) error {
 	if t.Full() {
 		return fmt.Errorf("tracker: %d offsets already pending", t.n)
 	}
@@ -53,7 +56,7 @@ func (t *Tracker) Add(offset int64) error {
 			return fmt.Errorf("tracker: offset %d added after %d", offset, last)
 		}
 	}
-	*t.at(t.n) = entry{offset: offset}
+	*t.at(t.n) = entry{offset: offset, taken: taken}
 	t.n++
 	return nil
 }
@@ -73,6 +76,17 @@ func (t *Tracker) Done(offset int64) (commit int64, advanced bool) {
 		t.n--
 	}
 	return commit, advanced
+}
+
+// Oldest returns the offset of the oldest unfinished record and when it was taken; ok
+// is false when nothing is pending. The head entry is never finished: finished entries
+// at the head leave at once.
+func (t *Tracker) Oldest() (offset int64, taken time.Time, ok bool) {
+	if t.n == 0 {
+		return 0, time.Time{}, false
+	}
+	head := t.at(0)
+	return head.offset, head.taken, true
 }
 
 // at returns the i-th pending entry, counting from the oldest.

@@ -3,6 +3,7 @@ package tracker
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 type step struct {
@@ -26,7 +27,7 @@ func run(t *testing.T, tr *Tracker, steps []step) {
 func add(t *testing.T, tr *Tracker, offsets ...int64) {
 	t.Helper()
 	for _, o := range offsets {
-		if err := tr.Add(o); err != nil {
+		if err := tr.Add(o, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,11 +94,11 @@ func TestAddRejectsFullAndOutOfOrder(t *testing.T) {
 	if !tr.Full() {
 		t.Fatal("Full = false with 2 of 2 pending")
 	}
-	if err := tr.Add(3); err == nil {
+	if err := tr.Add(3, time.Time{}); err == nil {
 		t.Error("Add on a full tracker succeeded")
 	}
 	run(t, tr, []step{{done: 1, wantCommit: 2}})
-	if err := tr.Add(2); err == nil {
+	if err := tr.Add(2, time.Time{}); err == nil {
 		t.Error("Add(2) after 2 succeeded")
 	}
 	add(t, tr, 3) // room again, and the ring wraps
@@ -140,5 +141,30 @@ func TestRandomAgainstModel(t *testing.T) {
 		if got := int64(tr.Len()); got != next-committed {
 			t.Fatalf("Len = %d, want %d", got, next-committed)
 		}
+	}
+}
+
+func TestOldestIsTheFirstUnfinishedRecord(t *testing.T) {
+	tr := New(8)
+	if _, _, ok := tr.Oldest(); ok {
+		t.Fatal("Oldest on an empty tracker reported a record")
+	}
+	base := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	for i := range int64(3) {
+		if err := tr.Add(10+i, base.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr.Done(11) // out of order: 10 still holds the head
+	if off, at, ok := tr.Oldest(); !ok || off != 10 || !at.Equal(base) {
+		t.Fatalf("Oldest = %d %v %v, want 10 taken at %v", off, at, ok, base)
+	}
+	tr.Done(10)
+	if off, at, ok := tr.Oldest(); !ok || off != 12 || !at.Equal(base.Add(2*time.Second)) {
+		t.Fatalf("Oldest = %d %v %v, want 12", off, at, ok)
+	}
+	tr.Done(12)
+	if _, _, ok := tr.Oldest(); ok {
+		t.Fatal("Oldest reported a record after all finished")
 	}
 }

@@ -1,0 +1,229 @@
+// Package tracing sets up OpenTelemetry tracing from the standard OTEL_* variables and
+// carries W3C trace context (traceparent, tracestate, baggage) through Kafka record
+// headers, so a trace follows a request from the gateway through the worker to its
+// reply, and across Go and Python (FastStream) services alike.
+//
+// Tracing is off unless asked for. With it off no span is recorded or exported, but a
+// trace context that arrives is still passed on unchanged, so a service that does not
+// trace does not cut the traces of those around it.
+package tracing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// The OTEL_* variables this package reads itself; the SDK and the OTLP exporters read
+// the others (endpoint, headers, timeout, certificates, OTEL_BSP_*, resource).
+const (
+	EnvSDKDisabled    = "OTEL_SDK_DISABLED"
+	EnvTracesExporter = "OTEL_TRACES_EXPORTER"
+	EnvEndpoint       = "OTEL_EXPORTER_OTLP_ENDPOINT"
+	EnvTracesEndpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+	EnvProtocol       = "OTEL_EXPORTER_OTLP_PROTOCOL"
+	EnvTracesProtocol = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	EnvSampler        = "OTEL_TRACES_SAMPLER"
+	EnvSamplerArg     = "OTEL_TRACES_SAMPLER_ARG"
+)
+
+// OTLP protocols (OTEL_EXPORTER_OTLP_PROTOCOL).
+const (
+	ProtocolHTTP = "http/protobuf"
+	ProtocolGRPC = "grpc"
+)
+
+// Tracing is a service's tracer provider and propagator. Use Disabled or Setup.
+type Tracing struct {
+	provider   trace.TracerProvider
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+	shutdown   func(context.Context) error
+	enabled    bool
+}
+
+// propagator is W3C trace context and baggage, as FastStream and the OTel SDKs of
+// other languages write them.
+func propagator() propagation.TextMapPropagator {
+	return propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+}
+
+// Disabled records nothing and exports nothing; it still passes a trace context that
+// arrives on to what the service sends.
+func Disabled() *Tracing {
+	return newTracing(noop.NewTracerProvider(), nil, false)
+}
+
+func newTracing(provider trace.TracerProvider, shutdown func(context.Context) error, enabled bool) *Tracing {
+	if shutdown == nil {
+		shutdown = func(context.Context) error { return nil }
+	}
+	return &Tracing{
+		provider:   provider,
+		tracer:     provider.Tracer("github.com/streamgate/streamgate/pkg/platform/tracing"),
+		propagator: propagator(),
+		shutdown:   shutdown,
+		enabled:    enabled,
+	}
+}
+
+// Options name the service the spans come from. Getenv reads the environment
+// (os.LookupEnv in production).
+type Options struct {
+	Service string
+	Version string
+	Getenv  func(string) (string, bool)
+}
+
+// Setup reads the OTEL_* variables and returns the tracing they ask for:
+//
+//   - OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER=none: off;
+//   - OTEL_TRACES_EXPORTER=otlp: on;
+//   - OTEL_TRACES_EXPORTER unset: on only if OTEL_EXPORTER_OTLP_ENDPOINT or
+//     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. (The SDK's own default, otlp to
+//     localhost, would make every service that never asked for traces retry exports to
+//     a collector that is not there.)
+//
+// On, spans go by OTLP over OTEL_EXPORTER_OTLP[_TRACES]_PROTOCOL, http/protobuf (the
+// default) or grpc. A value this package does not know stops start-up with an error
+// that names the variable.
+func Setup(ctx context.Context, opts Options) (*Tracing, error) {
+	on, protocol, err := settings(opts.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	if !on {
+		return Disabled(), nil
+	}
+	var exporter sdktrace.SpanExporter
+	switch protocol {
+	case ProtocolGRPC:
+		exporter, err = otlptracegrpc.New(ctx)
+	default:
+		exporter, err = otlptracehttp.New(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tracing: OTLP %s exporter: %w", protocol, err)
+	}
+	// Attributes first, then the environment (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES),
+	// which wins.
+	res, err := resource.New(ctx,
+		resource.WithAttributes(semconv.ServiceName(opts.Service), semconv.ServiceVersion(opts.Version)),
+		resource.WithTelemetrySDK(),
+		resource.WithFromEnv(),
+	)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("tracing: resource: %w", err), exporter.Shutdown(ctx))
+	}
+	// The sampler comes from OTEL_TRACES_SAMPLER (checked in settings); the SDK's
+	// default is parentbased_always_on.
+	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
+	return newTracing(provider, provider.Shutdown, true), nil
+}
+
+var samplers = []string{
+	"always_on", "always_off", "traceidratio",
+	"parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio",
+}
+
+// settings decides from the environment whether tracing is on and over which protocol.
+func settings(getenv func(string) (string, bool)) (on bool, protocol string, err error) {
+	get := func(name string) (string, bool) {
+		v, ok := getenv(name)
+		return strings.TrimSpace(v), ok && strings.TrimSpace(v) != ""
+	}
+	if v, ok := get(EnvSDKDisabled); ok {
+		disabled, perr := strconv.ParseBool(v)
+		if perr != nil {
+			return false, "", fmt.Errorf("%s=%q: must be true or false", EnvSDKDisabled, v)
+		}
+		if disabled {
+			return false, "", nil
+		}
+	}
+	exporter, set := get(EnvTracesExporter)
+	switch {
+	case !set:
+		_, endpoint := get(EnvEndpoint)
+		_, tracesEndpoint := get(EnvTracesEndpoint)
+		on = endpoint || tracesEndpoint
+	case exporter == "none":
+		return false, "", nil
+	case exporter == "otlp":
+		on = true
+	default:
+		return false, "", fmt.Errorf("%s=%q: must be otlp or none", EnvTracesExporter, exporter)
+	}
+	if !on {
+		return false, "", nil
+	}
+	protocol, name := ProtocolHTTP, EnvProtocol
+	if v, ok := get(EnvProtocol); ok {
+		protocol = v
+	}
+	if v, ok := get(EnvTracesProtocol); ok {
+		protocol, name = v, EnvTracesProtocol
+	}
+	if protocol != ProtocolHTTP && protocol != ProtocolGRPC {
+		return false, "", fmt.Errorf("%s=%q: must be %s or %s", name, protocol, ProtocolHTTP, ProtocolGRPC)
+	}
+	if err := checkSampler(get); err != nil {
+		return false, "", err
+	}
+	return true, protocol, nil
+}
+
+// checkSampler refuses what the SDK would only log and ignore.
+func checkSampler(get func(string) (string, bool)) error {
+	sampler, ok := get(EnvSampler)
+	if !ok {
+		return nil
+	}
+	known := false
+	for _, s := range samplers {
+		known = known || sampler == s
+	}
+	if !known {
+		return fmt.Errorf("%s=%q: must be one of %s", EnvSampler, sampler, strings.Join(samplers, ", "))
+	}
+	if arg, ok := get(EnvSamplerArg); ok && strings.HasSuffix(sampler, "traceidratio") {
+		if ratio, err := strconv.ParseFloat(arg, 64); err != nil || ratio < 0 || ratio > 1 {
+			return fmt.Errorf("%s=%q: must be a number from 0 to 1", EnvSamplerArg, arg)
+		}
+	}
+	return nil
+}
+
+// Enabled reports whether spans are recorded and exported.
+func (t *Tracing) Enabled() bool { return t.enabled }
+
+// TracerProvider is the provider for instrumentation libraries such as otelgin.
+func (t *Tracing) TracerProvider() trace.TracerProvider { return t.provider }
+
+// Propagator reads and writes W3C traceparent, tracestate and baggage.
+func (t *Tracing) Propagator() propagation.TextMapPropagator { return t.propagator }
+
+// Shutdown exports the spans still buffered, within ctx.
+func (t *Tracing) Shutdown(ctx context.Context) error {
+	if err := t.shutdown(ctx); err != nil {
+		return fmt.Errorf("tracing: shutdown: %w", err)
+	}
+	return nil
+}
+
+// WithProvider traces through provider, for callers (and tests) that build their own
+// SDK pipeline; Shutdown shuts provider down.
+func WithProvider(provider *sdktrace.TracerProvider) *Tracing {
+	return newTracing(provider, provider.Shutdown, true)
+}

@@ -1,0 +1,79 @@
+package tracing
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/IBM/sarama"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Spans follow the OpenTelemetry semantic conventions for messaging: a PRODUCER span
+// "send <topic>" per record written, whose context goes into the record's headers, and
+// a CONSUMER span "process <topic>" per record handled. The worker handles one record
+// at a time, so its process span is a child of the context the record carries (the
+// conventions allow the parent for single-record processing; a batch would use links),
+// which keeps a request, its processing and its reply in one trace.
+
+// StartSend starts the producer span for a record to topic; write its context into the
+// record with Inject, and end it with End once the broker acknowledged the record or
+// refused it.
+func (t *Tracing) StartSend(ctx context.Context, topic string) (context.Context, trace.Span) {
+	ctx, span := t.tracer.Start(ctx, "send "+topic, trace.WithSpanKind(trace.SpanKindProducer))
+	if span.IsRecording() { // attributes cost allocations an unsampled span would waste
+		span.SetAttributes(
+			semconv.MessagingSystemKafka,
+			semconv.MessagingOperationTypeSend,
+			semconv.MessagingOperationName("send"),
+			semconv.MessagingDestinationName(topic),
+		)
+	}
+	return ctx, span
+}
+
+// Inject writes the trace context of ctx (traceparent, tracestate, baggage) into msg's
+// headers, replacing any there.
+func (t *Tracing) Inject(ctx context.Context, msg *sarama.ProducerMessage) {
+	t.propagator.Inject(ctx, ProducerCarrier{Msg: msg})
+}
+
+// Sent records where the broker stored a record sent under span.
+func Sent(span trace.Span, partition int32, offset int64) {
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(
+		semconv.MessagingDestinationPartitionID(strconv.FormatInt(int64(partition), 10)),
+		semconv.MessagingKafkaOffset(int(offset)),
+	)
+}
+
+// StartProcess starts the consumer span for rec, as a child of the trace context in
+// its headers (a new trace when it has none), for consumer group group.
+func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage, group string) (context.Context, trace.Span) {
+	ctx = t.propagator.Extract(ctx, ConsumerCarrier{Msg: rec})
+	ctx, span := t.tracer.Start(ctx, "process "+rec.Topic, trace.WithSpanKind(trace.SpanKindConsumer))
+	if span.IsRecording() {
+		span.SetAttributes(
+			semconv.MessagingSystemKafka,
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingOperationName("process"),
+			semconv.MessagingDestinationName(rec.Topic),
+			semconv.MessagingDestinationPartitionID(strconv.FormatInt(int64(rec.Partition), 10)),
+			semconv.MessagingKafkaOffset(int(rec.Offset)),
+			semconv.MessagingConsumerGroupName(group),
+		)
+	}
+	return ctx, span
+}
+
+// End ends span, marking it failed when err is not nil.
+func End(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}

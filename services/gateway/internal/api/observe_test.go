@@ -1,0 +1,101 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
+)
+
+// spanPublisher remembers the span context each Publish call ran under.
+type spanPublisher struct{ got []trace.SpanContext }
+
+func (p *spanPublisher) Publish(ctx context.Context, _ messages.SampleReqMsg) error {
+	p.got = append(p.got, trace.SpanContextFromContext(ctx))
+	return nil
+}
+
+func TestRequestMetricsUseRouteTemplatesAndBoundedLabels(t *testing.T) {
+	router, _, readiness, m := newObservedRouter(t, &recordingPublisher{}, tracing.Disabled())
+	readiness.Set(nil)
+	get(router, "/v1/ping", nil)
+	get(router, "/v1/ping", nil)
+	get(router, "/no/such/path/1", nil)
+	get(router, "/no/such/path/2", nil)
+	get(router, "/readyz", nil)
+	req, _ := http.NewRequest("BREW", "/v1/ping", nil)
+	router.ServeHTTP(httptest.NewRecorder(), req)
+
+	for _, tc := range []struct {
+		route, method, code string
+		want                float64
+	}{
+		{"/v1/ping", "GET", "200", 2},
+		{"unmatched", "GET", "404", 2},
+		{"/readyz", "GET", "200", 1},
+		{"unmatched", "OTHER", "405", 1},
+	} {
+		if got := testutil.ToFloat64(m.HTTPRequests.WithLabelValues(tc.route, tc.method, tc.code)); got != tc.want {
+			t.Errorf("requests{%s %s %s} = %v, want %v", tc.route, tc.method, tc.code, got, tc.want)
+		}
+	}
+	if n := testutil.CollectAndCount(m.HTTPRequests); n != 4 {
+		t.Errorf("%d request series, want 4 (one per route, method and code)", n)
+	}
+	if n := testutil.CollectAndCount(m.HTTPRequestDuration); n != 4 {
+		t.Errorf("%d duration series, want 4", n)
+	}
+}
+
+func TestServerSpanContinuesIncomingTraceAndReachesPublisher(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	tr := tracing.WithProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder)))
+	pub := &spanPublisher{}
+	router, logs, readiness, _ := newObservedRouter(t, pub, tr)
+	readiness.Set(nil)
+
+	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	get(router, "/v1/ping", http.Header{"Traceparent": {parent}, "X-Correlation-Id": {"traced-1"}})
+	get(router, "/readyz", nil)
+
+	spans := recorder.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans ended, want 1 (probes are not traced)", len(spans))
+	}
+	span := spans[0]
+	if span.Name() != "GET /v1/ping" || span.SpanKind() != trace.SpanKindServer {
+		t.Errorf("span %q kind %v, want a server span GET /v1/ping", span.Name(), span.SpanKind())
+	}
+	if got := span.Parent().TraceID().String(); got != "4bf92f3577b34da6a3ce929d0e0e4736" || !span.Parent().IsRemote() {
+		t.Errorf("parent trace %s (remote %v), want the incoming traceparent's", got, span.Parent().IsRemote())
+	}
+	if len(pub.got) != 1 || pub.got[0].SpanID() != span.SpanContext().SpanID() {
+		t.Fatalf("publisher ran under %v, want the server span %v", pub.got, span.SpanContext())
+	}
+	line := logs.FilterMessage("request").FilterField(zap.String("correlation_id", "traced-1")).All()
+	if len(line) != 1 || line[0].ContextMap()["trace_id"] != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+		line[0].ContextMap()["span_id"] != span.SpanContext().SpanID().String() {
+		t.Errorf("access log = %v, want trace_id and span_id of the server span", line)
+	}
+}
+
+// With tracing off nothing is recorded, but an incoming trace context still reaches
+// the publisher, which passes it on in the record.
+func TestTracingOffPassesTraceContextThrough(t *testing.T) {
+	pub := &spanPublisher{}
+	router, _, _, _ := newObservedRouter(t, pub, tracing.Disabled())
+	get(router, "/v1/ping", http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
+	get(router, "/v1/ping", nil)
+	if len(pub.got) != 2 || pub.got[0].SpanID().String() != "00f067aa0ba902b7" || pub.got[1].IsValid() {
+		t.Fatalf("publisher contexts = %v, want the incoming one, then none", pub.got)
+	}
+}

@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+)
+
+// traceparent splits a W3C traceparent header into its trace and parent span IDs.
+func traceparent(t *testing.T, value string) (traceID, spanID string) {
+	t.Helper()
+	parts := strings.Split(value, "-")
+	if len(parts) != 4 || parts[0] != "00" || len(parts[1]) != 32 || len(parts[2]) != 16 {
+		t.Fatalf("traceparent %q is not a W3C version 00 header", value)
+	}
+	return parts[1], parts[2]
+}
+
+// waitSpan waits until the receiver has a span of trace with the given service, name
+// and kind, and returns it.
+func waitSpan(t *testing.T, r *otlpReceiver, trace, service, name string, kind tracepb.Span_SpanKind) receivedSpan {
+	t.Helper()
+	var found receivedSpan
+	waitFor(t, 30*time.Second, fmt.Sprintf("span %s %q in trace %s", service, name, trace), func() error {
+		for _, s := range r.trace(trace) {
+			if s.service == service && s.name == name && s.kind == kind {
+				found = s
+				return nil
+			}
+		}
+		return errNotYet
+	})
+	return found
+}
+
+// One GET /v1/ping makes one trace: the gateway's server and producer spans, the
+// worker's consumer span and its reply's producer span, linked parent to child, with
+// traceparent on the request and the reply records.
+func TestTraceThroughGatewayAndWorker(t *testing.T) {
+	receiver := newOTLPReceiver(t)
+	tp := newTopics(t, suite.brokers)
+	gateway, worker := startPair(t, suite.brokers, tp, receiver.env()...)
+	id := "trace-" + uuid.NewString()
+	if status, _, body := ping(t, gateway, id); status != http.StatusOK {
+		t.Fatalf("ping: %d %s", status, body)
+	}
+	trace, requestParent := traceparent(t, header(recordWithKey(t, tp.in, id), "traceparent"))
+	replyTrace, replyParent := traceparent(t, header(recordWithKey(t, tp.out, id), "traceparent"))
+	if replyTrace != trace {
+		t.Fatalf("reply is in trace %s, the request in %s", replyTrace, trace)
+	}
+
+	server := waitSpan(t, receiver, trace, "gateway", "GET /v1/ping", tracepb.Span_SPAN_KIND_SERVER)
+	send := waitSpan(t, receiver, trace, "gateway", "send "+tp.in, tracepb.Span_SPAN_KIND_PRODUCER)
+	process := waitSpan(t, receiver, trace, "worker", "process "+tp.in, tracepb.Span_SPAN_KIND_CONSUMER)
+	reply := waitSpan(t, receiver, trace, "worker", "send "+tp.out, tracepb.Span_SPAN_KIND_PRODUCER)
+	for _, link := range []struct {
+		what          string
+		child, parent string
+	}{
+		{"the server span is the root", server.parent, ""},
+		{"the gateway's send span is the server span's child", send.parent, server.spanID},
+		{"the request record carries the send span", requestParent, send.spanID},
+		{"the worker's process span is the request's child", process.parent, send.spanID},
+		{"the reply's send span is the process span's child", reply.parent, process.spanID},
+		{"the reply record carries the reply's send span", replyParent, reply.spanID},
+	} {
+		if link.child != link.parent {
+			t.Errorf("%s: got %q, want %q", link.what, link.child, link.parent)
+		}
+	}
+	if process.attributes["messaging.system"] != "kafka" || process.attributes["messaging.destination.name"] != tp.in ||
+		process.attributes["messaging.consumer.group.name"] != tp.group {
+		t.Errorf("process span attributes = %v", process.attributes)
+	}
+	time.Sleep(300 * time.Millisecond) // a later export would show a stray span
+	if spans := receiver.trace(trace); len(spans) != 4 {
+		t.Errorf("trace %s has %d spans, want exactly these 4: %+v", trace, len(spans), spans)
+	}
+	waitLogged(t, worker, id, "trace_id", trace)
+	waitLogged(t, gateway, id, "trace_id", trace)
+}
+
+// pythonVenv returns the Python of the cached venv with the test peers' packages,
+// creating it on first use.
+func pythonVenv(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(suite.repoRoot, "scripts", "python", "venv.sh"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scripts/python/venv.sh: %v\n%s", err, stderr.String())
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "bin", "python")
+}
+
+// A record a real FastStream publisher wrote, with the traceparent of its own span, is
+// continued by the worker: its process span is that span's child and the reply carries
+// the same trace.
+func TestFastStreamTraceIsContinued(t *testing.T) {
+	python := pythonVenv(t)
+	receiver := newOTLPReceiver(t)
+	tp := newTopics(t, suite.brokers)
+	worker := startService(t, "worker", append(tp.env(suite.brokers), receiver.env()...)...)
+	waitReady(t, worker, 60*time.Second)
+
+	id := "faststream-" + uuid.NewString()
+	cmd := exec.Command(python, filepath.Join(suite.repoRoot, "tests", "python", "faststream_publish.py"), suite.brokers, tp.in, id)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("FastStream publisher: %v\n%s", err, stderr.String())
+	}
+	var published struct {
+		TraceID string            `json:"trace_id"`
+		Spans   map[string]string `json:"spans"`
+	}
+	if err := json.Unmarshal(out, &published); err != nil {
+		t.Fatalf("FastStream publisher printed %q: %v", out, err)
+	}
+
+	trace, parent := traceparent(t, header(recordWithKey(t, tp.in, id), "traceparent"))
+	if trace != published.TraceID {
+		t.Fatalf("the record's traceparent is in trace %s, FastStream's spans in %s", trace, published.TraceID)
+	}
+	fromFastStream := false
+	for _, span := range published.Spans {
+		fromFastStream = fromFastStream || span == parent
+	}
+	if !fromFastStream {
+		t.Fatalf("the record's traceparent names span %s, none of FastStream's %v", parent, published.Spans)
+	}
+	process := waitSpan(t, receiver, trace, "worker", "process "+tp.in, tracepb.Span_SPAN_KIND_CONSUMER)
+	if process.parent != parent {
+		t.Errorf("worker's process span has parent %s, want FastStream's %s", process.parent, parent)
+	}
+	replyTrace, replyParent := traceparent(t, header(recordWithKey(t, tp.out, id), "traceparent"))
+	reply := waitSpan(t, receiver, trace, "worker", "send "+tp.out, tracepb.Span_SPAN_KIND_PRODUCER)
+	if replyTrace != published.TraceID || replyParent != reply.spanID {
+		t.Errorf("reply traceparent %s/%s, want FastStream's trace %s and the worker's send span %s",
+			replyTrace, replyParent, published.TraceID, reply.spanID)
+	}
+}
