@@ -134,8 +134,14 @@ func TestContainersAreHardened(t *testing.T) {
 			if len(spec.Containers) != 1 || spec.Containers[0].Name != rc.chart.container {
 				t.Fatalf("the Deployment must run one container %q, has %+v", rc.chart.container, spec.Containers)
 			}
-			if len(spec.InitContainers) != 0 || len(spec.Volumes) != 0 {
-				t.Errorf("unexpected init containers or volumes: %v %v", spec.InitContainers, spec.Volumes)
+			if len(spec.InitContainers) != 0 {
+				t.Errorf("unexpected init containers: %v", spec.InitContainers)
+			}
+			// The only volumes are Secrets (the Kafka credentials).
+			for _, v := range spec.Volumes {
+				if v["secret"] == nil && v["projected"] == nil {
+					t.Errorf("volume %v is not a Secret", v)
+				}
 			}
 			c := spec.Containers[0]
 			checkContainer(t, "Deployment", c)
