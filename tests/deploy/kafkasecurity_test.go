@@ -1,7 +1,10 @@
 package deploy
 
 import (
+	"fmt"
 	"path"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -191,5 +194,76 @@ func TestKafkaSecurityRefusesContradictions(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestChartSetsEverySecuritySetting: between them, the secured setups set
+// every security variable the services read, but the password itself.
+func TestChartSetsEverySecuritySetting(t *testing.T) {
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			set := map[string]bool{}
+			for _, values := range securedSets {
+				for name := range envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil, values...))).Spec.Template.Spec.Containers[0]) {
+					if slices.Contains(securityVars(), name) {
+						set[name] = true
+					}
+				}
+			}
+			var got, want []string
+			for name := range set {
+				got = append(got, name)
+			}
+			for _, name := range securityVars() {
+				if !slices.Contains(notSetByChart, name) {
+					want = append(want, name)
+				}
+			}
+			sort.Strings(got)
+			sort.Strings(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("the chart can set %v\nthe services read %v (less %v)", got, want, notSetByChart)
+			}
+		})
+	}
+}
+
+// TestProductionValuesUseTheK8sUsers: the production-like values reach the
+// k8s/ Kafka on its TLS listener as the service's own KafkaUser, trusting the
+// cluster CA Strimzi publishes.
+func TestProductionValuesUseTheK8sUsers(t *testing.T) {
+	s := strimziResources(t)
+	var k kafkaSecurity
+	decode(t, ofKind(s.objs, "Kafka")[0], &k)
+	tls := k.Spec.Kafka.Listeners[slices.IndexFunc(k.Spec.Kafka.Listeners, func(l kafkaListener) bool { return l.TLS })]
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			objs := parseObjects(t, mustRender(t, c, []string{"ci/production-values.yaml"}))
+			env := envMap(onlyDeployment(t, objs).Spec.Template.Spec.Containers[0])
+			user := "streamgate-" + c.name
+			if !slices.ContainsFunc(ofKind(s.objs, "KafkaUser"), func(o object) bool { return o.Metadata.Name == user }) {
+				t.Fatalf("k8s/ has no KafkaUser %s", user)
+			}
+			want := map[string]string{
+				"KAFKA_BROKERS":        fmt.Sprintf("%s-kafka-bootstrap:%d", s.kafkaName, tls.Port),
+				"KAFKA_TLS_ENABLED":    "true",
+				"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+				"KAFKA_SASL_USERNAME":  user,
+			}
+			for k, v := range want {
+				if env[k] != v {
+					t.Errorf("%s=%q, want %q", k, env[k], v)
+				}
+			}
+			var d securedDeployment
+			decode(t, ofKind(objs, "Deployment")[0], &d)
+			files := mountedFiles(t, d)
+			if got := files[env["KAFKA_TLS_CA_FILE"]]; got != s.kafkaName+"-cluster-ca-cert/ca.crt" {
+				t.Errorf("the CA file comes from %q, want the Strimzi cluster CA Secret", got)
+			}
+			if got := files[env["KAFKA_SASL_PASSWORD_FILE"]]; got != user+"/password" {
+				t.Errorf("the password file comes from %q, want the KafkaUser's Secret %s/password", got, user)
+			}
+		})
 	}
 }
