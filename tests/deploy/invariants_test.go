@@ -282,8 +282,9 @@ func checkProbes(t *testing.T, ch chart, c container) {
 			t.Errorf("%s: %s port %v resolves to %d, want %d", c.Name, p.name, p.probe.HTTPGet.Port, port, ch.port)
 		}
 	}
-	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != ch.port {
-		t.Errorf("%s: container ports %+v, want only %d", c.Name, c.Ports, ch.port)
+	want := []containerPort{{Name: ch.portName, ContainerPort: ch.port}, {Name: "metrics", ContainerPort: ch.metricsPort}}
+	if !slices.Equal(c.Ports, want) {
+		t.Errorf("%s: container ports %+v, want %+v", c.Name, c.Ports, want)
 	}
 }
 

@@ -59,6 +59,9 @@ spec:
             - name: {{ $.portName }}
               containerPort: {{ .Values.containerPort }}
               protocol: TCP
+            - name: metrics
+              containerPort: {{ .Values.metrics.port }}
+              protocol: TCP
           env:
             {{- $.env | nindent 12 }}
             {{- with .Values.extraEnv }}
