@@ -70,14 +70,17 @@ func TestRenderedManifestsValidate(t *testing.T) {
 }
 
 // TestProductionValuesTurnOnEverything: the production-like values render
-// the HPA (gateway), PDB and NetworkPolicy, and 3 replicas.
+// the HPA (gateway) or KEDA ScaledObject (worker), PDB, NetworkPolicy,
+// ServiceMonitor, PrometheusRule and dashboard.
 func TestProductionValuesTurnOnEverything(t *testing.T) {
 	for _, c := range charts {
 		t.Run(c.name, func(t *testing.T) {
 			objs := parseObjects(t, mustRender(t, c, []string{"ci/production-values.yaml"}))
-			want := []string{"PodDisruptionBudget", "NetworkPolicy"}
+			want := []string{"PodDisruptionBudget", "NetworkPolicy", "ServiceMonitor", "PrometheusRule", "ConfigMap"}
 			if c.name == "gateway" {
 				want = append(want, "HorizontalPodAutoscaler")
+			} else {
+				want = append(want, "ScaledObject", "TriggerAuthentication")
 			}
 			for _, k := range want {
 				if len(ofKind(objs, k)) != 1 {
@@ -98,19 +101,21 @@ func TestProductionValuesTurnOnEverything(t *testing.T) {
 				if hpa.Spec.MinReplicas != 3 {
 					t.Errorf("HPA minReplicas = %d, want 3", hpa.Spec.MinReplicas)
 				}
-			} else if d.Spec.Replicas == nil || *d.Spec.Replicas != 3 {
-				t.Errorf("worker replicas = %v, want 3", d.Spec.Replicas)
+			} else if d.Spec.Replicas != nil {
+				t.Errorf("with KEDA on, the Deployment must leave replicas to it, has %d", *d.Spec.Replicas)
 			}
 		})
 	}
 }
 
-// TestDefaultValuesAreMinimal: the defaults render no HPA, PDB or NetworkPolicy.
+// TestDefaultValuesAreMinimal: the defaults render nothing optional: no
+// autoscaler, PDB, NetworkPolicy, Prometheus Operator or KEDA object, dashboard.
 func TestDefaultValuesAreMinimal(t *testing.T) {
 	for _, c := range charts {
 		t.Run(c.name, func(t *testing.T) {
 			objs := parseObjects(t, mustRender(t, c, nil))
-			for _, k := range []string{"HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"} {
+			for _, k := range []string{"HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy",
+				"ServiceMonitor", "PrometheusRule", "ConfigMap", "ScaledObject", "TriggerAuthentication"} {
 				if n := len(ofKind(objs, k)); n != 0 {
 					t.Errorf("default values render %d %s, want none", n, k)
 				}
@@ -157,7 +162,7 @@ func TestHelmTestPodNotSelected(t *testing.T) {
 					Selector map[string]string `json:"selector"`
 				} `json:"spec"`
 			}
-			decode(t, ofKind(objs, "Service")[0], &svc)
+			decode(t, named(t, objs, "Service", c.name), &svc)
 			for _, p := range ofKind(objs, "Pod") {
 				if selects(svc.Spec.Selector, p.Metadata.Labels) {
 					t.Errorf("Service selector %v picks the test Pod %s", svc.Spec.Selector, p.Metadata.Name)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/config"
 	gatewayconfig "github.com/streamgate/streamgate/services/gateway/config"
 	workerconfig "github.com/streamgate/streamgate/services/worker/config"
 	"sigs.k8s.io/yaml"
@@ -27,8 +28,14 @@ func serviceEnvVars(name string) []string {
 
 // notSetByChart are variables a service reads that the chart leaves unset on
 // purpose: APP_VERSION, so that /v1/ping reports the version baked into the
-// image (extraEnv can still set it).
-var notSetByChart = []string{"APP_VERSION"}
+// image (extraEnv can still set it), and KAFKA_SASL_PASSWORD: the chart
+// mounts the password as a file (KAFKA_SASL_PASSWORD_FILE), which the kubelet
+// updates when the Secret is rotated.
+var notSetByChart = []string{"APP_VERSION", config.KafkaSASLPassword.Name}
+
+// securityVars are the Kafka security settings both services read, which the
+// chart sets only when they have a value (kafka.tls.*, kafka.sasl.*).
+func securityVars() []string { return config.Names(config.KafkaSecurityVars()...) }
 
 // chartMustSet are variables every chart must set explicitly, whatever the
 // service's defaults: where Kafka is, which topics, and how to log.
@@ -39,8 +46,9 @@ var chartMustSet = map[string][]string{
 }
 
 // TestChartEnvMatchesServiceConfig: the variables a chart sets itself are
-// exactly the ones its service reads, less APP_VERSION. Variables the user
-// adds through extraEnv are rendered as given, on top.
+// the ones its service reads, less APP_VERSION, plus the security settings
+// that have a value. Variables the user adds through extraEnv are rendered
+// as given, on top.
 func TestChartEnvMatchesServiceConfig(t *testing.T) {
 	for _, rc := range renderAll(t) {
 		t.Run(rc.chart.name+"/"+rc.values.name, func(t *testing.T) {
@@ -49,7 +57,7 @@ func TestChartEnvMatchesServiceConfig(t *testing.T) {
 				t.Fatalf("%s config.EnvVars() is empty", rc.chart.name)
 			}
 			for _, v := range append(slices.Clone(notSetByChart), chartMustSet[rc.chart.name]...) {
-				if !slices.Contains(reads, v) {
+				if !slices.Contains(reads, v) && !slices.Contains(securityVars(), v) {
 					t.Errorf("%s does not read %s (config.EnvVars() = %v): update the chart and this test together", rc.chart.name, v, reads)
 				}
 			}
@@ -58,7 +66,13 @@ func TestChartEnvMatchesServiceConfig(t *testing.T) {
 			c := onlyDeployment(t, rc.objs).Spec.Template.Spec.Containers[0]
 			var own []string
 			for _, n := range envNames(t, c) {
-				if !slices.Contains(extra, n) {
+				switch {
+				case slices.Contains(extra, n):
+				case slices.Contains(securityVars(), n):
+					if slices.Contains(notSetByChart, n) {
+						t.Errorf("the chart sets %s", n)
+					}
+				default:
 					own = append(own, n)
 				}
 			}

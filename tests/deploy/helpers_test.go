@@ -33,14 +33,16 @@ const testNamespace = "streamgate-test"
 
 // chart is one Helm chart of charts/ and how the tests see it.
 type chart struct {
-	name      string // directory under charts/, also the release name
-	container string // the container the chart runs
-	port      int    // the port the service listens on (HTTP_ADDR)
+	name        string // directory under charts/, also the release name
+	container   string // the container the chart runs
+	port        int    // the port the service listens on (HTTP_ADDR)
+	portName    string // that container port's name
+	metricsPort int    // the port of /metrics (METRICS_ADDR)
 }
 
 var charts = []chart{
-	{name: "gateway", container: "gateway", port: 8080},
-	{name: "worker", container: "worker", port: 8081},
+	{name: "gateway", container: "gateway", port: 8080, portName: "http", metricsPort: 9090},
+	{name: "worker", container: "worker", port: 8081, portName: "probes", metricsPort: 9091},
 }
 
 // valueSet is one set of values a chart is linted, rendered and validated with.
@@ -158,6 +160,28 @@ func strimziCRDs(t testing.TB) string {
 	return d
 }
 
+// prometheusOperatorCRDs and kedaCRDs are the directories of the CRDs the
+// optional ServiceMonitor, PrometheusRule, ScaledObject and
+// TriggerAuthentication validate against.
+func prometheusOperatorCRDs(t testing.TB) string {
+	t.Helper()
+	return sharedCRDs(t, "prometheus-operator", "v0.93.0", "monitoring.coreos.com_prometheusrules.yaml")
+}
+
+func kedaCRDs(t testing.TB) string {
+	t.Helper()
+	return sharedCRDs(t, "keda", "v2.20.2", "keda.sh_scaledobjects.yaml")
+}
+
+func sharedCRDs(t testing.TB, project, version, probe string) string {
+	t.Helper()
+	d := filepath.Join(sharedDir(t), project, version, "crds")
+	if !fileExists(filepath.Join(d, probe)) {
+		t.Fatalf("%s %s CRDs not found in %s: shared/ must sit beside the repository, or set $STREAMGATE_SHARED_DIR", project, version, d)
+	}
+	return d
+}
+
 // run runs a command in dir and returns its combined output and error.
 func run(dir, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
@@ -255,6 +279,19 @@ func ofKind(objs []object, kind string) []object {
 	return r
 }
 
+// named returns the one object of a kind with a name, failing the test
+// when there is none.
+func named(t testing.TB, objs []object, kind, name string) object {
+	t.Helper()
+	for _, o := range objs {
+		if o.Kind == kind && o.Metadata.Name == name {
+			return o
+		}
+	}
+	t.Fatalf("no %s named %s", kind, name)
+	return object{}
+}
+
 // decode decodes an object's JSON into v.
 func decode(t testing.TB, o object, v any) {
 	t.Helper()
@@ -270,11 +307,12 @@ type validation map[string][]struct {
 }
 
 // kubectlValidate validates files or directories against the Kubernetes
-// schemas and the Strimzi CRDs. It returns the report, the raw output and
+// schemas and the Strimzi, Prometheus Operator and KEDA CRDs. It returns the report, the raw output and
 // whether every document passed.
 func kubectlValidate(t testing.TB, paths ...string) (validation, string, bool) {
 	t.Helper()
-	args := append([]string{"--version", kubeVersion, "--local-crds", strimziCRDs(t), "--output", "json"}, paths...)
+	args := append([]string{"--version", kubeVersion, "--local-crds", strimziCRDs(t),
+		"--local-crds", prometheusOperatorCRDs(t), "--local-crds", kedaCRDs(t), "--output", "json"}, paths...)
 	cmd := exec.Command(kubectlValidateBin(t), args...)
 	cmd.Dir = repoRoot(t)
 	var stdout, stderr bytes.Buffer

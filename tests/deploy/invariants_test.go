@@ -134,8 +134,14 @@ func TestContainersAreHardened(t *testing.T) {
 			if len(spec.Containers) != 1 || spec.Containers[0].Name != rc.chart.container {
 				t.Fatalf("the Deployment must run one container %q, has %+v", rc.chart.container, spec.Containers)
 			}
-			if len(spec.InitContainers) != 0 || len(spec.Volumes) != 0 {
-				t.Errorf("unexpected init containers or volumes: %v %v", spec.InitContainers, spec.Volumes)
+			if len(spec.InitContainers) != 0 {
+				t.Errorf("unexpected init containers: %v", spec.InitContainers)
+			}
+			// The only volumes are Secrets (the Kafka credentials).
+			for _, v := range spec.Volumes {
+				if v["secret"] == nil && v["projected"] == nil {
+					t.Errorf("volume %v is not a Secret", v)
+				}
 			}
 			c := spec.Containers[0]
 			checkContainer(t, "Deployment", c)
@@ -276,8 +282,9 @@ func checkProbes(t *testing.T, ch chart, c container) {
 			t.Errorf("%s: %s port %v resolves to %d, want %d", c.Name, p.name, p.probe.HTTPGet.Port, port, ch.port)
 		}
 	}
-	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != ch.port {
-		t.Errorf("%s: container ports %+v, want only %d", c.Name, c.Ports, ch.port)
+	want := []containerPort{{Name: ch.portName, ContainerPort: ch.port}, {Name: "metrics", ContainerPort: ch.metricsPort}}
+	if !slices.Equal(c.Ports, want) {
+		t.Errorf("%s: container ports %+v, want %+v", c.Name, c.Ports, want)
 	}
 }
 

@@ -254,10 +254,7 @@ func TestSkaffoldBuildsAndDeploysBoth(t *testing.T) {
 		t.Errorf("gateway port-forward %+v, want 8080 -> localhost:8080", pf)
 	}
 	// The Service the release creates is called "gateway", on port 8080.
-	svc := ofKind(parseObjects(t, mustRender(t, charts[0], nil)), "Service")
-	if len(svc) != 1 || svc[0].Metadata.Name != "gateway" {
-		t.Errorf("release gateway renders Services %v, want one named gateway", svc)
-	}
+	named(t, parseObjects(t, mustRender(t, charts[0], nil)), "Service", "gateway")
 }
 
 // TestSkaffoldExistingKafkaProfile: the profile for a cluster that already

@@ -230,13 +230,13 @@ func checkNetworkPolicy(t *testing.T, c chart, np networkPolicy, kafkaName strin
 	if !slices.Equal(types, []string{"Egress", "Ingress"}) {
 		t.Errorf("policyTypes %v, want Ingress and Egress", np.Spec.PolicyTypes)
 	}
-	// Ingress: only the service's port (probes for the worker).
-	wantIn := "http"
-	if c.name == "worker" {
-		wantIn = "probes"
-	}
-	if len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].Ports) != 1 || np.Spec.Ingress[0].Ports[0].Port != wantIn {
-		t.Errorf("ingress %+v, want one rule on port %q only", np.Spec.Ingress, wantIn)
+	// Ingress: the service's port (probes for the worker), and the metrics
+	// port from the monitoring peers only.
+	if len(np.Spec.Ingress) != 2 || len(np.Spec.Ingress[0].Ports) != 1 || np.Spec.Ingress[0].Ports[0].Port != c.portName ||
+		len(np.Spec.Ingress[1].Ports) != 1 || np.Spec.Ingress[1].Ports[0].Port != "metrics" {
+		t.Errorf("ingress %+v, want one rule on port %q and one on metrics", np.Spec.Ingress, c.portName)
+	} else if len(np.Spec.Ingress[1].From) == 0 {
+		t.Error("the metrics port is open to every source")
 	}
 	// Egress: the Kafka brokers, and DNS; nothing else.
 	if len(np.Spec.Egress) != 2 {

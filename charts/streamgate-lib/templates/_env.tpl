@@ -17,6 +17,7 @@ service's config.EnvVars(); tests/deploy checks that.
 {{- with $.serviceEnv }}
 {{ . }}
 {{- end }}
+{{- include "streamgate.kafkaSecurityEnv" . }}
 - name: LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 - name: LOG_FORMAT
@@ -52,6 +53,7 @@ Checks across values that a JSON schema cannot express. Takes
 {{- $what := ternary "preStopSleepSeconds + shutdownTimeoutSeconds" "shutdownTimeoutSeconds" (hasKey .Values "preStopSleepSeconds") }}
 {{- fail (printf "terminationGracePeriodSeconds (%d) must be greater than %s (%d): the kubelet would kill the %s before its graceful shutdown ends" (int .Values.terminationGracePeriodSeconds) $what (int $stopping) .Chart.Name) }}
 {{- end }}
+{{- include "streamgate.validateKafkaSecurity" . }}
 {{- $managed := list }}
 {{- range ($.env | fromYamlArray) }}
 {{- $managed = append $managed .name }}

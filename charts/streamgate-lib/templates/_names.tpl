@@ -34,12 +34,22 @@ release name already contains it.
 The service chart's name is the component: gateway or worker.
 */}}
 {{- define "streamgate.labels" -}}
+{{- include "streamgate.labelsFor" (dict "root" . "component" .Chart.Name) }}
+{{- end }}
+
+{{/*
+The labels of an object with its own component (e.g. "metrics"). Takes
+(dict "root" $ "component" "...").
+*/}}
+{{- define "streamgate.labelsFor" -}}
+{{- with .root -}}
 helm.sh/chart: {{ include "streamgate.chart" . }}
 {{ include "streamgate.selectorLabels" . }}
 app.kubernetes.io/version: {{ include "streamgate.versionLabel" . | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/component: {{ .Chart.Name }}
+app.kubernetes.io/component: {{ $.component }}
 app.kubernetes.io/part-of: streamgate
+{{- end }}
 {{- end }}
 
 {{- define "streamgate.selectorLabels" -}}

@@ -1,6 +1,6 @@
 {{/*
-Ingress: the service port only, from networkPolicy.ingressFrom (and the
-chart's helm test Pod) or from anywhere. Egress: the Kafka brokers and
+Ingress: the service port, from networkPolicy.ingressFrom (and the chart's
+helm test Pod) or from anywhere; the metrics port from networkPolicy.metricsFrom. Egress: the Kafka brokers and
 cluster DNS only. Takes (dict "root" $ "portName" "http").
 */}}
 {{- define "streamgate.networkPolicy" -}}
@@ -31,6 +31,12 @@ spec:
             matchLabels:
               {{- include "streamgate.testSelectorLabels" $.root | nindent 14 }}
       {{- end }}
+    # /metrics: only the scrapers of networkPolicy.metricsFrom.
+    - ports:
+        - port: metrics
+          protocol: TCP
+      from:
+        {{- toYaml .Values.networkPolicy.metricsFrom | nindent 8 }}
   egress:
     - to:
         {{- toYaml .Values.networkPolicy.kafka.to | nindent 8 }}
