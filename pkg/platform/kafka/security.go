@@ -55,12 +55,14 @@ func (Secret) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(redacted)) }
 func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 func (s Secret) reveal() string             { return string(s) }
 
-// Describe names what s sets up, for the start-up log line: no paths' contents, no secret.
+// Describe says what s sets up, for the start-up log line; it holds no secret.
 func (s Security) Describe() string {
 	var parts []string
 	switch {
 	case !s.TLS.Enabled:
 		parts = append(parts, "plaintext")
+	case s.TLS.InsecureSkipVerify:
+		parts = append(parts, "TLS without verifying the broker")
 	case s.TLS.CertFile != "":
 		parts = append(parts, "TLS with client certificate")
 	default:
