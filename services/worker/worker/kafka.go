@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -77,11 +78,24 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe
 		return errors.Join(err, group.Close(), producer.Close())
 	}
 
+	// A fetch or commit connection refused on re-authentication is reported only in the
+	// background: it ends the session too, so that the client is rebuilt.
+	session, endSession := context.WithCancel(ctx)
+	defer endSession()
+	var refused atomic.Bool
 	var wg sync.WaitGroup
-	wg.Go(func() { logGroupErrors(group.Errors(), log) }) // until group.Close
-	wg.Go(func() { consumer.Dispatch(producer, log) })    // until the producer closes
+	wg.Go(func() { // until group.Close
+		logGroupErrors(group.Errors(), cfg.KafkaSecurity, log, func() {
+			refused.Store(true)
+			endSession()
+		})
+	})
+	wg.Go(func() { consumer.Dispatch(producer, log) }) // until the producer closes
 
-	loopErr := consumeLoop(ctx, group, []string{cfg.InTopic}, handler, cfg.KafkaSecurity, log, ready, tel.metrics.Registry.KafkaConnected)
+	loopErr := consumeLoop(session, group, []string{cfg.InTopic}, handler, cfg.KafkaSecurity, log, ready, tel.metrics.Registry.KafkaConnected)
+	if loopErr == nil && refused.Load() && ctx.Err() == nil {
+		loopErr = errRebuild
+	}
 
 	// Every claim has drained and committed by now. Leave the group first, so its
 	// partitions move on at once, then flush and close the producer.
@@ -178,9 +192,14 @@ func consumeLoop(ctx context.Context, group sarama.ConsumerGroup, topics []strin
 }
 
 // logGroupErrors logs what the consumer group reports in the background (failed
-// heartbeats, offset commits, fetches) until the group closes the channel.
-func logGroupErrors(errs <-chan error, log *zap.Logger) {
+// heartbeats, offset commits, fetches) until the group closes the channel, and calls
+// refused when the cluster refuses the client's credentials.
+func logGroupErrors(errs <-chan error, security kafka.Security, log *zap.Logger, refused func()) {
 	for err := range errs {
+		err = security.Explain(err)
 		log.Warn("consumer group error", zap.Error(err))
+		if kafka.NeedsNewClient(err) {
+			refused()
+		}
 	}
 }

@@ -129,3 +129,18 @@ func TestConsumeLoopBackoffStopsWithContext(t *testing.T) {
 func connectedGauge() prometheus.Gauge {
 	return prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_kafka_connected"})
 }
+
+// A credential refusal reported in the background (a fetch connection that failed to
+// re-authenticate) asks for a new client; other background errors are only logged.
+func TestLogGroupErrorsReportsRefusedCredentials(t *testing.T) {
+	errs := make(chan error, 3)
+	errs <- errors.New("kafka: error while consuming in-topic/0: i/o timeout")
+	errs <- fmt.Errorf("kafka: error while consuming in-topic/1: %w", sarama.ErrSASLAuthenticationFailed)
+	errs <- sarama.ErrGroupAuthorizationFailed
+	close(errs)
+	refused := 0
+	logGroupErrors(errs, kafka.Security{}, zap.NewNop(), func() { refused++ })
+	if refused != 1 {
+		t.Fatalf("refused called %d times, want once, for the SASL failure", refused)
+	}
+}
