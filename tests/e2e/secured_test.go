@@ -24,6 +24,16 @@ func TestSecuredRoundTrip(t *testing.T) {
 		s.write(t, "password", []byte(scramPasswords[user]))
 		return b.scramEnv(tp, s, user)
 	}
+	// The password as a variable rather than a file, the other way the services take it.
+	scramInline := func(t *testing.T, tp topics, user string) []string {
+		var env []string
+		for _, kv := range scram(t, tp, user) {
+			if !strings.HasPrefix(kv, "KAFKA_SASL_PASSWORD_FILE=") {
+				env = append(env, kv)
+			}
+		}
+		return append(env, "KAFKA_SASL_PASSWORD="+scramPasswords[user])
+	}
 	mtls := func(t *testing.T, tp topics, user string) []string {
 		s := newSecrets(t, b)
 		s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: user}))
@@ -37,7 +47,7 @@ func TestSecuredRoundTrip(t *testing.T) {
 	}{
 		{"SASL_SSL SCRAM-SHA-512", "User:gateway", "User:worker", serviceACLs, scram},
 		{"mutual TLS", "User:CN=gateway", "User:CN=worker", serviceACLs, mtls},
-		{"SASL_SSL SCRAM-SHA-512 with the least ACLs", "User:gateway", "User:worker", leastACLs, scram},
+		{"SASL_SSL SCRAM-SHA-512 with the least ACLs and the password inline", "User:gateway", "User:worker", leastACLs, scramInline},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -66,6 +76,11 @@ func TestSecuredRoundTrip(t *testing.T) {
 			readUntil(t, b.saslAddr, tp.dlq, 30*time.Second, func(seen []*sarama.ConsumerMessage) bool {
 				return len(seen) == 1 && string(seen[0].Key) == dead
 			})
+			for _, svc := range []*service{gateway, worker} {
+				if svc.logged(scramPasswords[svc.name]) {
+					t.Errorf("%s logs its password", svc.name)
+				}
+			}
 			t.Logf("%d requests answered over %s (%d replies), a malformed record dead-lettered", len(ids), tc.name, total(counts))
 		})
 	}
