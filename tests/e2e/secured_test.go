@@ -291,8 +291,8 @@ func TestSecuredHostnameMismatchRecovers(t *testing.T) {
 }
 
 // The worker loses Write on its out-topic while requests keep coming: nothing is marked
-// or lost, the log says it is not authorized, and every request is answered once the ACL
-// is back.
+// or lost, the log says it is not authorized, the stuck-partition metric rises, and
+// every request is answered once the ACL is back.
 func TestSecuredWorkerLosesWriteACL(t *testing.T) {
 	b := securedCluster(t)
 	admin := newAdmin(t, b.saslAddr)
@@ -301,7 +301,7 @@ func TestSecuredWorkerLosesWriteACL(t *testing.T) {
 	gs, ws := newSecrets(t, b), newSecrets(t, b)
 	gs.write(t, "password", []byte(scramPasswords["gateway"]))
 	ws.write(t, "password", []byte(scramPasswords["worker"]))
-	worker := startService(t, "worker", b.scramEnv(tp, ws, "worker")...)
+	worker := startService(t, "worker", append(b.scramEnv(tp, ws, "worker"), "STUCK_PARTITION_THRESHOLD=2s")...)
 	gateway := startService(t, "gateway", b.scramEnv(tp, gs, "gateway")...)
 	waitReady(t, worker, 60*time.Second)
 	waitReady(t, gateway, 60*time.Second)
@@ -333,6 +333,13 @@ func TestSecuredWorkerLosesWriteACL(t *testing.T) {
 		}
 		return nil
 	})
+	in := `topic="` + tp.in + `"`
+	waitFor(t, 30*time.Second, "the worker's metrics show a stuck partition", func() error {
+		if stuck, _ := sumOf(worker.scrape(t), "streamgate_worker_partition_stuck", in); stuck < 1 {
+			return fmt.Errorf("stuck partitions: %v", stuck)
+		}
+		return nil
+	})
 	time.Sleep(3 * time.Second) // auto-commit runs every second: give a wrong mark time to show
 	if c := committed(t, admin, tp); c != 3 {
 		t.Fatalf("%d offsets committed while replies were refused, want the 3 answered before", c)
@@ -343,9 +350,12 @@ func TestSecuredWorkerLosesWriteACL(t *testing.T) {
 
 	grant(t, admin, []*sarama.ResourceAcls{aclsOn(sarama.AclResourceTopic, tp.out, allow("User:worker", sarama.AclOperationWrite))})
 	counts := replyCounts(t, b.saslAddr, tp, accepted.list(), 90*time.Second)
-	waitFor(t, 30*time.Second, "the backlog is committed", func() error {
+	waitFor(t, 30*time.Second, "the backlog is committed and no partition is stuck", func() error {
 		if c := committed(t, admin, tp); c != 13 {
 			return fmt.Errorf("%d committed", c)
+		}
+		if stuck, _ := sumOf(worker.scrape(t), "streamgate_worker_partition_stuck", in); stuck != 0 {
+			return fmt.Errorf("stuck partitions: %v", stuck)
 		}
 		return nil
 	})
