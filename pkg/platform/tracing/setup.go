@@ -80,9 +80,10 @@ func newTracing(provider trace.TracerProvider, shutdown func(context.Context) er
 	}
 }
 
-// Options name the service the spans come from. Getenv reads the environment
-// (os.LookupEnv in production); Log, if set, gets the SDK's errors, such as failed
-// exports.
+// Options name the service the spans come from. Getenv reads the variables that
+// decide whether tracing is on and over which protocol (os.LookupEnv in production;
+// the SDK and the exporters read the process environment themselves). Log, if set,
+// gets the SDK's errors, such as failed exports.
 type Options struct {
 	Service string
 	Version string
