@@ -14,12 +14,7 @@ func TestNamesAreTheContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var own []string
-	for _, n := range names {
-		if strings.HasPrefix(n, "streamgate_") {
-			own = append(own, n)
-		}
-	}
+	own := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !strings.HasPrefix(n, "streamgate_") })
 	want := []string{
 		"streamgate_build_info",
 		"streamgate_kafka_connected",
