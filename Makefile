@@ -37,12 +37,8 @@ lint: ## gofmt and go vet on every module
 unit: ## Unit tests of every module, with the race detector
 	$(GO_TEST) $(GO_PACKAGES)
 
-.PHONY: python-venv
-python-venv: ## Python test peers' venv (FastStream...), cached in ~/.cache/streamgate/venv-<hash>
-	@scripts/python/venv.sh >/dev/null
-
 .PHONY: e2e
-e2e: python-venv ## End-to-end tests: real binaries on real Kafka (STREAMGATE_TEST_KAFKA=host:port, or started here)
+e2e: ## End-to-end tests: real binaries on real Kafka (STREAMGATE_TEST_KAFKA=host:port, or started here)
 	$(GO_TEST) -timeout 20m -v ./tests/e2e/...
 
 .PHONY: bench

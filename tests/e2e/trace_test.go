@@ -90,18 +90,18 @@ func TestTraceThroughGatewayAndWorker(t *testing.T) {
 	waitLogged(t, gateway, id, "trace_id", trace)
 }
 
-// pythonVenv returns the Python of the cached venv with the test peers' packages,
-// creating it on first use.
+// pythonVenv returns the python of the venv tests/python/venv.sh builds (once, from
+// PyPI) for the Python peers.
 func pythonVenv(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(suite.repoRoot, "scripts", "python", "venv.sh"))
+	cmd := exec.Command(filepath.Join(suite.repoRoot, "tests", "python", "venv.sh"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("scripts/python/venv.sh: %v\n%s", err, stderr.String())
+		t.Fatalf("tests/python/venv.sh: %v\n%s", err, stderr.String())
 	}
-	return filepath.Join(strings.TrimSpace(string(out)), "bin", "python")
+	return strings.TrimSpace(string(out))
 }
 
 // A record a real FastStream publisher wrote, with the traceparent of its own span, is

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
@@ -23,6 +24,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+	"go.uber.org/zap"
 )
 
 // The OTEL_* variables this package reads itself; the SDK and the OTLP exporters read
@@ -78,12 +80,15 @@ func newTracing(provider trace.TracerProvider, shutdown func(context.Context) er
 	}
 }
 
-// Options name the service the spans come from. Getenv reads the environment
-// (os.LookupEnv in production).
+// Options name the service the spans come from. Getenv reads the variables that
+// decide whether tracing is on and over which protocol (os.LookupEnv in production;
+// the SDK and the exporters read the process environment themselves). Log, if set,
+// gets the SDK's errors, such as failed exports.
 type Options struct {
 	Service string
 	Version string
 	Getenv  func(string) (string, bool)
+	Log     *zap.Logger
 }
 
 // Setup reads the OTEL_* variables and returns the tracing they ask for:
@@ -128,6 +133,13 @@ func Setup(ctx context.Context, opts Options) (*Tracing, error) {
 	}
 	// The sampler comes from OTEL_TRACES_SAMPLER (checked in settings); the SDK's
 	// default is parentbased_always_on.
+	if opts.Log != nil {
+		// The SDK reports failed exports only through OpenTelemetry's process-wide
+		// handler, which would otherwise print them unstructured to standard error.
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+			opts.Log.Warn("tracing: OpenTelemetry SDK error", zap.Error(err))
+		}))
+	}
 	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
 	return newTracing(provider, provider.Shutdown, true), nil
 }

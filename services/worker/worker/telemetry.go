@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/worker/config"
 	"github.com/streamgate/streamgate/services/worker/metrics"
@@ -16,13 +18,13 @@ type telemetry struct {
 	tracing *tracing.Tracing
 }
 
-func newTelemetry(ctx context.Context, cfg config.Config, getenv func(string) (string, bool)) (telemetry, error) {
+func newTelemetry(ctx context.Context, cfg config.Config, getenv func(string) (string, bool), log *zap.Logger) (telemetry, error) {
 	m, err := metrics.New(cfg.AppVersion)
 	if err != nil {
 		return telemetry{}, fmt.Errorf("worker: %w", err)
 	}
 	m.Topics(cfg.InTopic, cfg.OutTopic, cfg.DLQTopic)
-	tr, err := tracing.Setup(ctx, tracing.Options{Service: "worker", Version: cfg.AppVersion, Getenv: getenv})
+	tr, err := tracing.Setup(ctx, tracing.Options{Service: "worker", Version: cfg.AppVersion, Getenv: getenv, Log: log})
 	if err != nil {
 		return telemetry{}, fmt.Errorf("worker: %w", err)
 	}

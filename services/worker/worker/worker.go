@@ -46,7 +46,7 @@ type hooks struct {
 
 // run is Run with hooks.
 func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) error {
-	tel, err := newTelemetry(ctx, cfg, hk.getenv)
+	tel, err := newTelemetry(ctx, cfg, hk.getenv, log)
 	if err != nil {
 		return err
 	}

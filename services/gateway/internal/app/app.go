@@ -42,7 +42,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
-	tr, err := tracing.Setup(ctx, tracing.Options{Service: "gateway", Version: cfg.AppVersion, Getenv: getenv})
+	tr, err := tracing.Setup(ctx, tracing.Options{Service: "gateway", Version: cfg.AppVersion, Getenv: getenv, Log: logger})
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}

@@ -35,7 +35,11 @@ func observed(t *testing.T) (Options, *metrics.Metrics, *tracetest.SpanRecorder)
 
 func tracedRequest(t *testing.T, offset int64, id string) *sarama.ConsumerMessage {
 	rec := request(t, offset, id)
-	rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte("traceparent"), Value: []byte(traceparent)})
+	rec.Headers = append(rec.Headers,
+		&sarama.RecordHeader{Key: []byte("traceparent"), Value: []byte(traceparent)},
+		&sarama.RecordHeader{Key: []byte("tracestate"), Value: []byte("congo=t61rcWkgMzE")},
+		&sarama.RecordHeader{Key: []byte("baggage"), Value: []byte("tenant=acme")},
+	)
 	return rec
 }
 
@@ -93,6 +97,12 @@ func TestReplyContinuesTraceAndIsCounted(t *testing.T) {
 	want := "00-" + upstreamTrace + "-" + send.SpanContext().SpanID().String() + "-01"
 	if got := producerHeader(out, "traceparent"); got != want {
 		t.Errorf("reply traceparent = %q, want %q", got, want)
+	}
+	if got := producerHeader(out, "tracestate"); got != "congo=t61rcWkgMzE" {
+		t.Errorf("reply tracestate = %q, want the record's", got)
+	}
+	if got := producerHeader(out, "baggage"); got != "tenant=acme" {
+		t.Errorf("reply baggage = %q, want the record's", got)
 	}
 	if got := producerHeader(out, "correlation_id"); got != "id-0" {
 		t.Errorf("reply lost its correlation_id header: %q", got)
