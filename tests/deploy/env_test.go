@@ -68,6 +68,7 @@ func TestChartEnvMatchesServiceConfig(t *testing.T) {
 			for _, n := range envNames(t, c) {
 				switch {
 				case slices.Contains(extra, n):
+				case strings.HasPrefix(n, "OTEL_"): // tracing.env, read by the OpenTelemetry SDK
 				case slices.Contains(securityVars(), n):
 					if slices.Contains(notSetByChart, n) {
 						t.Errorf("the chart sets %s", n)

@@ -238,3 +238,28 @@ func TestDashboards(t *testing.T) {
 		})
 	}
 }
+
+// TestTracingEnv: tracing is off by default (no OTEL_* variable); the
+// tracing.env values reach the container as they are, and only OTEL_*
+// variables with a value are accepted.
+func TestTracingEnv(t *testing.T) {
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			for name := range envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil))).Spec.Template.Spec.Containers[0]) {
+				if strings.HasPrefix(name, "OTEL_") {
+					t.Errorf("the defaults set %s: tracing must be off", name)
+				}
+			}
+			env := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil,
+				"tracing.env.OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318", "tracing.env.OTEL_TRACES_SAMPLER_ARG=0.5"))).Spec.Template.Spec.Containers[0])
+			if env["OTEL_EXPORTER_OTLP_ENDPOINT"] != "http://collector:4318" || env["OTEL_TRACES_SAMPLER_ARG"] != "0.5" {
+				t.Errorf("OTEL_* not passed through: %v", env)
+			}
+			for _, bad := range []string{"tracing.env.LOG_LEVEL=debug", "tracing.env.OTEL_SERVICE_NAME="} {
+				if out, err := helmTemplate(t, c, nil, bad); err == nil || !strings.Contains(out, "does not match pattern") && !strings.Contains(out, "minLength") {
+					t.Errorf("--set %s: want a schema refusal, got %v\n%s", bad, err, out)
+				}
+			}
+		})
+	}
+}

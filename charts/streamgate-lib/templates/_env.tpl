@@ -1,6 +1,7 @@
 {{/*
 The environment both services read (README.md, Configuration), with the
-variables only one service reads (.serviceEnv, a YAML list) after the topics.
+variables only one service reads (.serviceEnv, a YAML list) after the topics,
+and the OTEL_* variables of tracing.env (read by the OpenTelemetry SDK).
 Takes (dict "root" $ "serviceEnv" "..."). Every name must be one of the
 service's config.EnvVars(); tests/deploy checks that.
 */}}
@@ -24,6 +25,10 @@ service's config.EnvVars(); tests/deploy checks that.
   value: {{ .Values.logFormat | quote }}
 - name: SHUTDOWN_TIMEOUT
   value: {{ printf "%ds" (int .Values.shutdownTimeoutSeconds) | quote }}
+{{- range $name, $value := .Values.tracing.env }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 
