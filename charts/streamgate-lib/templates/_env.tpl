@@ -9,6 +9,8 @@ service's config.EnvVars(); tests/deploy checks that.
 {{- with .root -}}
 - name: HTTP_ADDR
   value: {{ printf ":%d" (int .Values.containerPort) | quote }}
+- name: METRICS_ADDR
+  value: {{ printf ":%d" (int .Values.metrics.port) | quote }}
 - name: KAFKA_ENABLED
   value: {{ .Values.kafka.enabled | toString | quote }}
 - name: KAFKA_BROKERS
