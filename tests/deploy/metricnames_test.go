@@ -1,55 +1,40 @@
 package deploy
 
-import "strings"
+import (
+	"slices"
+	"testing"
 
-// exportedMetrics are the metric families each service registers (its
-// metrics package; issue 7), besides the Go runtime's go_* and the process
-// collector's process_*. The alerts and dashboards may use these only.
-// Histograms are listed by family name; their series add _bucket, _sum and
-// _count.
-var exportedMetrics = map[string][]string{
-	"gateway": {
-		"streamgate_build_info",
-		"streamgate_kafka_connected",
-		"streamgate_http_requests_total",
-		"streamgate_http_request_duration_seconds",
-		"streamgate_gateway_publishes_total",
-		"streamgate_gateway_publish_duration_seconds",
-		"streamgate_gateway_publishes_in_flight",
-	},
-	"worker": {
-		"streamgate_build_info",
-		"streamgate_kafka_connected",
-		"streamgate_worker_records_received_total",
-		"streamgate_worker_replies_published_total",
-		"streamgate_worker_dead_letters_total",
-		"streamgate_worker_publish_retries_total",
-		"streamgate_worker_writes_in_flight",
-		"streamgate_worker_committed_offset",
-		"streamgate_worker_consumer_lag",
-		"streamgate_worker_oldest_unfinished_record_age_seconds",
-		"streamgate_worker_partition_stuck",
-		"streamgate_worker_rebalances_total",
-		"streamgate_worker_session_active",
-	},
+	gatewaymetrics "github.com/streamgate/streamgate/services/gateway/metrics"
+	workermetrics "github.com/streamgate/streamgate/services/worker/metrics"
+)
+
+// exportedMetrics returns the metric families a service registers (Go
+// runtime and process collectors included), straight from its metrics
+// package, so the alerts and dashboards cannot drift from the code.
+func exportedMetrics(t *testing.T, service string) []string {
+	t.Helper()
+	names := map[string]func() ([]string, error){
+		"gateway": gatewaymetrics.Names,
+		"worker":  workermetrics.Names,
+	}[service]
+	got, err := names()
+	if err != nil {
+		t.Fatalf("%s metrics: %v", service, err)
+	}
+	for _, want := range []string{"streamgate_build_info", "streamgate_kafka_connected", "go_goroutines", "process_cpu_seconds_total"} {
+		if !slices.Contains(got, want) {
+			t.Fatalf("the %s does not export %s: %v", service, want, got)
+		}
+	}
+	return got
 }
 
-// histograms are the families above whose series carry the histogram suffixes.
-var histograms = []string{"streamgate_http_request_duration_seconds", "streamgate_gateway_publish_duration_seconds"}
-
-// exported says whether a series name is one a service exports.
-func exported(service, series string) bool {
-	if strings.HasPrefix(series, "go_") || strings.HasPrefix(series, "process_") {
-		return true
-	}
-	for _, name := range exportedMetrics[service] {
-		if series == name {
+// exported says whether a series name belongs to one of the families; a
+// histogram's series add _bucket, _sum and _count to its family name.
+func exported(families []string, series string) bool {
+	for _, f := range families {
+		if series == f || series == f+"_bucket" || series == f+"_sum" || series == f+"_count" {
 			return true
-		}
-		for _, h := range histograms {
-			if name == h && (series == h+"_bucket" || series == h+"_sum" || series == h+"_count") {
-				return true
-			}
 		}
 	}
 	return false
