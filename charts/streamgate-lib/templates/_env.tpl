@@ -2,8 +2,9 @@
 The environment both services read (README.md, Configuration), with the
 variables only one service reads (.serviceEnv, a YAML list) after the topics,
 and the OTEL_* variables of tracing.env (read by the OpenTelemetry SDK).
-Takes (dict "root" $ "serviceEnv" "..."). Every name must be one of the
-service's config.EnvVars(); tests/deploy checks that.
+Takes (dict "root" $ "serviceEnv" "..."). Every name is one of the service's
+config.EnvVars(), a Kafka security setting (config.KafkaSecurityVars) or an
+OTEL_* variable; tests/deploy checks that.
 */}}
 {{- define "streamgate.env" -}}
 {{- with .root -}}
