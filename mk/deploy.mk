@@ -133,11 +133,13 @@ kind-load: images ## Load both images into the kind cluster KIND_CLUSTER
 	kind load docker-image --name $(KIND_CLUSTER) $(GATEWAY_IMAGE):$(IMAGE_TAG) $(WORKER_IMAGE):$(IMAGE_TAG)
 
 .PHONY: kafka-up
-kafka-up: $(HELM) ## Strimzi operator + k8s/ Kafka and topics, then wait until the Kafka is Ready
+kafka-up: $(HELM) ## Strimzi operator + k8s/ Kafka, topics and users, then wait until they are Ready
 	$(HELM) upgrade --install strimzi-cluster-operator oci://quay.io/strimzi-helm/strimzi-kafka-operator \
 	  --version $(STRIMZI_VERSION) --namespace $(K8S_NAMESPACE) --create-namespace --wait
 	kubectl --namespace $(K8S_NAMESPACE) apply -f k8s/
 	kubectl --namespace $(K8S_NAMESPACE) wait kafka/$(KAFKA_NAME) --for=condition=Ready --timeout=$(KAFKA_TIMEOUT)
+	kubectl --namespace $(K8S_NAMESPACE) wait kafkatopics,kafkausers -l strimzi.io/cluster=$(KAFKA_NAME) \
+	  --for=condition=Ready --timeout=5m
 
 .PHONY: kafka-down
 kafka-down: $(HELM) ## Delete the k8s/ topics, Kafka and the Strimzi operator

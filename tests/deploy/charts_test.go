@@ -246,6 +246,10 @@ func TestPodDisruptionBudgetNeedsTwoPods(t *testing.T) {
 			all = append(all,
 				pdbCase{"HPA from one pod", []string{"replicaCount=3", "autoscaling.enabled=true", "autoscaling.minReplicas=1"}, false},
 				pdbCase{"HPA from two pods", []string{"replicaCount=1", "autoscaling.enabled=true", "autoscaling.minReplicas=2"}, true})
+		} else {
+			all = append(all,
+				pdbCase{"KEDA from one pod", []string{"replicaCount=3", "keda.enabled=true", "keda.minReplicas=1"}, false},
+				pdbCase{"KEDA from two pods", []string{"replicaCount=1", "keda.enabled=true", "keda.minReplicas=2"}, true})
 		}
 		for _, tc := range all {
 			t.Run(c.name+"/"+tc.name, func(t *testing.T) {

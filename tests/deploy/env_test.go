@@ -40,9 +40,9 @@ func securityVars() []string { return config.Names(config.KafkaSecurityVars()...
 // chartMustSet are variables every chart must set explicitly, whatever the
 // service's defaults: where Kafka is, which topics, and how to log.
 var chartMustSet = map[string][]string{
-	"gateway": {"KAFKA_BROKERS", "KAFKA_ENABLED", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR"},
+	"gateway": {"KAFKA_BROKERS", "KAFKA_ENABLED", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "METRICS_ADDR"},
 	"worker": {"KAFKA_BROKERS", "KAFKA_ENABLED", "KAFKA_IN_TOPIC", "KAFKA_OUT_TOPIC", "KAFKA_DLQ_TOPIC",
-		"KAFKA_GROUP_ID", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR"},
+		"KAFKA_GROUP_ID", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "METRICS_ADDR", "STUCK_PARTITION_THRESHOLD"},
 }
 
 // TestChartEnvMatchesServiceConfig: the variables a chart sets itself are
@@ -68,6 +68,7 @@ func TestChartEnvMatchesServiceConfig(t *testing.T) {
 			for _, n := range envNames(t, c) {
 				switch {
 				case slices.Contains(extra, n):
+				case strings.HasPrefix(n, "OTEL_"): // tracing.env, read by the OpenTelemetry SDK
 				case slices.Contains(securityVars(), n):
 					if slices.Contains(notSetByChart, n) {
 						t.Errorf("the chart sets %s", n)
@@ -110,11 +111,13 @@ func TestChartEnvDefaults(t *testing.T) {
 				"LOG_LEVEL":      "info",
 				"LOG_FORMAT":     "json",
 				"HTTP_ADDR":      fmt.Sprintf(":%d", c.port),
+				"METRICS_ADDR":   fmt.Sprintf(":%d", c.metricsPort),
 			}
 			if c.name == "worker" {
 				want["KAFKA_OUT_TOPIC"] = messages.TopicOut
 				want["KAFKA_DLQ_TOPIC"] = messages.TopicDeadLetter
 				want["KAFKA_GROUP_ID"] = "streamgate-worker"
+				want["STUCK_PARTITION_THRESHOLD"] = "60s"
 			}
 			for k, v := range want {
 				if env[k] != v {

@@ -164,39 +164,6 @@ func TestKafkaSecurityValues(t *testing.T) {
 	}
 }
 
-// TestKafkaSecurityRefusesContradictions: what the services would refuse at
-// start-up is refused by helm, with a message that names the value.
-func TestKafkaSecurityRefusesContradictions(t *testing.T) {
-	cases := []struct {
-		name string
-		set  []string
-		want string
-	}{
-		{"CA without TLS", []string{"kafka.tls.caSecret.name=ca"}, "kafka.tls.caSecret.name is set but kafka.tls.enabled is false"},
-		{"client certificate without TLS", []string{"kafka.tls.clientCertSecret.name=c"}, "kafka.tls.clientCertSecret.name is set but kafka.tls.enabled is false"},
-		{"certificate without its key", []string{"kafka.tls.enabled=true", "kafka.tls.clientCertSecret.name=c", "kafka.tls.clientCertSecret.keyKey="}, "keyKey"},
-		{"skip verify with a CA", []string{"kafka.tls.enabled=true", "kafka.tls.caSecret.name=ca", "kafka.tls.insecureSkipVerify=true"}, "contradict each other"},
-		{"mechanism without user", []string{"kafka.sasl.mechanism=SCRAM-SHA-512", "kafka.sasl.passwordSecret.name=p"}, "kafka.sasl.mechanism=SCRAM-SHA-512 needs kafka.sasl.username"},
-		{"mechanism without password", []string{"kafka.sasl.mechanism=PLAIN", "kafka.sasl.username=u"}, "needs kafka.sasl.passwordSecret.name"},
-		{"user without mechanism", []string{"kafka.sasl.username=u"}, "need kafka.sasl.mechanism"},
-		{"unknown mechanism", []string{"kafka.sasl.mechanism=GSSAPI"}, "/kafka/sasl/mechanism"},
-		{"secret name not a DNS name", []string{"kafka.tls.enabled=true", "kafka.tls.caSecret.name=My_CA"}, "/kafka/tls/caSecret/name"},
-	}
-	for _, c := range charts {
-		for _, tc := range cases {
-			t.Run(c.name+"/"+tc.name, func(t *testing.T) {
-				out, err := helmTemplate(t, c, nil, tc.set...)
-				if err == nil {
-					t.Fatalf("helm template --set %v succeeded; the chart must refuse it", tc.set)
-				}
-				if !strings.Contains(out, tc.want) {
-					t.Errorf("the refusal does not say %q:\n%s", tc.want, out)
-				}
-			})
-		}
-	}
-}
-
 // TestChartSetsEverySecuritySetting: between them, the secured setups set
 // every security variable the services read, but the password itself.
 func TestChartSetsEverySecuritySetting(t *testing.T) {

@@ -92,6 +92,12 @@ func TestKafkaSecuredListener(t *testing.T) {
 		if !ok {
 			t.Errorf("listener %s: networkPolicyPeers %+v do not admit the chart's pods %v (or admit everyone)", l.Name, l.NetworkPolicyPeers, podLabels)
 		}
+		// KEDA's Kafka scaler reads the group's lag from its own namespace.
+		if !slices.ContainsFunc(l.NetworkPolicyPeers, func(p npPeer) bool {
+			return p.NamespaceSelector != nil && p.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] == "keda" && p.PodSelector != nil
+		}) {
+			t.Errorf("listener %s does not admit KEDA's operator", l.Name)
+		}
 	}
 }
 

@@ -119,8 +119,9 @@ func TestBrokenManifestsFailValidation(t *testing.T) {
 }
 
 // TestValuesSchemaRejectsWrongValues: values.schema.json (and the chart's own
-// checks) stop `helm template`/`helm install` with a message that names the
-// value, before anything reaches a cluster.
+// checks, e.g. Kafka security settings the services would refuse at
+// start-up) stop `helm template`/`helm install` with a message that names
+// the value, before anything reaches a cluster.
 func TestValuesSchemaRejectsWrongValues(t *testing.T) {
 	cases := []struct {
 		name string
@@ -139,6 +140,16 @@ func TestValuesSchemaRejectsWrongValues(t *testing.T) {
 		{"privilege escalation", []string{"securityContext.allowPrivilegeEscalation=true"}, []string{"allowPrivilegeEscalation"}},
 		{"grace not above shutdown timeout", []string{"terminationGracePeriodSeconds=15"},
 			[]string{"terminationGracePeriodSeconds (15) must be greater than", "shutdownTimeoutSeconds"}},
+		// Kafka security: what the services would refuse at start-up.
+		{"CA without TLS", []string{"kafka.tls.caSecret.name=ca"}, []string{"kafka.tls.caSecret.name is set but kafka.tls.enabled is false"}},
+		{"client certificate without TLS", []string{"kafka.tls.clientCertSecret.name=c"}, []string{"kafka.tls.clientCertSecret.name is set but kafka.tls.enabled is false"}},
+		{"certificate without its key", []string{"kafka.tls.enabled=true", "kafka.tls.clientCertSecret.name=c", "kafka.tls.clientCertSecret.keyKey="}, []string{"keyKey"}},
+		{"skip verify with a CA", []string{"kafka.tls.enabled=true", "kafka.tls.caSecret.name=ca", "kafka.tls.insecureSkipVerify=true"}, []string{"contradict each other"}},
+		{"mechanism without user", []string{"kafka.sasl.mechanism=SCRAM-SHA-512", "kafka.sasl.passwordSecret.name=p"}, []string{"kafka.sasl.mechanism=SCRAM-SHA-512 needs kafka.sasl.username"}},
+		{"mechanism without password", []string{"kafka.sasl.mechanism=PLAIN", "kafka.sasl.username=u"}, []string{"needs kafka.sasl.passwordSecret.name"}},
+		{"user without mechanism", []string{"kafka.sasl.username=u"}, []string{"need kafka.sasl.mechanism"}},
+		{"unknown mechanism", []string{"kafka.sasl.mechanism=GSSAPI"}, []string{"/kafka/sasl/mechanism"}},
+		{"secret name not a DNS name", []string{"kafka.tls.enabled=true", "kafka.tls.caSecret.name=My_CA"}, []string{"/kafka/tls/caSecret/name"}},
 	}
 	for _, c := range charts {
 		for _, tc := range cases {

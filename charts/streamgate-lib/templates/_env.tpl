@@ -1,13 +1,17 @@
 {{/*
 The environment both services read (README.md, Configuration), with the
-variables only one service reads (.serviceEnv, a YAML list) after the topics.
-Takes (dict "root" $ "serviceEnv" "..."). Every name must be one of the
-service's config.EnvVars(); tests/deploy checks that.
+variables only one service reads (.serviceEnv, a YAML list) after the topics,
+and the OTEL_* variables of tracing.env (read by the OpenTelemetry SDK).
+Takes (dict "root" $ "serviceEnv" "..."). Every name is one of the service's
+config.EnvVars(), a Kafka security setting (config.KafkaSecurityVars) or an
+OTEL_* variable; tests/deploy checks that.
 */}}
 {{- define "streamgate.env" -}}
 {{- with .root -}}
 - name: HTTP_ADDR
   value: {{ printf ":%d" (int .Values.containerPort) | quote }}
+- name: METRICS_ADDR
+  value: {{ printf ":%d" (int .Values.metrics.port) | quote }}
 - name: KAFKA_ENABLED
   value: {{ .Values.kafka.enabled | toString | quote }}
 - name: KAFKA_BROKERS
@@ -24,6 +28,10 @@ service's config.EnvVars(); tests/deploy checks that.
   value: {{ .Values.logFormat | quote }}
 - name: SHUTDOWN_TIMEOUT
   value: {{ printf "%ds" (int .Values.shutdownTimeoutSeconds) | quote }}
+{{- range $name, $value := .Values.tracing.env }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 

@@ -52,6 +52,9 @@ spec:
           protocol: UDP
         - port: 53
           protocol: TCP
+    {{- with .Values.networkPolicy.extraEgress }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}
 {{- end }}
 {{- end }}

@@ -4,8 +4,8 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 */}}
 
 {{/*
-The environment the worker reads: the shared variables, and its topics and
-group (README.md, Configuration).
+The environment the worker reads: the shared variables, its topics and
+group, and when a partition counts as stuck (README.md, Configuration).
 */}}
 {{- define "worker.env" -}}
 {{- $own := printf `- name: KAFKA_OUT_TOPIC
@@ -13,6 +13,8 @@ group (README.md, Configuration).
 - name: KAFKA_DLQ_TOPIC
   value: %s
 - name: KAFKA_GROUP_ID
-  value: %s` (.Values.kafka.topics.out | quote) (.Values.kafka.topics.dlq | quote) (.Values.kafka.groupId | quote) }}
+  value: %s
+- name: STUCK_PARTITION_THRESHOLD
+  value: %s` (.Values.kafka.topics.out | quote) (.Values.kafka.topics.dlq | quote) (.Values.kafka.groupId | quote) (printf "%ds" (int .Values.stuckPartitionThresholdSeconds) | quote) }}
 {{- include "streamgate.env" (dict "root" . "serviceEnv" $own) }}
 {{- end }}
