@@ -78,19 +78,26 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe
 		return errors.Join(err, group.Close(), producer.Close())
 	}
 
-	// A fetch or commit connection refused on re-authentication is reported only in the
-	// background: it ends the session too, so that the client is rebuilt.
+	// A fetch, commit or reply connection refused on re-authentication is reported only
+	// in the background: it ends the session too, so that the client is rebuilt (what
+	// the claims did not finish is redelivered).
 	session, endSession := context.WithCancel(ctx)
 	defer endSession()
 	var refused atomic.Bool
+	refuse := func() {
+		refused.Store(true)
+		endSession()
+	}
 	var wg sync.WaitGroup
-	wg.Go(func() { // until group.Close
-		logGroupErrors(group.Errors(), cfg.KafkaSecurity, log, func() {
-			refused.Store(true)
-			endSession()
+	// Both run until the group, then the producer, are closed below.
+	wg.Go(func() { logGroupErrors(group.Errors(), cfg.KafkaSecurity, log, refuse) })
+	wg.Go(func() {
+		consumer.Dispatch(producer, log, func(err error) {
+			if kafka.NeedsNewClient(cfg.KafkaSecurity.Explain(err)) {
+				refuse()
+			}
 		})
 	})
-	wg.Go(func() { consumer.Dispatch(producer, log) }) // until the producer closes
 
 	loopErr := consumeLoop(session, group, []string{cfg.InTopic}, handler, cfg.KafkaSecurity, log, ready, tel.metrics.Registry.KafkaConnected)
 	if loopErr == nil && refused.Load() && ctx.Err() == nil {

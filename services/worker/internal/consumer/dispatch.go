@@ -13,8 +13,9 @@ type Results interface {
 
 // Dispatch hands every producer outcome back to the claim that sent the message. It
 // returns once the producer is closed and both channels are drained; the caller owns
-// the goroutine that runs it.
-func Dispatch(producer Results, log *zap.Logger) {
+// the goroutine that runs it. failed, when not nil, sees every write error first (the
+// runner watches them for credentials the cluster refuses).
+func Dispatch(producer Results, log *zap.Logger, failed func(error)) {
 	successes, errs := producer.Successes(), producer.Errors()
 	for successes != nil || errs != nil {
 		select {
@@ -28,6 +29,9 @@ func Dispatch(producer Results, log *zap.Logger) {
 			if !ok {
 				errs = nil
 				continue
+			}
+			if failed != nil {
+				failed(perr.Err)
 			}
 			deliver(perr.Msg, perr.Err, log)
 		}

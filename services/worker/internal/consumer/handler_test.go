@@ -65,7 +65,7 @@ func start(t *testing.T, opts Options) *harness {
 	dispatched := make(chan struct{})
 	go func() {
 		defer close(dispatched)
-		Dispatch(h.prod, log)
+		Dispatch(h.prod, log, nil)
 	}()
 	go func() { h.done <- handler.ConsumeClaim(h.sess, h.claim) }()
 	t.Cleanup(func() {

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -43,9 +44,10 @@ func TestWithSaramaMockProducer(t *testing.T) {
 	claim.messages <- request(t, 2, "id-2")
 
 	dispatched := make(chan struct{})
+	var failures []error // Dispatch's own, read once it returned
 	go func() {
 		defer close(dispatched)
-		Dispatch(producer, zap.NewNop())
+		Dispatch(producer, zap.NewNop(), func(err error) { failures = append(failures, err) })
 	}()
 	handler, err := New(Options{
 		OutTopic: "out-topic", DLQTopic: "in-topic.dlq",
@@ -78,5 +80,8 @@ func TestWithSaramaMockProducer(t *testing.T) {
 	<-dispatched
 	if len(sess.commits) != 1 {
 		t.Errorf("%d commits, want 1", len(sess.commits))
+	}
+	if len(failures) != 1 || !errors.Is(failures[0], sarama.ErrNotEnoughReplicas) {
+		t.Errorf("Dispatch reported write errors %v, want the one failed write", failures)
 	}
 }
