@@ -93,6 +93,12 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 	b := securedCluster(t)
 	other := kafkatest.NewCA(t, "some-other-ca")
 	const wrongPassword = "not-the-gateway-password"
+	// reissue fixes a bad client certificate: a valid one for user, from the cluster CA.
+	reissue := func(user string) func(*testing.T, secrets, sarama.ClusterAdmin, topics) {
+		return func(t *testing.T, s secrets, _ sarama.ClusterAdmin, _ topics) {
+			s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: user}))
+		}
+	}
 
 	for _, tc := range []struct {
 		name, service string
@@ -151,9 +157,7 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 				return b.mtlsEnv(tp, s)
 			},
 			reason: "(CN=gateway) expired at",
-			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin, _ topics) {
-				s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: "gateway"}))
-			},
+			fix:    reissue("gateway"),
 		},
 		{
 			// Here the broker is the one that refuses.
@@ -163,9 +167,7 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 				return b.mtlsEnv(tp, s)
 			},
 			reason: "kafka: TLS: the broker refused the handshake",
-			fix: func(t *testing.T, s secrets, _ sarama.ClusterAdmin, _ topics) {
-				s.writeClientCert(t, b.ca.Issue(t, kafkatest.Leaf{CommonName: "worker"}))
-			},
+			fix:    reissue("worker"),
 		},
 		{
 			// Connected, but refused the topic: the log says so once, /readyz all along.
