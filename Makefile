@@ -51,6 +51,10 @@ fuzz: ## Fuzz the message decoders for 30 s each
 	cd pkg/messages && go test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 30s .
 	cd pkg/messages && go test -run '^$$' -fuzz FuzzDecodeResponse -fuzztime 30s .
 
+.PHONY: contract
+contract: ## Regenerate pkg/messages/testdata/contract from the real pydantic models (Python venv)
+	"$$(tests/python/venv.sh)" tests/python/contract_cases.py
+
 .PHONY: kafka-local
 kafka-local: ## Start a real Kafka 4.3.1 on 127.0.0.1:39092 (stop: scripts/kafka/kafka.sh stop)
 	scripts/kafka/kafka.sh start

@@ -2,144 +2,225 @@ package messages
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// DecodeRequest decodes and validates a request body. Unknown fields are
-// ignored. The error matches [ErrInvalidJSON] if b is not JSON and is a
-// [*ValidationError] if it breaks the contract.
+// DecodeRequest decodes a request body as the Python SampleReqMsg model reads
+// it. The error matches [ErrInvalidJSON] if b is not JSON and is a
+// [*ValidationError] if the model would reject it.
 func DecodeRequest(b []byte) (SampleReqMsg, error) {
-	// Valid bodies of the usual shape take the fast path (fastdecode.go);
-	// everything else, every error included, takes the general one below.
-	if env, _, ok := decodeFast(b, false); ok {
-		return env, nil
-	}
-	fields, err := decodeObject(b)
-	if err != nil {
+	var w wireBody
+	if err := unmarshal(b, &w); err != nil {
 		return SampleReqMsg{}, err
 	}
-	return decodeEnvelope(fields)
+	return w.envelope()
 }
 
-// DecodeResponse decodes and validates a response body. Unknown fields are
-// ignored and a missing status decodes as [DefaultStatus]. The error
-// matches [ErrInvalidJSON] if b is not JSON and is a [*ValidationError] if
-// it breaks the contract.
+// DecodeResponse decodes a response body as the Python SampleResMsg model
+// reads it; a missing status decodes as [DefaultStatus]. The error matches
+// [ErrInvalidJSON] if b is not JSON and is a [*ValidationError] if the model
+// would reject it.
 func DecodeResponse(b []byte) (SampleResMsg, error) {
-	// As in DecodeRequest.
-	if env, status, ok := decodeFast(b, true); ok {
-		return SampleResMsg{Envelope: env, Status: status}, nil
-	}
-	fields, err := decodeObject(b)
-	if err != nil {
+	var w wireBody
+	if err := unmarshal(b, &w); err != nil {
 		return SampleResMsg{}, err
 	}
-	env, err := decodeEnvelope(fields)
+	env, err := w.envelope()
 	if err != nil {
 		return SampleResMsg{}, err
 	}
 	status := DefaultStatus
-	if raw, ok := fields["status"]; ok {
-		s, err := decodeString(raw, "status")
-		if err != nil {
-			return SampleResMsg{}, err
+	switch w.status.kind {
+	case absent:
+	case '"':
+		if status = Status(w.status.text); !status.Valid() {
+			return SampleResMsg{}, validateStatus(status)
 		}
-		status = Status(s)
-		if err := validateStatus(status); err != nil {
-			return SampleResMsg{}, err
-		}
+	default:
+		return SampleResMsg{}, invalid("status", "must be one of "+statusList()+", got "+kindName(w.status.kind))
 	}
 	return SampleResMsg{Envelope: env, Status: status}, nil
 }
 
-// decodeObject parses a whole payload as a JSON object. It and the functions
-// below are the general path, which defines what DecodeRequest and
-// DecodeResponse return; decodeFast must agree with it. Fields go into a
-// map rather than a struct so that keys match exactly: encoding/json binds
-// struct fields case-insensitively, so {"Status":"x"} would be read as the
-// status, where pydantic would ignore it as an unknown field.
-func decodeObject(b []byte) (map[string]json.RawMessage, error) {
-	// JSON text is UTF-8 (RFC 8259) and Python refuses anything else;
-	// encoding/json would instead swap bad bytes for U+FFFD, quietly
-	// changing a correlation id.
-	if !utf8.Valid(b) {
-		return nil, fmt.Errorf("%w: not valid UTF-8", ErrInvalidJSON)
+// The library's defaults are the contract's: names match exactly, invalid
+// UTF-8 is an error and unknown members are skipped. Duplicate names are let
+// through because Python's json module keeps the last one, as wireBody does.
+var decodeOptions = jsontext.AllowDuplicateNames(true)
+
+// utf8BOM is ignored before a body, as Python's json.loads ignores it
+// (RFC 8259 allows either).
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+func unmarshal(b []byte, w *wireBody) error {
+	err := json.Unmarshal(bytes.TrimPrefix(b, utf8BOM), w, decodeOptions)
+	if err == nil {
+		return nil
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(b, &fields); err != nil {
-		// json.Unmarshal checks the syntax of the whole input before
-		// decoding, so a type error means well-formed JSON of another kind.
-		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return nil, invalid("", "must be a JSON object")
-		}
-		return nil, fmt.Errorf("%w: %w", ErrInvalidJSON, err)
+	if _, ok := errors.AsType[*ValidationError](err); ok {
+		return err
 	}
-	if fields == nil { // the payload was null
-		return nil, invalid("", "must be a JSON object")
-	}
-	return fields, nil
+	return fmt.Errorf("%w: %w", ErrInvalidJSON, err)
 }
 
-// decodeEnvelope reads the fields requests and responses share.
-func decodeEnvelope(fields map[string]json.RawMessage) (SampleReqMsg, error) {
+// absent is the kind of a member that did not occur.
+const absent jsontext.Kind = 0
+
+// member is what the last occurrence of an object member held: its kind, and
+// its text when it is a string. Only the last one counts, whatever the earlier
+// ones held, as with pydantic behind Python's json module.
+type member struct {
+	kind jsontext.Kind
+	text string
+}
+
+// wireBody is a body as read, before the model's rules are applied.
+type wireBody struct {
+	notObject     jsontext.Kind // the body's kind when it is not an object
+	correlationID member
+	status        member
+	data          member
+	content       wireContent // when data.kind is '{'
+}
+
+type wireContent struct {
+	message, timestamp member
+}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom: one pass over the tokens,
+// reading the members the models know and skipping the rest.
+func (w *wireBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if k := dec.PeekKind(); k != '{' {
+		w.notObject = k
+		return dec.SkipValue()
+	}
+	return readObject(dec, func(name []byte) (err error) {
+		switch string(name) {
+		case "correlation_id":
+			w.correlationID, err = readMember(dec)
+		case "status":
+			w.status, err = readMember(dec)
+		case "data":
+			if dec.PeekKind() != '{' {
+				w.data, err = readMember(dec)
+				return err
+			}
+			w.data, w.content = member{kind: '{'}, wireContent{}
+			err = readObject(dec, func(name []byte) (err error) {
+				switch string(name) {
+				case "message":
+					w.content.message, err = readMember(dec)
+				case "timestamp":
+					w.content.timestamp, err = readMember(dec)
+				default:
+					err = dec.SkipValue()
+				}
+				return err
+			})
+		default:
+			err = dec.SkipValue()
+		}
+		return err
+	})
+}
+
+// readObject reads the object dec is at, calling read with each member's
+// name (unescaped; valid until read returns) to read or skip its value.
+func readObject(dec *jsontext.Decoder, read func(name []byte) error) error {
+	if _, err := dec.ReadToken(); err != nil { // '{'
+		return err
+	}
+	var buf [32]byte
+	for dec.PeekKind() == '"' {
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		name := raw[1 : len(raw)-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			if name, err = jsontext.AppendUnquote(buf[:0], raw); err != nil {
+				return err
+			}
+		}
+		if err := read(name); err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken() // '}', or the syntax error
+	return err
+}
+
+// readMember reads one value: its text if it is a string, else only its kind.
+func readMember(dec *jsontext.Decoder) (member, error) {
+	k := dec.PeekKind()
+	if k != '"' {
+		return member{kind: k}, dec.SkipValue()
+	}
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return member{}, err
+	}
+	return member{kind: k, text: tok.String()}, nil
+}
+
+// envelope applies the rules of the fields requests and responses share.
+func (w *wireBody) envelope() (SampleReqMsg, error) {
+	if w.notObject != absent {
+		return SampleReqMsg{}, invalid("", "must be a JSON object, got "+kindName(w.notObject))
+	}
 	var env SampleReqMsg
 	var err error
-	if env.CorrelationID, err = requiredString(fields, "correlation_id", "correlation_id"); err != nil {
+	if env.CorrelationID, err = requiredString(w.correlationID, "correlation_id"); err != nil {
 		return SampleReqMsg{}, err
 	}
-	if err := ValidateCorrelationID(env.CorrelationID); err != nil {
+	switch w.data.kind {
+	case absent, 'n':
+		return env, nil
+	case '{':
+	default:
+		return SampleReqMsg{}, invalid("data", "must be an object or null, got "+kindName(w.data.kind))
+	}
+	content := &MessageContent{}
+	if content.Message, err = requiredString(w.content.message, "data.message"); err != nil {
 		return SampleReqMsg{}, err
 	}
-
-	raw, ok := fields["data"]
-	if !ok {
-		return SampleReqMsg{}, invalid("data", "is required")
+	switch ts := w.content.timestamp; ts.kind {
+	case absent, 'n':
+	case '"':
+		content.Timestamp = &ts.text
+	default:
+		return SampleReqMsg{}, invalid("data.timestamp", "must be a string or null, got "+kindName(ts.kind))
 	}
-	if isNull(raw) {
-		return SampleReqMsg{}, invalid("data", "must not be null")
-	}
-	var data map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &data); err != nil {
-		return SampleReqMsg{}, invalid("data", "must be an object")
-	}
-	if env.Data.Message, err = requiredString(data, "message", "data.message"); err != nil {
-		return SampleReqMsg{}, err
-	}
-	if env.Data.Timestamp, err = requiredString(data, "timestamp", "data.timestamp"); err != nil {
-		return SampleReqMsg{}, err
-	}
-	if err := env.Data.Validate(); err != nil {
-		return SampleReqMsg{}, within("data", err)
-	}
+	env.Data = content
 	return env, nil
 }
 
-// requiredString reads fields[key] as a string, reporting problems against
-// path.
-func requiredString(fields map[string]json.RawMessage, key, path string) (string, error) {
-	raw, ok := fields[key]
-	if !ok {
+func requiredString(m member, path string) (string, error) {
+	switch m.kind {
+	case '"':
+		return m.text, nil
+	case absent:
 		return "", invalid(path, "is required")
 	}
-	return decodeString(raw, path)
+	return "", invalid(path, "must be a string, got "+kindName(m.kind))
 }
 
-// decodeString reads raw as a string. Like pydantic's default (lax) mode for
-// str fields, it does not turn numbers or booleans into text.
-func decodeString(raw json.RawMessage, path string) (string, error) {
-	if isNull(raw) {
-		return "", invalid(path, "must not be null")
+// kindName names a JSON value's kind for an error message.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case 't', 'f':
+		return "a boolean"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", invalid(path, "must be a string")
-	}
-	return s, nil
-}
-
-func isNull(raw json.RawMessage) bool {
-	return bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+	return "null"
 }

@@ -3,6 +3,7 @@ package messages_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -68,13 +69,13 @@ func TestDecodePythonSamples(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			var content messages.MessageContent
+			var content *messages.MessageContent
 			if tt.want.Status == "" {
 				got, err := messages.DecodeRequest(body)
 				if err != nil {
 					t.Fatalf("DecodeRequest: %v", err)
 				}
-				if got != tt.want.Envelope {
+				if !reflect.DeepEqual(got, tt.want.Envelope) {
 					t.Fatalf("DecodeRequest = %+v, want %+v", got, tt.want.Envelope)
 				}
 				content = got.Data
@@ -83,18 +84,18 @@ func TestDecodePythonSamples(t *testing.T) {
 				if err != nil {
 					t.Fatalf("DecodeResponse: %v", err)
 				}
-				if got != tt.want {
+				if !reflect.DeepEqual(got, tt.want) {
 					t.Fatalf("DecodeResponse = %+v, want %+v", got, tt.want)
 				}
 				content = got.Data
 			}
 
-			ts, err := messages.ParseTimestamp(content.Timestamp)
+			ts, err := messages.ParseTimestamp(*content.Timestamp)
 			if err != nil {
 				t.Fatalf("ParseTimestamp: %v", err)
 			}
 			if !ts.Equal(tt.instant) {
-				t.Errorf("timestamp %q is %v, want %v", content.Timestamp, ts, tt.instant)
+				t.Errorf("timestamp %q is %v, want %v", *content.Timestamp, ts, tt.instant)
 			}
 		})
 	}
@@ -104,7 +105,7 @@ func TestDecodePythonSamples(t *testing.T) {
 func response(id, message, timestamp string, status messages.Status) messages.SampleResMsg {
 	var r messages.SampleResMsg
 	r.CorrelationID = id
-	r.Data = messages.MessageContent{Message: message, Timestamp: timestamp}
+	r.Data = &messages.MessageContent{Message: message, Timestamp: &timestamp}
 	r.Status = status
 	return r
 }

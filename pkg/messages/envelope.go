@@ -3,18 +3,21 @@ package messages
 import "time"
 
 // Envelope is the shape every body shares: a correlation id that ties a
-// response to its request, and a payload.
+// response to its request, and an optional payload. It mirrors the Python
+// MsgBaseModel[T]: correlation_id is any string, data may be absent or null
+// (nil here).
 type Envelope[T any] struct {
 	CorrelationID string `json:"correlation_id"`
-	Data          T      `json:"data"`
+	Data          *T     `json:"data"`
 }
 
 // MessageContent is the payload of requests and responses.
 type MessageContent struct {
 	Message string `json:"message"`
-	// Timestamp is when the message was made, as RFC 3339 text; see
-	// [ParseTimestamp] for what is accepted on the way in.
-	Timestamp string `json:"timestamp"`
+	// Timestamp is when the message was made. The contract allows any text or
+	// none (nil); streamgate writes RFC 3339, see [FormatTimestamp], and
+	// [ParseTimestamp] reads the forms Python writes.
+	Timestamp *string `json:"timestamp"`
 }
 
 // SampleReqMsg is a request, published to [TopicIn].
@@ -27,8 +30,7 @@ type SampleResMsg struct {
 	Status Status `json:"status"`
 }
 
-// NewRequest returns a request stamped with now. It does not validate its
-// arguments; [EncodeRequest] does.
+// NewRequest returns a request stamped with now.
 func NewRequest(correlationID, message string, now time.Time) SampleReqMsg {
 	return SampleReqMsg{
 		CorrelationID: correlationID,
@@ -48,6 +50,7 @@ func NewResponse(correlationID, message string, status Status, now time.Time) Sa
 	}
 }
 
-func newContent(message string, now time.Time) MessageContent {
-	return MessageContent{Message: message, Timestamp: FormatTimestamp(now)}
+func newContent(message string, now time.Time) *MessageContent {
+	ts := FormatTimestamp(now)
+	return &MessageContent{Message: message, Timestamp: &ts}
 }

@@ -35,7 +35,7 @@ func TestValidationErrorSurvivesWrapping(t *testing.T) {
 	if !errors.As(wrapped, &ve) {
 		t.Fatalf("errors.As(%v) found no *ValidationError", wrapped)
 	}
-	if ve.Field != "correlation_id" {
-		t.Errorf("Field = %q, want correlation_id", ve.Field)
+	if ve.Field != "data.message" {
+		t.Errorf("Field = %q, want data.message", ve.Field)
 	}
 }

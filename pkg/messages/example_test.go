@@ -28,13 +28,21 @@ func ExampleDecodeResponse() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(res.CorrelationID, res.Data.Message, res.Status)
+	fmt.Println(res.CorrelationID, res.Data.Message, *res.Data.Timestamp, res.Status)
 	// Output:
-	// abc ping Received
+	// abc ping 2024-05-01T12:00:00.123456 Received
+}
+
+func ExampleDecodeRequest_optionalFields() {
+	// data and timestamp are optional, and correlation_id is any string.
+	req, err := messages.DecodeRequest([]byte(`{"correlation_id":"","data":null}`))
+	fmt.Printf("%q %v %v\n", req.CorrelationID, req.Data, err)
+	// Output:
+	// "" <nil> <nil>
 }
 
 func ExampleValidationError() {
-	_, err := messages.DecodeRequest([]byte(`{"correlation_id":"","data":{"message":"ping","timestamp":"2024-05-01T12:00:00Z"}}`))
+	_, err := messages.DecodeRequest([]byte(`{"correlation_id":"abc","data":{"message":"ping","timestamp":1764237600}}`))
 
 	var ve *messages.ValidationError
 	if errors.As(err, &ve) {
@@ -42,17 +50,6 @@ func ExampleValidationError() {
 	}
 	fmt.Println(err)
 	// Output:
-	// correlation_id - must not be empty
-	// messages: invalid field "correlation_id": must not be empty
-}
-
-func ExampleValidateCorrelationID() {
-	// An id from somewhere other than a body, such as a record header.
-	for _, id := range []string{"6f1c2b9e-3d4a-4c1e-9b7a-2f8e5d6c7b1a", "", "ab\xff"} {
-		fmt.Println(messages.ValidateCorrelationID(id))
-	}
-	// Output:
-	// <nil>
-	// messages: invalid field "correlation_id": must not be empty
-	// messages: invalid field "correlation_id": must be valid UTF-8
+	// data.timestamp - must be a string or null, got a number
+	// messages: invalid field "data.timestamp": must be a string or null, got a number
 }

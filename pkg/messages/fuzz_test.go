@@ -2,6 +2,7 @@ package messages_test
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 
 	"github.com/streamgate/streamgate/pkg/messages"
@@ -34,7 +35,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("DecodeRequest rejects its own encoding %s: %v", b, err)
 		}
-		if again != req {
+		if !reflect.DeepEqual(again, req) {
 			t.Fatalf("round trip changed the request: %+v became %+v", req, again)
 		}
 		if b2, _ := messages.EncodeRequest(again); !bytes.Equal(b2, b) {
@@ -62,7 +63,7 @@ func FuzzDecodeResponse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("DecodeResponse rejects its own encoding %s: %v", b, err)
 		}
-		if again != res {
+		if !reflect.DeepEqual(again, res) {
 			t.Fatalf("round trip changed the response: %+v became %+v", res, again)
 		}
 		if b2, _ := messages.EncodeResponse(again); !bytes.Equal(b2, b) {

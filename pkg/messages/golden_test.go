@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("DecodeRequest: %v", err)
 				}
-				if want := messages.NewRequest("abc", "ping", fixedTime); got != want {
+				if want := messages.NewRequest("abc", "ping", fixedTime); !reflect.DeepEqual(got, want) {
 					t.Errorf("DecodeRequest = %+v, want %+v", got, want)
 				}
 			},
@@ -55,7 +56,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("DecodeResponse: %v", err)
 				}
-				if want := messages.NewResponse("abc", "pong from subscriber", messages.StatusCompleted, fixedTime); got != want {
+				if want := messages.NewResponse("abc", "pong from subscriber", messages.StatusCompleted, fixedTime); !reflect.DeepEqual(got, want) {
 					t.Errorf("DecodeResponse = %+v, want %+v", got, want)
 				}
 			},
@@ -73,7 +74,7 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("DecodeResponse: %v", err)
 				}
-				if got.Data.Message != `café "quoted" 🚀` || got.Data.Timestamp != "2026-11-27T10:00:00.12Z" {
+				if got.Data.Message != `café "quoted" 🚀` || *got.Data.Timestamp != "2026-11-27T10:00:00.12Z" {
 					t.Errorf("DecodeResponse = %+v", got)
 				}
 			},

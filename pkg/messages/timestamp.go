@@ -117,40 +117,11 @@ func offsetInRange(s string) bool {
 	return twoDigits(off[0:2]) <= 23 && twoDigits(off[3:5]) <= 59
 }
 
-// validTimestamp reports whether ParseTimestamp(s) would succeed, without
-// building the time.
-func validTimestamp(s string) bool {
-	zone, ok := timestampShape(s)
-	if !ok || isOffset(zone) && !offsetInRange(s) {
-		return false
-	}
-	// The ranges time.Parse checks. Years have four digits, so any is in
-	// range; the proleptic Gregorian calendar has year 0, a leap year.
-	year := 100*twoDigits(s[0:2]) + twoDigits(s[2:4])
-	month, day := twoDigits(s[5:7]), twoDigits(s[8:10])
-	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
-		return false
-	}
-	return twoDigits(s[11:13]) <= 23 && twoDigits(s[14:16]) <= 59 && twoDigits(s[17:19]) <= 59
-}
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // twoDigits is the value of s, two ASCII digits.
 func twoDigits(s string) int {
 	return int(s[0]-'0')*10 + int(s[1]-'0')
-}
-
-// daysIn is the number of days in month (1 to 12) of year.
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }
 
 // FormatTimestamp formats t as a message timestamp: RFC 3339 in UTC with as

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,10 +22,11 @@ func TestMalformedRecordsGoToDeadLetterTopic(t *testing.T) {
 	cases := []struct {
 		name, value, reason string
 	}{
+		// What the pydantic models reject (pkg/messages/testdata/contract).
 		{"not JSON", `this is not json {`, "not valid JSON"},
-		{"empty correlation_id", `{"correlation_id":"","data":{"message":"m","timestamp":"2026-11-27T10:00:00Z"}}`, "correlation_id"},
-		{"no data", `{"correlation_id":"x"}`, "data"},
-		{"bad timestamp", `{"correlation_id":"x","data":{"message":"m","timestamp":"yesterday"}}`, "timestamp"},
+		{"no correlation_id", `{"data":{"message":"m","timestamp":"2026-11-27T10:00:00Z"}}`, "correlation_id"},
+		{"data not an object", `{"correlation_id":"x","data":"m"}`, "data"},
+		{"timestamp not a string", `{"correlation_id":"x","data":{"message":"m","timestamp":1764237600}}`, "timestamp"},
 	}
 	type sent struct {
 		id, value, reason string
@@ -76,5 +79,56 @@ func TestMalformedRecordsGoToDeadLetterTopic(t *testing.T) {
 			t.Errorf("%s: original headers not kept: correlation_id = %q", cases[i].name, header(msg, "correlation_id"))
 		}
 		waitLogged(t, worker, want.id, "level", "warn")
+	}
+}
+
+// Records the pydantic models accept are answered, however little they carry: none of
+// them reaches the dead-letter topic.
+func TestRecordsPydanticAcceptsAreAnswered(t *testing.T) {
+	tp := newTopics(t, suite.brokers)
+	startPair(t, suite.brokers, tp)
+
+	long := strings.Repeat("x", 160)
+	bodies := map[string]string{ // %[1]s is the correlation ID
+		"no data":                  `{"correlation_id":"%[1]s"}`,
+		"data null":                `{"correlation_id":"%[1]s","data":null}`,
+		"no timestamp":             `{"correlation_id":"%[1]s","data":{"message":"m"}}`,
+		"timestamp null":           `{"correlation_id":"%[1]s","data":{"message":"m","timestamp":null}}`,
+		"timestamp not RFC 3339":   `{"correlation_id":"%[1]s","data":{"message":"m","timestamp":"yesterday"}}`,
+		"correlation_id 200 chars": `{"correlation_id":"%[1]s","data":{"message":"m"}}`,
+		"unknown and duplicate":    `{"correlation_id":1,"correlation_id":"%[1]s","Data":5,"extra":[1]}`,
+	}
+	want := map[string]string{} // reply key -> case
+	for name, body := range bodies {
+		id := "ok-" + uuid.NewString()
+		if name == "correlation_id 200 chars" {
+			id += long
+		}
+		want[id] = name
+		produce(t, suite.brokers, tp.in, []byte(id), []byte(fmt.Sprintf(body, id)))
+	}
+	replies := readUntil(t, suite.brokers, tp.out, 30*time.Second, func(seen []*sarama.ConsumerMessage) bool {
+		return len(seen) >= len(want)
+	})
+	for _, msg := range replies {
+		name, ok := want[string(msg.Key)]
+		if !ok {
+			t.Errorf("unexpected reply %s", msg.Value)
+			continue
+		}
+		delete(want, string(msg.Key))
+		var body struct {
+			CorrelationID string `json:"correlation_id"`
+			Status        string `json:"status"`
+		}
+		if err := json.Unmarshal(msg.Value, &body); err != nil || body.CorrelationID != string(msg.Key) || body.Status != "Completed" {
+			t.Errorf("%s: reply %s (%v)", name, msg.Value, err)
+		}
+	}
+	for _, name := range want {
+		t.Errorf("%s: no reply", name)
+	}
+	if n := countRecords(t, tp.dlq); n != 0 {
+		t.Errorf("%d records on the dead-letter topic, want none", n)
 	}
 }

@@ -156,3 +156,26 @@ func header(msg *sarama.ConsumerMessage, key string) string {
 	}
 	return ""
 }
+
+// countRecords is how many records topic holds: the sum of its partitions' end offsets.
+func countRecords(t *testing.T, topic string) int64 {
+	t.Helper()
+	client, err := sarama.NewClient([]string{suite.brokers}, testClientConfig())
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	defer client.Close()
+	partitions, err := client.Partitions(topic)
+	if err != nil {
+		t.Fatalf("partitions of %s: %v", topic, err)
+	}
+	var n int64
+	for _, p := range partitions {
+		end, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			t.Fatalf("end offset of %s/%d: %v", topic, p, err)
+		}
+		n += end
+	}
+	return n
+}

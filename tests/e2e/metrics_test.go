@@ -89,7 +89,7 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 			t.Fatalf("ping %d: %d %s", i, status, body)
 		}
 	}
-	malformed := []string{`not json {`, "\xff\xfe", `{"correlation_id":"","data":{"message":"m","timestamp":"2026-11-27T10:00:00Z"}}`}
+	malformed := []string{`not json {`, "\xff\xfe", `{"correlation_id":42,"data":{"message":"m","timestamp":"2026-11-27T10:00:00Z"}}`}
 	for i, value := range malformed {
 		produce(t, suite.brokers, tp.in, []byte(fmt.Sprintf("bad-%d", i)), []byte(value))
 	}

@@ -1,5 +1,10 @@
 // Package correlation carries a request's correlation ID through context.Context and
-// decides which IDs from outside are acceptable.
+// holds streamgate's one rule for adopting an ID that does not come from a message body.
+//
+// Scope: Valid decides whether the gateway adopts an X-Correlation-ID header, and whether
+// the worker names an undecodable record by its correlation_id header or key in its logs.
+// It is deliberately stricter than the wire: a body's correlation_id is any string, as the
+// Python models say (pkg/messages), and the services carry such IDs unchanged.
 package correlation
 
 import (
@@ -9,7 +14,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// MaxLength bounds an accepted ID; it matches the wire contract's limit.
+// MaxLength bounds an adopted ID, so that what a client sends cannot blow up headers and
+// log lines.
 const MaxLength = 128
 
 // An ID from outside ends up in headers, log lines and Kafka records, so only a

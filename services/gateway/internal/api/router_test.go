@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestPingPublishesAndAnswersPong(t *testing.T) {
 		t.Errorf("echoed correlation ID = %q", got)
 	}
 	want := messages.NewRequest("req-42", "Send for in-topic", fixedNow)
-	if len(pub.got) != 1 || pub.got[0] != want {
+	if len(pub.got) != 1 || !reflect.DeepEqual(pub.got[0], want) {
 		t.Fatalf("published %+v, want %+v", pub.got, want)
 	}
 	if pub.contextID != "req-42" {

@@ -79,14 +79,13 @@ func (p *pending) settle(err error) {
 }
 
 // recordCorrelationID names a record whose body could not be read: by its
-// correlation_id header, else by its key when that looks like an ID, else "".
+// correlation_id header, else by its key, whichever passes correlation.Valid first (so a
+// hostile record cannot blow up logs), else "".
 func recordCorrelationID(rec *sarama.ConsumerMessage) string {
-	// The header must pass for a body's ID, so a hostile record cannot blow up logs.
-	if id := kafka.Header(rec.Headers, messages.HeaderCorrelationID); messages.ValidateCorrelationID(id) == nil {
-		return id
-	}
-	if key := string(rec.Key); correlation.Valid(key) {
-		return key
+	for _, id := range []string{kafka.Header(rec.Headers, messages.HeaderCorrelationID), string(rec.Key)} {
+		if correlation.Valid(id) {
+			return id
+		}
 	}
 	return ""
 }

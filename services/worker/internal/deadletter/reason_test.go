@@ -11,7 +11,7 @@ import (
 func TestReasonClassifiesDecodeErrors(t *testing.T) {
 	_, notJSON := messages.DecodeRequest([]byte("not json {"))
 	_, badUTF8 := messages.DecodeRequest([]byte("\xff\xfe"))
-	_, emptyID := messages.DecodeRequest([]byte(`{"correlation_id":"","data":{"message":"m","timestamp":"2026-11-27T10:00:00Z"}}`))
+	_, numericID := messages.DecodeRequest([]byte(`{"correlation_id":42,"data":{"message":"m","timestamp":"2026-11-27T10:00:00Z"}}`))
 	_, notObject := messages.DecodeRequest([]byte(`[1]`))
 	for _, tc := range []struct {
 		err  error
@@ -19,9 +19,9 @@ func TestReasonClassifiesDecodeErrors(t *testing.T) {
 	}{
 		{notJSON, ReasonInvalidJSON},
 		{badUTF8, ReasonInvalidJSON},
-		{emptyID, ReasonInvalidMessage},
+		{numericID, ReasonInvalidMessage},
 		{notObject, ReasonInvalidMessage},
-		{fmt.Errorf("reply: %w", emptyID), ReasonInvalidMessage},
+		{fmt.Errorf("reply: %w", numericID), ReasonInvalidMessage},
 		{errors.New("something else"), ReasonOther},
 	} {
 		if got := Reason(tc.err); got != tc.want {

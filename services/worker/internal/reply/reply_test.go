@@ -40,7 +40,7 @@ func TestMessage(t *testing.T) {
 }
 
 func TestMessageRejectsInvalidRequest(t *testing.T) {
-	_, err := Message("out-topic", messages.SampleReqMsg{}, time.Now())
+	_, err := Message("out-topic", messages.SampleReqMsg{CorrelationID: "ab\xff"}, time.Now())
 	var ve *messages.ValidationError
 	if !errors.As(err, &ve) || ve.Field != "correlation_id" {
 		t.Errorf("err = %v, want a ValidationError on correlation_id", err)
