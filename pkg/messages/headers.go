@@ -10,6 +10,10 @@ const (
 	HeaderContentType = "content-type"
 	// ContentTypeJSON is the only [HeaderContentType] value in use.
 	ContentTypeJSON = "application/json"
+	// HeaderReplyTo names the topic a requester waits on for the response, as
+	// FastStream's publish(..., reply_to=...) sets it. The response carries the
+	// request's [HeaderCorrelationID] header, which the requester matches on.
+	HeaderReplyTo = "reply_to"
 )
 
 // Headers added to a record copied to [TopicDeadLetter], so that it can be

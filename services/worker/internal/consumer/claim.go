@@ -2,6 +2,8 @@ package consumer
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -87,6 +89,12 @@ func (c *claimLoop) run() {
 			switch {
 			case p.err == nil:
 				c.acknowledged(p)
+			case p.replyTo && !p.deadLetter() && unwritable(p.err):
+				// The requester named a topic this worker cannot write to; retrying would
+				// hold the partition forever.
+				if !c.deadLetterReply(ctx, p) {
+					return
+				}
 			case p.deadLetter() && deadletter.TooLarge(p.err):
 				// Retrying would fail forever and hold the partition.
 				if p.stripped {
@@ -254,6 +262,24 @@ func (c *claimLoop) shrink(ctx context.Context, p *pending) bool {
 	c.opts.Tracing.Inject(p.sendCtx, &p.out)
 	p.stripped = true
 	return c.send(ctx, p)
+}
+
+// deadLetterReply sends the request whose reply its reply_to topic refused to the
+// dead-letter topic instead, with the refusal as the reason.
+func (c *claimLoop) deadLetterReply(ctx context.Context, p *pending) bool {
+	p.reason = fmt.Errorf("reply to the reply_to topic %q refused: %w", p.out.Topic, p.err)
+	c.log.Error("reply_to topic refused the reply; sending the request to the dead-letter topic",
+		c.publishFields(p, logging.Status(messages.StatusFailed), zap.Error(p.err), zap.String("dlq_topic", c.opts.DLQTopic))...)
+	p.out = *deadletter.Message(c.opts.DLQTopic, p.rec, p.reason)
+	return c.send(ctx, p)
+}
+
+// unwritable reports whether a producer error means the topic itself refuses the
+// worker: it does not exist (and is not created on demand), is invalid, or the worker
+// may not write to it.
+func unwritable(err error) bool {
+	return errors.Is(err, sarama.ErrUnknownTopicOrPartition) || errors.Is(err, sarama.ErrInvalidTopic) ||
+		errors.Is(err, sarama.ErrTopicAuthorizationFailed)
 }
 
 // skip gives up on a record whose dead letter is refused even stripped, so that one

@@ -565,3 +565,55 @@ func TestRecordCorrelationID(t *testing.T) {
 		})
 	}
 }
+
+func TestReplyToTopicIsAnsweredThere(t *testing.T) {
+	h := start(t, Options{})
+	rec := request(t, 4, "abc")
+	rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte("reply_to"), Value: []byte("py-replies")})
+	h.feed(rec)
+
+	msg := h.prod.next(t)
+	if msg.Topic != "py-replies" {
+		t.Fatalf("Topic = %q, want the reply_to topic", msg.Topic)
+	}
+	h.prod.succeed(msg, 0)
+	h.expectMark(5)
+	h.endSession()
+}
+
+// A reply_to topic the worker cannot write to would otherwise be retried forever and
+// hold the partition: the request goes to the dead-letter topic with the refusal.
+func TestRefusedReplyToTopicDeadLettersTheRequest(t *testing.T) {
+	h := start(t, Options{})
+	rec := request(t, 4, "abc")
+	rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte("reply_to"), Value: []byte("forbidden")})
+	h.feed(rec)
+
+	h.prod.fail(h.prod.next(t), sarama.ErrTopicAuthorizationFailed)
+	dead := h.prod.next(t)
+	if dead.Topic != "in-topic.dlq" {
+		t.Fatalf("Topic = %q, want in-topic.dlq", dead.Topic)
+	}
+	if got := headerMap(dead.Headers)["dlq_error"]; !strings.Contains(got, `reply_to topic "forbidden" refused`) {
+		t.Errorf("dlq_error = %q", got)
+	}
+	h.expectNoMark(20 * time.Millisecond)
+	h.prod.succeed(dead, 0)
+	h.expectMark(5)
+	h.endSession()
+}
+
+func TestInvalidReplyToIsDeadLettered(t *testing.T) {
+	h := start(t, Options{})
+	rec := request(t, 4, "abc")
+	rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte("reply_to"), Value: []byte("no/such topic")})
+	h.feed(rec)
+
+	dead := h.prod.next(t)
+	if got := headerMap(dead.Headers)["dlq_error"]; dead.Topic != "in-topic.dlq" || !strings.Contains(got, "reply_to header is not a valid topic name") {
+		t.Errorf("sent to %s with dlq_error %q", dead.Topic, got)
+	}
+	h.prod.succeed(dead, 0)
+	h.expectMark(5)
+	h.endSession()
+}

@@ -25,6 +25,9 @@ type pending struct {
 	out sarama.ProducerMessage
 	// reason is why the record is dead-lettered; nil for a reply.
 	reason error
+	// replyTo is set when the reply goes to the topic the request's reply_to header
+	// names, which the requester chose and the worker may be unable to write to.
+	replyTo bool
 	// stripped is set once the dead letter was cut down to its dlq_* headers.
 	stripped bool
 	attempts int
@@ -57,8 +60,9 @@ func (p *pending) prepare(opts *Options) {
 	req, err := messages.DecodeRequest(p.rec.Value)
 	if err == nil {
 		var out *sarama.ProducerMessage
-		if out, err = reply.Message(opts.OutTopic, req, opts.Now()); err == nil {
+		if out, err = reply.Message(opts.OutTopic, p.rec, req, opts.Now()); err == nil {
 			p.id, p.out = req.CorrelationID, *out
+			p.replyTo = kafka.Header(p.rec.Headers, messages.HeaderReplyTo) != ""
 			return
 		}
 	}

@@ -1,0 +1,136 @@
+"""A real FastStream peer of the Go services, for tests/e2e/faststream_test.go.
+
+    python faststream_peer.py request --brokers B --topic T --reply-topic R --cases FILE --timeout S
+        Publishes every body in FILE (a JSON list of {"name", "body_base64"}) to T the way
+        FastStream's request/reply pattern does on Kafka: with a reply_to header naming R and
+        a correlation_id header of its own. A FastStream subscriber on R, typed with the
+        original SampleResMsg model, collects the replies and matches them to the requests
+        by that header. Prints {"answered": {name: reply}, "missing": [name...]}.
+
+    python faststream_peer.py subscribe --brokers B --in-topic I --out-topic O --ids A,B --timeout S
+        Reads I and O from the start with FastStream subscribers typed with SampleReqMsg and
+        SampleResMsg, until every id has been seen on both. Prints {"requests": {id: body},
+        "replies": {id: body}, "missing": [...]}.
+
+FastStream's own KafkaBroker.request() refuses to run on a real broker ("Kafka doesn't
+support `request` method without test client", faststream 0.5-0.7), so `request` is the
+reply_to pattern it leaves to applications; a FastStream subscriber answers such a
+request the same way the worker does.
+
+Exits 1 when something is missing when the timeout ends.
+"""
+
+import argparse
+import asyncio
+import base64
+import json
+import logging
+import sys
+import uuid
+
+from faststream.kafka import KafkaBroker, KafkaMessage
+
+from streamgate_models import SampleReqMsg, SampleResMsg
+
+# FastStream logs to stdout by default; stdout is for the result.
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+LOG = logging.getLogger("faststream_peer")
+
+
+async def request(args):
+    with open(args.cases, encoding="utf-8") as f:
+        cases = json.load(f)
+    broker = KafkaBroker(args.brokers, logger=LOG)
+    pending = {}  # correlation_id header -> case name
+    answered = {}
+    done = asyncio.Event()
+
+    @broker.subscriber(args.reply_topic, group_id="peer-" + uuid.uuid4().hex, auto_offset_reset="earliest")
+    async def on_reply(body: SampleResMsg, msg: KafkaMessage):
+        name = pending.pop(msg.correlation_id, None)
+        if name is None:
+            return
+        answered[name] = {"body": body.model_dump(mode="json"), "correlation_id": msg.correlation_id}
+        if not pending:
+            done.set()
+
+    await broker.start()
+    try:
+        for case in cases:
+            correlation_id = str(uuid.uuid4())
+            pending[correlation_id] = case["name"]
+            await broker.publish(
+                base64.b64decode(case["body_base64"]),
+                args.topic,
+                headers={"content-type": "application/json"},
+                correlation_id=correlation_id,
+                reply_to=args.reply_topic,
+            )
+        try:
+            await asyncio.wait_for(done.wait(), args.timeout)
+        except asyncio.TimeoutError:
+            pass
+    finally:
+        await broker.stop()
+    missing = sorted(pending.values())
+    print(json.dumps({"answered": answered, "missing": missing}))
+    return 1 if missing else 0
+
+
+async def subscribe(args):
+    want = set(args.ids.split(","))
+    broker = KafkaBroker(args.brokers, logger=LOG)
+    seen = {"requests": {}, "replies": {}}
+    done = asyncio.Event()
+    group = "peer-" + uuid.uuid4().hex
+
+    def record(kind, body, msg):
+        if body.correlation_id in want:
+            seen[kind][body.correlation_id] = {
+                "body": body.model_dump(mode="json"),
+                "headers": {k: v for k, v in msg.headers.items()},
+                "key": msg.raw_message.key.decode() if msg.raw_message.key is not None else None,
+            }
+        if all(len(seen[k]) == len(want) for k in seen):
+            done.set()
+
+    @broker.subscriber(args.in_topic, group_id=group + "-in", auto_offset_reset="earliest")
+    async def on_request(body: SampleReqMsg, msg: KafkaMessage):
+        record("requests", body, msg)
+
+    @broker.subscriber(args.out_topic, group_id=group + "-out", auto_offset_reset="earliest")
+    async def on_reply(body: SampleResMsg, msg: KafkaMessage):
+        record("replies", body, msg)
+
+    await broker.start()
+    try:
+        await asyncio.wait_for(done.wait(), args.timeout)
+    except asyncio.TimeoutError:
+        pass
+    finally:
+        await broker.stop()
+    missing = sorted(f"{k}:{i}" for k in seen for i in want - seen[k].keys())
+    print(json.dumps({**seen, "missing": missing}))
+    return 1 if missing else 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("request")
+    r.add_argument("--topic", required=True)
+    r.add_argument("--reply-topic", required=True)
+    r.add_argument("--cases", required=True)
+    s = sub.add_parser("subscribe")
+    s.add_argument("--in-topic", required=True)
+    s.add_argument("--out-topic", required=True)
+    s.add_argument("--ids", required=True)
+    for x in (r, s):
+        x.add_argument("--brokers", required=True)
+        x.add_argument("--timeout", type=float, default=60)
+    args = p.parse_args()
+    sys.exit(asyncio.run(request(args) if args.command == "request" else subscribe(args)))
+
+
+if __name__ == "__main__":
+    main()
