@@ -38,7 +38,7 @@ unit: ## Unit tests of every module, with the race detector
 	$(GO_TEST) $(GO_PACKAGES)
 
 .PHONY: e2e
-e2e: ## End-to-end tests: real binaries on real Kafka (STREAMGATE_TEST_KAFKA=host:port, or started here)
+e2e: e2e-deps ## End-to-end tests: real binaries on real Kafka (STREAMGATE_TEST_KAFKA=host:port, or started here)
 	$(GO_TEST) -timeout 20m -v ./tests/e2e/...
 
 .PHONY: bench
@@ -50,6 +50,16 @@ bench: ## Benchmarks: the gateway's handler path with and without metrics and tr
 fuzz: ## Fuzz the message decoders for 30 s each
 	cd pkg/messages && go test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 30s .
 	cd pkg/messages && go test -run '^$$' -fuzz FuzzDecodeResponse -fuzztime 30s .
+
+# The Python peers (tests/python/venv.sh, PyPI) and the Node validators
+# (tests/node/install.sh, npm) install themselves into ~/.cache/streamgate on first use.
+.PHONY: e2e-deps
+e2e-deps: ## Debian's chromium, for the Swagger UI test (apt-get, once)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+.PHONY: docs
+docs: ## Regenerate the committed AsyncAPI document from pkg/messages
+	cd pkg/messages && go generate ./...
 
 .PHONY: contract
 contract: ## Regenerate pkg/messages/testdata/contract from the real pydantic models (Python venv)

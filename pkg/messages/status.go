@@ -43,6 +43,11 @@ func (s Status) Valid() bool {
 	return false
 }
 
+// Statuses returns every valid Status, in the Python enum's order.
+func Statuses() []Status {
+	return statuses[:]
+}
+
 // statusList is the valid statuses as text, for error messages.
 func statusList() string {
 	names := make([]string, len(statuses))

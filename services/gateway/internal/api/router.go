@@ -12,6 +12,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
+	"github.com/streamgate/streamgate/services/gateway/internal/docs"
 	"github.com/streamgate/streamgate/services/gateway/internal/middleware"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
@@ -31,6 +32,7 @@ type Deps struct {
 	Topic     string           // where Publisher writes, for log lines
 	Metrics   *metrics.Metrics // nil: no HTTP metrics (the benchmark's baseline)
 	Tracing   *tracing.Tracing
+	AsyncAPI  []byte // the AsyncAPI document served at /asyncapi.json
 	// Now stamps messages; tests pin it.
 	Now func() time.Time
 }
@@ -56,6 +58,8 @@ func NewRouter(deps Deps) *gin.Engine {
 
 	router.GET("/healthz", gin.WrapF(probe.Healthz))
 	router.GET("/readyz", gin.WrapH(deps.Readiness))
+
+	docs.Register(router, deps.AsyncAPI)
 
 	ping := pingHandler{logger: deps.Logger, publisher: deps.Publisher, version: deps.Version, topic: deps.Topic, now: deps.Now}
 	router.GET("/v1/ping", ping.serve)

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/streamgate/streamgate/pkg/messages/asyncapi"
 	"github.com/streamgate/streamgate/pkg/platform/httpserver"
 	platformmetrics "github.com/streamgate/streamgate/pkg/platform/metrics"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
@@ -38,6 +39,10 @@ func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 // run is Run with the environment tracing reads and a hook that learns the metrics
 // server's address.
 func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func(string) (string, bool), metricsListening func(net.Addr)) error {
+	asyncAPI, err := asyncapi.Document()
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
 	m, err := metrics.New(cfg.AppVersion)
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
@@ -87,7 +92,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 
 	router := api.NewRouter(api.Deps{
 		Logger: logger, Publisher: pub, Readiness: readiness, Version: cfg.AppVersion, Topic: cfg.InTopic, Now: time.Now,
-		Metrics: m, Tracing: tr,
+		Metrics: m, Tracing: tr, AsyncAPI: asyncAPI,
 	})
 	logger.Info("starting gateway",
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
