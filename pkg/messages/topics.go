@@ -10,3 +10,10 @@ const (
 	// not process, unchanged, with the HeaderDLQ* headers describing why.
 	TopicDeadLetter = "in-topic.dlq"
 )
+
+// ReplyTopic is where the worker answers the requests a gateway publishing to inTopic
+// awaits (POST /v1/requests names it in their reply_to header): "in-topic.replies" by
+// default. Every gateway instance reads all of it and keeps its own replies.
+func ReplyTopic(inTopic string) string {
+	return inTopic + ".replies"
+}

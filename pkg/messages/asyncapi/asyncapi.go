@@ -53,9 +53,10 @@ func document() object {
 				"messages":    object{"SampleResMsg": ref("#/components/messages/SampleResMsg")},
 			},
 			"replyTo": object{
-				"address":     nil,
-				"description": "The topic a request's reply_to header names; the worker answers there, as a FastStream subscriber does.",
-				"messages":    object{"SampleResMsg": ref("#/components/messages/SampleResMsg")},
+				"address": nil,
+				"description": "The topic a request's reply_to header names; the worker answers there, as a FastStream subscriber does. " +
+					"The gateway's POST /v1/requests names <in-topic>.replies, which every gateway instance reads whole.",
+				"messages": object{"SampleResMsg": ref("#/components/messages/SampleResMsg")},
 			},
 			"deadLetters": object{
 				"address":     messages.TopicDeadLetter,

@@ -33,6 +33,8 @@ type Deps struct {
 	Metrics   *metrics.Metrics // nil: no HTTP metrics (the benchmark's baseline)
 	Tracing   *tracing.Tracing
 	AsyncAPI  []byte // the AsyncAPI document served at /asyncapi.json
+	// Replies enables POST /v1/requests; nil (Kafka disabled) answers it 503.
+	Replies *ReplyRouting
 	// Now stamps messages; tests pin it.
 	Now func() time.Time
 }
@@ -63,6 +65,8 @@ func NewRouter(deps Deps) *gin.Engine {
 
 	ping := pingHandler{logger: deps.Logger, publisher: deps.Publisher, version: deps.Version, topic: deps.Topic, now: deps.Now}
 	router.GET("/v1/ping", ping.serve)
+	requests := requestHandler{logger: deps.Logger, routing: deps.Replies, topic: deps.Topic, now: deps.Now}
+	router.POST("/v1/requests", requests.serve)
 	return router
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/messages/asyncapi"
 	"github.com/streamgate/streamgate/pkg/platform/httpserver"
 	platformmetrics "github.com/streamgate/streamgate/pkg/platform/metrics"
@@ -21,12 +22,17 @@ import (
 	"github.com/streamgate/streamgate/services/gateway/config"
 	"github.com/streamgate/streamgate/services/gateway/internal/api"
 	"github.com/streamgate/streamgate/services/gateway/internal/publisher"
+	"github.com/streamgate/streamgate/services/gateway/internal/replies"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
 
 // readinessInterval is how often readiness asks Kafka; a stopped broker turns /readyz
 // to 503 within about this long.
 const readinessInterval = 2 * time.Second
+
+// maxWaitingReplies bounds the POST /v1/requests waiting for their reply at once; more
+// are answered 503 at once rather than piling up.
+const maxWaitingReplies = 1024
 
 // Run serves until ctx is done, then shuts down gracefully: /readyz turns 503, in-flight
 // requests get cfg.ShutdownTimeout to finish, then the producer flushes and closes (bounded
@@ -73,11 +79,17 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 
 	var pub api.Publisher = publisher.Disabled{}
 	var kafkaPub *publisher.Kafka
+	var replyRouting *api.ReplyRouting
 	if cfg.KafkaEnabled {
 		cfg.KafkaSecurity.Log(logger)
 		kafkaPub = publisher.NewKafka(cfg.KafkaBrokers, cfg.InTopic, cfg.KafkaSecurity, logger, tr)
 		pub = publisher.Observe(kafkaPub, cfg.InTopic, m, tr)
 		workers.Go(func() { _ = kafkaPub.Run(background) }) // ends with background
+		waiters := replies.NewWaiters(maxWaitingReplies)
+		replyTopic := messages.ReplyTopic(cfg.InTopic)
+		consumer := replies.NewConsumer(cfg.KafkaBrokers, replyTopic, cfg.KafkaSecurity, waiters, logger)
+		workers.Go(func() { _ = consumer.Run(background) }) // ends with background
+		replyRouting = &api.ReplyRouting{Requester: kafkaPub, Topic: replyTopic, Waiters: waiters, Ready: consumer.Ready}
 		workers.Go(func() {
 			readiness.Poll(background, readinessInterval, func() error {
 				err := kafkaPub.Ping()
@@ -92,7 +104,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 
 	router := api.NewRouter(api.Deps{
 		Logger: logger, Publisher: pub, Readiness: readiness, Version: cfg.AppVersion, Topic: cfg.InTopic, Now: time.Now,
-		Metrics: m, Tracing: tr, AsyncAPI: asyncAPI,
+		Metrics: m, Tracing: tr, AsyncAPI: asyncAPI, Replies: replyRouting,
 	})
 	logger.Info("starting gateway",
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),

@@ -7,7 +7,8 @@ import (
 )
 
 // Disabled stands in for Kafka when KAFKA_ENABLED=false: it accepts every request and
-// sends nothing, as the Python original does without FastStream.
+// sends nothing, as the Python original does without FastStream. Requests awaiting a
+// reply are refused by the API, which has no reply topic to read then.
 type Disabled struct{}
 
 // Publish does nothing.

@@ -137,6 +137,19 @@ func (k *Kafka) closeRetired(old *connection) {
 // Publish writes msg to the topic, keyed by its correlation ID, and waits for the
 // broker's acknowledgement.
 func (k *Kafka) Publish(ctx context.Context, msg messages.SampleReqMsg) error {
+	return k.send(ctx, msg, kafka.Headers(msg.CorrelationID))
+}
+
+// Request is Publish for a request whose reply is awaited on replyTo: the record's
+// reply_to header names that topic and its correlation_id header is requestID, an ID
+// of this request alone, which the worker echoes on the reply (as FastStream does).
+func (k *Kafka) Request(ctx context.Context, msg messages.SampleReqMsg, replyTo, requestID string) error {
+	headers := append(kafka.Headers(requestID),
+		sarama.RecordHeader{Key: []byte(messages.HeaderReplyTo), Value: []byte(replyTo)})
+	return k.send(ctx, msg, headers)
+}
+
+func (k *Kafka) send(ctx context.Context, msg messages.SampleReqMsg, headers []sarama.RecordHeader) error {
 	k.sending.RLock()
 	defer k.sending.RUnlock()
 	conn := k.conn.Load()
@@ -151,7 +164,7 @@ func (k *Kafka) Publish(ctx context.Context, msg messages.SampleReqMsg) error {
 		Topic:   k.topic,
 		Key:     sarama.StringEncoder(msg.CorrelationID),
 		Value:   sarama.ByteEncoder(payload),
-		Headers: kafka.Headers(msg.CorrelationID),
+		Headers: headers,
 	}
 	k.tracing.Inject(ctx, record)
 	partition, offset, err := conn.producer.SendMessage(record)
