@@ -37,6 +37,14 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %
 LOG = logging.getLogger("faststream_peer")
 
 
+async def wait(done, timeout):
+    """Waits for done, at most timeout seconds; what is missing then is reported."""
+    try:
+        await asyncio.wait_for(done.wait(), timeout)
+    except asyncio.TimeoutError:
+        pass
+
+
 async def request(args):
     with open(args.cases, encoding="utf-8") as f:
         cases = json.load(f)
@@ -66,10 +74,7 @@ async def request(args):
                 correlation_id=correlation_id,
                 reply_to=args.reply_topic,
             )
-        try:
-            await asyncio.wait_for(done.wait(), args.timeout)
-        except asyncio.TimeoutError:
-            pass
+        await wait(done, args.timeout)
     finally:
         await broker.stop()
     missing = sorted(pending.values())
@@ -104,9 +109,7 @@ async def subscribe(args):
 
     await broker.start()
     try:
-        await asyncio.wait_for(done.wait(), args.timeout)
-    except asyncio.TimeoutError:
-        pass
+        await wait(done, args.timeout)
     finally:
         await broker.stop()
     missing = sorted(f"{k}:{i}" for k in seen for i in want - seen[k].keys())

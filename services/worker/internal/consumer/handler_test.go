@@ -568,9 +568,7 @@ func TestRecordCorrelationID(t *testing.T) {
 
 func TestReplyToTopicIsAnsweredThere(t *testing.T) {
 	h := start(t, Options{})
-	rec := request(t, 4, "abc")
-	rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte("reply_to"), Value: []byte("py-replies")})
-	h.feed(rec)
+	h.feed(requestWithReplyTo(t, 4, "abc", "py-replies"))
 
 	msg := h.prod.next(t)
 	if msg.Topic != "py-replies" {
@@ -585,9 +583,7 @@ func TestReplyToTopicIsAnsweredThere(t *testing.T) {
 // hold the partition: the request goes to the dead-letter topic with the refusal.
 func TestRefusedReplyToTopicDeadLettersTheRequest(t *testing.T) {
 	h := start(t, Options{})
-	rec := request(t, 4, "abc")
-	rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte("reply_to"), Value: []byte("forbidden")})
-	h.feed(rec)
+	h.feed(requestWithReplyTo(t, 4, "abc", "forbidden"))
 
 	h.prod.fail(h.prod.next(t), sarama.ErrTopicAuthorizationFailed)
 	dead := h.prod.next(t)
@@ -605,9 +601,7 @@ func TestRefusedReplyToTopicDeadLettersTheRequest(t *testing.T) {
 
 func TestInvalidReplyToIsDeadLettered(t *testing.T) {
 	h := start(t, Options{})
-	rec := request(t, 4, "abc")
-	rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte("reply_to"), Value: []byte("no/such topic")})
-	h.feed(rec)
+	h.feed(requestWithReplyTo(t, 4, "abc", "no/such topic"))
 
 	dead := h.prod.next(t)
 	if got := headerMap(dead.Headers)["dlq_error"]; dead.Topic != "in-topic.dlq" || !strings.Contains(got, "reply_to header is not a valid topic name") {
@@ -616,4 +610,12 @@ func TestInvalidReplyToIsDeadLettered(t *testing.T) {
 	h.prod.succeed(dead, 0)
 	h.expectMark(5)
 	h.endSession()
+}
+
+// requestWithReplyTo is request with FastStream's reply_to header.
+func requestWithReplyTo(t *testing.T, offset int64, id, replyTo string) *sarama.ConsumerMessage {
+	t.Helper()
+	rec := request(t, offset, id)
+	rec.Headers = append(rec.Headers, &sarama.RecordHeader{Key: []byte("reply_to"), Value: []byte(replyTo)})
+	return rec
 }
