@@ -97,60 +97,77 @@ func (w *wireBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		w.notObject = k
 		return dec.SkipValue()
 	}
-	return readObject(dec, func(name []byte) (err error) {
+	if _, err := dec.ReadToken(); err != nil { // '{'
+		return err
+	}
+	var buf [32]byte
+	for dec.PeekKind() == '"' {
+		name, err := readName(dec, buf[:0])
+		if err != nil {
+			return err
+		}
 		switch string(name) {
 		case "correlation_id":
 			w.correlationID, err = readMember(dec)
 		case "status":
 			w.status, err = readMember(dec)
 		case "data":
-			if dec.PeekKind() != '{' {
+			if dec.PeekKind() == '{' {
+				w.data = member{kind: '{'}
+				err = w.content.read(dec)
+			} else {
 				w.data, err = readMember(dec)
-				return err
 			}
-			w.data, w.content = member{kind: '{'}, wireContent{}
-			err = readObject(dec, func(name []byte) (err error) {
-				switch string(name) {
-				case "message":
-					w.content.message, err = readMember(dec)
-				case "timestamp":
-					w.content.timestamp, err = readMember(dec)
-				default:
-					err = dec.SkipValue()
-				}
-				return err
-			})
 		default:
 			err = dec.SkipValue()
 		}
-		return err
-	})
-}
-
-// readObject reads the object dec is at, calling read with each member's
-// name (unescaped; valid until read returns) to read or skip its value.
-func readObject(dec *jsontext.Decoder, read func(name []byte) error) error {
-	if _, err := dec.ReadToken(); err != nil { // '{'
-		return err
-	}
-	var buf [32]byte
-	for dec.PeekKind() == '"' {
-		raw, err := dec.ReadValue()
 		if err != nil {
-			return err
-		}
-		name := raw[1 : len(raw)-1]
-		if bytes.IndexByte(name, '\\') >= 0 {
-			if name, err = jsontext.AppendUnquote(buf[:0], raw); err != nil {
-				return err
-			}
-		}
-		if err := read(name); err != nil {
 			return err
 		}
 	}
 	_, err := dec.ReadToken() // '}', or the syntax error
 	return err
+}
+
+// read reads the data object dec is at, replacing whatever an earlier "data" held.
+func (c *wireContent) read(dec *jsontext.Decoder) error {
+	*c = wireContent{}
+	if _, err := dec.ReadToken(); err != nil { // '{'
+		return err
+	}
+	var buf [32]byte
+	for dec.PeekKind() == '"' {
+		name, err := readName(dec, buf[:0])
+		if err != nil {
+			return err
+		}
+		switch string(name) {
+		case "message":
+			c.message, err = readMember(dec)
+		case "timestamp":
+			c.timestamp, err = readMember(dec)
+		default:
+			err = dec.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken() // '}', or the syntax error
+	return err
+}
+
+// readName reads an object member's name, unescaped (into buf when it has escapes);
+// it is valid until dec reads on.
+func readName(dec *jsontext.Decoder, buf []byte) ([]byte, error) {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	if name := raw[1 : len(raw)-1]; bytes.IndexByte(name, '\\') < 0 {
+		return name, nil
+	}
+	return jsontext.AppendUnquote(buf, raw)
 }
 
 // readMember reads one value: its text if it is a string, else only its kind.
