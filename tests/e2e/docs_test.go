@@ -13,7 +13,8 @@ import (
 )
 
 // The documents the gateway serves pass the reference validators: openapi-spec-validator
-// (PyPI) for OpenAPI 3.1, @asyncapi/parser (npm) for AsyncAPI 3.0.
+// (PyPI) for OpenAPI 3.1, @asyncapi/parser (npm) for AsyncAPI 3.0. The AsyncAPI message
+// schemas also accept exactly the JSON bodies the pydantic models accept.
 func TestServedDocumentsAreValid(t *testing.T) {
 	gateway := startService(t, "gateway", "KAFKA_ENABLED=false")
 	waitReady(t, gateway, 30*time.Second)
@@ -33,11 +34,14 @@ func TestServedDocumentsAreValid(t *testing.T) {
 	out := runPython(t, 2*time.Minute, "validate_openapi.py", fetch("/openapi.json"))
 	t.Logf("%s", out)
 
+	asyncAPI := fetch("/asyncapi.json")
+	t.Logf("%s", runPython(t, 2*time.Minute, "check_asyncapi_schemas.py", asyncAPI))
+
 	nodeModules, err := exec.Command(filepath.Join(suite.repoRoot, "tests", "node", "install.sh")).Output()
 	if err != nil {
 		t.Fatalf("tests/node/install.sh: %v", err)
 	}
-	cmd := exec.Command("node", filepath.Join(suite.repoRoot, "tests", "node", "validate-asyncapi.mjs"), fetch("/asyncapi.json"))
+	cmd := exec.Command("node", filepath.Join(suite.repoRoot, "tests", "node", "validate-asyncapi.mjs"), asyncAPI)
 	cmd.Env = append(os.Environ(), "NODE_PATH="+strings.TrimSpace(string(nodeModules)))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("@asyncapi/parser: %v\n%s", err, out)
