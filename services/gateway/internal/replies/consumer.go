@@ -97,7 +97,9 @@ func (c *Consumer) read(ctx context.Context) error {
 		}
 		readers.Go(func() {
 			defer pc.AsyncClose()
-			c.readPartition(ctx, pc)
+			if err := c.readPartition(ctx, pc); err != nil {
+				stop(err)
+			}
 		})
 	}
 	// From here on a reply to a request published now is read: ConsumePartition has
@@ -110,12 +112,14 @@ func (c *Consumer) read(ctx context.Context) error {
 }
 
 // readPartition delivers the partition's records until ctx ends. sarama reconnects by
-// itself; its errors are only logged.
-func (c *Consumer) readPartition(ctx context.Context, pc sarama.PartitionConsumer) {
+// itself, so its errors are only logged, but for a refusal of the client's credentials
+// (a rotated password or certificate): that one is returned, for Run to build a new
+// client from the secret files.
+func (c *Consumer) readPartition(ctx context.Context, pc sarama.PartitionConsumer) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case msg := <-pc.Messages():
 			id := kafka.Header(msg.Headers, messages.HeaderCorrelationID)
 			if c.waiters.Deliver(id, msg.Value) {
@@ -123,6 +127,9 @@ func (c *Consumer) readPartition(ctx context.Context, pc sarama.PartitionConsume
 					zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
 			}
 		case err := <-pc.Errors():
+			if kafka.NeedsNewClient(err) {
+				return c.security.Explain(err)
+			}
 			c.logger.Warn("reading the reply topic", logging.Topic(c.topic), zap.Error(err))
 		}
 	}
