@@ -49,14 +49,16 @@ func (c *Consumer) Ready() error {
 // Run connects (backing off between attempts), reads until ctx ends, and returns once
 // every goroutine it started has stopped.
 func (c *Consumer) Run(ctx context.Context) error {
-	retry := backoff.New(250*time.Millisecond, 5*time.Second)
+	// Up to a minute between attempts: a cluster without the reply topic (nobody uses
+	// POST /v1/requests there) gets a warning a minute, not a flood.
+	retry := backoff.New(time.Second, time.Minute)
 	for {
 		err := c.read(ctx)
 		if ctx.Err() != nil {
 			return fmt.Errorf("replies: %w", ctx.Err())
 		}
 		delay := retry.Next()
-		c.logger.Warn("cannot read the reply topic; retrying", logging.Topic(c.topic),
+		c.logger.Warn("cannot read the reply topic; POST /v1/requests answers 503 until it can", logging.Topic(c.topic),
 			zap.Duration("retry_in", delay), zap.Error(err))
 		if err := backoff.Sleep(ctx, delay); err != nil {
 			return fmt.Errorf("replies: %w", err)
