@@ -2,7 +2,6 @@ package messages
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
 	"github.com/go-json-experiment/json"
@@ -55,15 +54,13 @@ var decodeOptions = jsontext.AllowDuplicateNames(true)
 // (RFC 8259 allows either).
 var utf8BOM = []byte("\xef\xbb\xbf")
 
+// unmarshal reads b into w; its only errors are about the JSON itself, as the
+// model's rules apply afterwards.
 func unmarshal(b []byte, w *wireBody) error {
-	err := json.Unmarshal(bytes.TrimPrefix(b, utf8BOM), w, decodeOptions)
-	if err == nil {
-		return nil
+	if err := json.Unmarshal(bytes.TrimPrefix(b, utf8BOM), w, decodeOptions); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidJSON, err)
 	}
-	if _, ok := errors.AsType[*ValidationError](err); ok {
-		return err
-	}
-	return fmt.Errorf("%w: %w", ErrInvalidJSON, err)
+	return nil
 }
 
 // absent is the kind of a member that did not occur.
