@@ -8,6 +8,7 @@ package asyncapi
 //go:generate go run ./gen asyncapi.json
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -17,13 +18,16 @@ import (
 // Version is the version of the document, which changes with the contract.
 const Version = "1.0.0"
 
-// Document returns the AsyncAPI document as indented JSON.
+// Document returns the AsyncAPI document as indented JSON, keys sorted.
 func Document() ([]byte, error) {
-	b, err := json.MarshalIndent(document(), "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<in-topic>" reads better than "\u003cin-topic\u003e"
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(document()); err != nil {
 		return nil, fmt.Errorf("asyncapi: %w", err)
 	}
-	return append(b, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 type object = map[string]any
