@@ -9,28 +9,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
 )
 
-// venvPython is the python of the venv tests/python/venv.sh builds (once, from PyPI)
-// for every Python peer.
-var venvPython = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command(filepath.Join(suite.repoRoot, "tests", "python", "venv.sh")).Output()
-	return strings.TrimSpace(string(out)), err
-})
-
 // runPython runs a script of tests/python in the venv, killing it after within, and
 // returns its stdout; the test fails if it exits non-zero.
 func runPython(t *testing.T, within time.Duration, script string, args ...string) []byte {
 	t.Helper()
-	python, err := venvPython()
-	if err != nil {
-		t.Fatalf("tests/python/venv.sh: %v", err)
-	}
+	python := pythonVenv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, append([]string{script}, args...)...)
