@@ -30,8 +30,9 @@ func postRequest(client *http.Client, gateway *service, id, timeout string) (int
 }
 
 // Request/reply through two gateway instances sharing the reply topic: under a bounded
-// concurrent load every answer is the reply to its own request (no cross-talk), and
-// once the worker is gone every request is answered 504 at its timeout.
+// concurrent load every answer is the reply to its own request (no cross-talk), once
+// the worker is gone every request is answered 504 at its timeout, and afterwards each
+// gateway runs no more goroutines than before the load.
 func TestRequestReplyWithTwoGateways(t *testing.T) {
 	tp := newTopics(t, suite.brokers)
 	replyTopic := tp.in + ".replies"
@@ -55,6 +56,13 @@ func TestRequestReplyWithTwoGateways(t *testing.T) {
 			}
 			return nil
 		})
+	}
+
+	// Goroutines before the load, with no client connection open.
+	client.CloseIdleConnections()
+	var before []float64
+	for _, g := range gateways {
+		before = append(before, g.scrape(t)["go_goroutines"])
 	}
 
 	const requests, concurrency = 400, 16
@@ -116,5 +124,17 @@ func TestRequestReplyWithTwoGateways(t *testing.T) {
 		if took := time.Since(began); took < 300*time.Millisecond || took > 5*time.Second {
 			t.Errorf("504 after %s, want about 300ms", took)
 		}
+	}
+
+	// Answered or timed out, no request left anything running behind it.
+	client.CloseIdleConnections()
+	for i, g := range gateways {
+		waitFor(t, 10*time.Second, fmt.Sprintf("gateway %d back to its goroutines", i), func() error {
+			if now := g.scrape(t)["go_goroutines"]; now > before[i]+3 {
+				return fmt.Errorf("%v goroutines, %v before the load", now, before[i])
+			}
+			return nil
+		})
+		t.Logf("gateway %d: %v goroutines before the load, %v after", i, before[i], g.scrape(t)["go_goroutines"])
 	}
 }
