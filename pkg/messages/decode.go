@@ -94,31 +94,57 @@ func (w *wireBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		w.notObject = k
 		return dec.SkipValue()
 	}
+	return readObject(dec, w)
+}
+
+func (w *wireBody) readMember(dec *jsontext.Decoder, name []byte) (err error) {
+	switch string(name) {
+	case "correlation_id":
+		w.correlationID, err = readValue(dec)
+	case "status":
+		w.status, err = readValue(dec)
+	case "data":
+		if dec.PeekKind() != '{' {
+			w.data, err = readValue(dec)
+			return err
+		}
+		// A later "data" replaces an earlier one whole.
+		w.data, w.content = member{kind: '{'}, wireContent{}
+		err = readObject(dec, &w.content)
+	default:
+		err = dec.SkipValue()
+	}
+	return err
+}
+
+func (c *wireContent) readMember(dec *jsontext.Decoder, name []byte) (err error) {
+	switch string(name) {
+	case "message":
+		c.message, err = readValue(dec)
+	case "timestamp":
+		c.timestamp, err = readValue(dec)
+	default:
+		err = dec.SkipValue()
+	}
+	return err
+}
+
+// memberReader reads (or skips) the value of the object member name.
+type memberReader interface {
+	readMember(dec *jsontext.Decoder, name []byte) error
+}
+
+// readObject reads the object dec is at, handing each member to r.
+func readObject(dec *jsontext.Decoder, r memberReader) error {
 	if _, err := dec.ReadToken(); err != nil { // '{'
 		return err
 	}
-	var buf [32]byte
 	for dec.PeekKind() == '"' {
-		name, err := readName(dec, buf[:0])
+		name, err := readName(dec)
 		if err != nil {
 			return err
 		}
-		switch string(name) {
-		case "correlation_id":
-			w.correlationID, err = readMember(dec)
-		case "status":
-			w.status, err = readMember(dec)
-		case "data":
-			if dec.PeekKind() == '{' {
-				w.data = member{kind: '{'}
-				err = w.content.read(dec)
-			} else {
-				w.data, err = readMember(dec)
-			}
-		default:
-			err = dec.SkipValue()
-		}
-		if err != nil {
+		if err := r.readMember(dec, name); err != nil {
 			return err
 		}
 	}
@@ -126,37 +152,9 @@ func (w *wireBody) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	return err
 }
 
-// read reads the data object dec is at, replacing whatever an earlier "data" held.
-func (c *wireContent) read(dec *jsontext.Decoder) error {
-	*c = wireContent{}
-	if _, err := dec.ReadToken(); err != nil { // '{'
-		return err
-	}
-	var buf [32]byte
-	for dec.PeekKind() == '"' {
-		name, err := readName(dec, buf[:0])
-		if err != nil {
-			return err
-		}
-		switch string(name) {
-		case "message":
-			c.message, err = readMember(dec)
-		case "timestamp":
-			c.timestamp, err = readMember(dec)
-		default:
-			err = dec.SkipValue()
-		}
-		if err != nil {
-			return err
-		}
-	}
-	_, err := dec.ReadToken() // '}', or the syntax error
-	return err
-}
-
-// readName reads an object member's name, unescaped (into buf when it has escapes);
-// it is valid until dec reads on.
-func readName(dec *jsontext.Decoder, buf []byte) ([]byte, error) {
+// readName reads an object member's name, unescaped; it is valid until dec reads
+// on. Only a name with escapes, which no peer writes for the known ones, is copied.
+func readName(dec *jsontext.Decoder) ([]byte, error) {
 	raw, err := dec.ReadValue()
 	if err != nil {
 		return nil, err
@@ -164,11 +162,11 @@ func readName(dec *jsontext.Decoder, buf []byte) ([]byte, error) {
 	if name := raw[1 : len(raw)-1]; bytes.IndexByte(name, '\\') < 0 {
 		return name, nil
 	}
-	return jsontext.AppendUnquote(buf, raw)
+	return jsontext.AppendUnquote(nil, raw)
 }
 
-// readMember reads one value: its text if it is a string, else only its kind.
-func readMember(dec *jsontext.Decoder) (member, error) {
+// readValue reads one value: its text if it is a string, else only its kind.
+func readValue(dec *jsontext.Decoder) (member, error) {
 	k := dec.PeekKind()
 	if k != '"' {
 		return member{kind: k}, dec.SkipValue()
