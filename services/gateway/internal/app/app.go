@@ -83,13 +83,14 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 	if cfg.KafkaEnabled {
 		cfg.KafkaSecurity.Log(logger)
 		kafkaPub = publisher.NewKafka(cfg.KafkaBrokers, cfg.InTopic, cfg.KafkaSecurity, logger, tr)
-		pub = publisher.Observe(kafkaPub, cfg.InTopic, m, tr)
+		observed := publisher.Observe(kafkaPub, cfg.InTopic, m, tr)
+		pub = observed
 		workers.Go(func() { _ = kafkaPub.Run(background) }) // ends with background
 		waiters := replies.NewWaiters(maxWaitingReplies)
 		replyTopic := messages.ReplyTopic(cfg.InTopic)
 		consumer := replies.NewConsumer(cfg.KafkaBrokers, replyTopic, cfg.KafkaSecurity, waiters, logger)
 		workers.Go(func() { _ = consumer.Run(background) }) // ends with background
-		replyRouting = &api.ReplyRouting{Requester: kafkaPub, Topic: replyTopic, Waiters: waiters, Ready: consumer.Ready}
+		replyRouting = &api.ReplyRouting{Requester: observed, Topic: replyTopic, Waiters: waiters, Ready: consumer.Ready}
 		workers.Go(func() {
 			readiness.Poll(background, readinessInterval, func() error {
 				err := kafkaPub.Ping()

@@ -2,6 +2,7 @@ package publisher
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/streamgate/streamgate/pkg/messages"
@@ -30,10 +31,28 @@ func Observe(next Publisher, topic string, m *metrics.Metrics, t *tracing.Tracin
 
 // Publish publishes msg through the wrapped Publisher.
 func (o *Observed) Publish(ctx context.Context, msg messages.SampleReqMsg) error {
+	return o.observe(ctx, func(ctx context.Context) error { return o.next.Publish(ctx, msg) })
+}
+
+// Request publishes a request awaiting its reply on replyTo through the wrapped
+// Publisher, measured and traced as Publish is.
+func (o *Observed) Request(ctx context.Context, msg messages.SampleReqMsg, replyTo, requestID string) error {
+	r, ok := o.next.(requester)
+	if !ok {
+		return errors.New("publisher: the wrapped publisher cannot send requests awaiting a reply")
+	}
+	return o.observe(ctx, func(ctx context.Context) error { return r.Request(ctx, msg, replyTo, requestID) })
+}
+
+type requester interface {
+	Request(ctx context.Context, msg messages.SampleReqMsg, replyTo, requestID string) error
+}
+
+func (o *Observed) observe(ctx context.Context, publish func(context.Context) error) error {
 	ctx, span := o.tracing.StartSend(ctx, o.topic)
 	o.metrics.PublishesInFlight.Inc()
 	start := time.Now()
-	err := o.next.Publish(ctx, msg)
+	err := publish(ctx)
 	o.metrics.PublishDuration.Observe(time.Since(start).Seconds())
 	o.metrics.PublishesInFlight.Dec()
 	outcome := metrics.OutcomeSuccess
