@@ -102,13 +102,14 @@ func TestKafkaSecuredListener(t *testing.T) {
 }
 
 // TestKafkaUsersLeastPrivilege: one SCRAM-SHA-512 KafkaUser per service with
-// exactly the ACLs issue 6 gives it, on the services' default topics and group.
+// exactly the ACLs issue 6 gives it (and the reply topic of POST /v1/requests), on the services' default topics and group.
 func TestKafkaUsersLeastPrivilege(t *testing.T) {
 	s := strimziResources(t)
 	group := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, charts[1], nil))).Spec.Template.Spec.Containers[0])["KAFKA_GROUP_ID"]
 	want := map[string][]string{
 		"streamgate-gateway": {
 			"topic/" + messages.TopicIn + ": Describe,Write",
+			"topic/" + messages.ReplyTopic(messages.TopicIn) + ": Describe,Read",
 			"cluster/: IdempotentWrite",
 		},
 		"streamgate-worker": {
@@ -116,6 +117,7 @@ func TestKafkaUsersLeastPrivilege(t *testing.T) {
 			"group/" + group + ": Read",
 			"topic/" + messages.TopicOut + ": Describe,Write",
 			"topic/" + messages.TopicDeadLetter + ": Describe,Write",
+			"topic/" + messages.ReplyTopic(messages.TopicIn) + ": Describe,Write",
 			"cluster/: IdempotentWrite",
 		},
 	}

@@ -155,7 +155,7 @@ func TestKafkaCluster(t *testing.T) {
 // the services use by default (pkg/messages), bound to the Kafka of k8s/.
 func TestTopicsAreTheServicesDefaults(t *testing.T) {
 	s := strimziResources(t)
-	want := []string{messages.TopicIn, messages.TopicOut, messages.TopicDeadLetter}
+	want := []string{messages.TopicIn, messages.TopicOut, messages.TopicDeadLetter, messages.ReplyTopic(messages.TopicIn)}
 	sort.Strings(want)
 	if !slices.Equal(s.topics, want) {
 		t.Fatalf("k8s/ KafkaTopics %v, the services use %v", s.topics, want)
