@@ -7,6 +7,8 @@
 #
 # Environment:
 #   KAFKA_PORT             broker (PLAINTEXT) port            default 39092
+#   KAFKA_HOST             address the broker listens on, advertises and is
+#                          checked on (e.g. a node IP that pods reach)  default 127.0.0.1
 #   KAFKA_CONTROLLER_PORT  KRaft controller port               default KAFKA_PORT+1
 #   KAFKA_DATA_DIR         data, config, server.log, pid       default /tmp/streamgate-kafka-$KAFKA_PORT
 #   STREAMGATE_CACHE       cache root for the jars             default $HOME/.cache/streamgate
@@ -29,7 +31,7 @@
 #                          the broker's certificate subject: it is the inter-broker principal)
 #   KAFKA_SCRAM_USERS      "name=password ..." SCRAM-SHA-512 users created at format time
 #
-# `start` prints the bootstrap address (127.0.0.1:$KAFKA_PORT) as the last line
+# `start` prints the bootstrap address ($KAFKA_HOST:$KAFKA_PORT) as the last line
 # of stdout; everything else goes to stderr.
 set -euo pipefail
 
@@ -44,6 +46,7 @@ MARKER="$LIBS_DIR/.complete"
 CDS_DIR="$KAFKA_HOME_DIR/cds"
 
 KAFKA_PORT="${KAFKA_PORT:-39092}"
+KAFKA_HOST="${KAFKA_HOST:-127.0.0.1}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-/tmp/streamgate-kafka-$KAFKA_PORT}"
 KAFKA_DATA_DIR=$(realpath -m -- "$KAFKA_DATA_DIR")
@@ -127,7 +130,7 @@ running_pid() {
   printf '%s' "$pid"
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/$KAFKA_HOST/$1") 2>/dev/null; }
 
 # A real Kafka protocol round trip: ApiVersions v0 request, expect a response
 # carrying our correlation id (0x5347 = "SG").
@@ -135,11 +138,11 @@ kafka_answers() {
   local out
   # shellcheck disable=SC2016 # expanded by the inner bash
   out=$(timeout 3 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    exec 3<>"/dev/tcp/$2/$1" || exit 1
     # size=10, api_key=18 (ApiVersions), api_version=0, correlation_id=0x5347, client_id=""
     printf "\x00\x00\x00\x0a\x00\x12\x00\x00\x00\x00\x53\x47\x00\x00" >&3
     head -c 8 <&3 | od -An -tx1 | tr -d " \n"
-  ' _ "$KAFKA_PORT" 2>/dev/null) || return 1
+  ' _ "$KAFKA_PORT" "$KAFKA_HOST" 2>/dev/null) || return 1
   [[ "${out:8:8}" == "00005347" ]]
 }
 
@@ -157,9 +160,9 @@ kafka_answers_tls() {
   # shellcheck disable=SC2016 # expanded by the inner bash
   out=$(timeout 5 bash -c '
     { printf "\x00\x00\x00\x0a\x00\x12\x00\x00\x00\x00\x53\x47\x00\x00"; sleep 0.5; } |
-      openssl s_client -quiet -no_ign_eof -verify_return_error -CAfile "$2" -connect "127.0.0.1:$1" 2>/dev/null |
+      openssl s_client -quiet -no_ign_eof -verify_return_error -CAfile "$2" -connect "$3:$1" 2>/dev/null |
       head -c 8 | od -An -tx1 | tr -d " \n"
-  ' _ "$KAFKA_PORT" "$KAFKA_SSL_CA" 2>/dev/null) || return 1
+  ' _ "$KAFKA_PORT" "$KAFKA_SSL_CA" "$KAFKA_HOST" 2>/dev/null) || return 1
   [[ "${out:8:8}" == "00005347" ]]
 }
 
@@ -190,8 +193,8 @@ check_secure_settings() {
 listener_config() {
   if ! secure; then
     cat <<EOF
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
@@ -201,8 +204,8 @@ EOF
   # Kafka reads a PEM key store as one file: the key, then the certificate chain.
   (umask 077 && cat "$KAFKA_SSL_KEY" "$KAFKA_SSL_CERT" >"$KEYSTORE_FILE")
   cat <<EOF
-listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=SASL_SSL://127.0.0.1:$KAFKA_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
+listeners=SASL_SSL://$KAFKA_HOST:$KAFKA_PORT,SSL://$KAFKA_HOST:$KAFKA_SSL_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_SSL://$KAFKA_HOST:$KAFKA_PORT,SSL://$KAFKA_HOST:$KAFKA_SSL_PORT
 listener.security.protocol.map=SASL_SSL:SASL_SSL,SSL:SSL,CONTROLLER:SSL
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SSL
@@ -363,18 +366,18 @@ cmd_start() {
   mkdir -p "$KAFKA_DATA_DIR"
   if pid=$(running_pid); then
     if broker_answers; then
-      log "already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
-      echo "127.0.0.1:$KAFKA_PORT"
+      log "already running (pid $pid) on $KAFKA_HOST:$KAFKA_PORT"
+      echo "$KAFKA_HOST:$KAFKA_PORT"
       return 0
     fi
-    die "pid $pid is running but 127.0.0.1:$KAFKA_PORT does not answer; run stop first"
+    die "pid $pid is running but $KAFKA_HOST:$KAFKA_PORT does not answer; run stop first"
   fi
   rm -f "$PID_FILE"
   local p
   local ports=("$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT")
   secure && ports+=("$KAFKA_SSL_PORT")
   for p in "${ports[@]}"; do
-    port_open "$p" && die "port 127.0.0.1:$p is already in use by another process"
+    port_open "$p" && die "port $KAFKA_HOST:$p is already in use by another process"
   done
 
   write_config
@@ -384,7 +387,7 @@ cmd_start() {
   [[ -f "$SERVER_LOG" ]] && log_offset=$(stat -c %s "$SERVER_LOG")
   java_base_opts
   cds_opts dump
-  log "starting Kafka $KAFKA_VERSION ($KAFKA_SECURITY) on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, data $KAFKA_DATA_DIR)"
+  log "starting Kafka $KAFKA_VERSION ($KAFKA_SECURITY) on $KAFKA_HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT, data $KAFKA_DATA_DIR)"
   local start_ts=$SECONDS
   touch "$SERVER_LOG"
   nohup java "${JAVA_OPTS[@]}" "${CDS_OPTS[@]}" -cp "$(classpath)" kafka.Kafka "$CONFIG_FILE" \
@@ -405,7 +408,7 @@ cmd_start() {
     fi
     if [[ -n "$started" ]] && broker_answers; then
       log "ready after $((SECONDS - start_ts))s (pid $pid)"
-      echo "127.0.0.1:$KAFKA_PORT"
+      echo "$KAFKA_HOST:$KAFKA_PORT"
       return 0
     fi
     sleep 0.2

@@ -7,6 +7,7 @@ import (
 	"github.com/coredns/coredns/coremain"
 
 	// Plugins, each registering itself with the server.
+	_ "github.com/coredns/coredns/plugin/bind"
 	_ "github.com/coredns/coredns/plugin/cache"
 	_ "github.com/coredns/coredns/plugin/errors"
 	_ "github.com/coredns/coredns/plugin/health"

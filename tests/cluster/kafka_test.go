@@ -1,0 +1,184 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+)
+
+// The topics of the charts' default values; in-topic's three partitions are
+// what three worker replicas share.
+const (
+	inTopic  = "in-topic"
+	outTopic = "out-topic"
+	dlqTopic = "in-topic.dlq"
+	groupID  = "streamgate-worker"
+)
+
+func (e *env) saramaConfig() *sarama.Config {
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V3_0_0_0
+	cfg.ClientID = "streamgate-cluster-e2e"
+	cfg.Net.Proxy.Enable = true
+	cfg.Net.Proxy.Dialer = e.dialer
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	return cfg
+}
+
+func (e *env) admin(t *testing.T) sarama.ClusterAdmin {
+	t.Helper()
+	admin, err := sarama.NewClusterAdmin([]string{e.kafka}, e.saramaConfig())
+	if err != nil {
+		t.Fatalf("cluster admin: %v", err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	return admin
+}
+
+func (e *env) createTopics(t *testing.T) {
+	t.Helper()
+	admin := e.admin(t)
+	for _, name := range []string{inTopic, outTopic, dlqTopic} {
+		err := admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false)
+		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+			t.Fatalf("create topic %s: %v", name, err)
+		}
+	}
+	// A consumer subscribing before the partitions have a leader gives up on them.
+	led := until(context.Background(), 30*time.Second, func() bool {
+		topics, err := admin.DescribeTopics([]string{inTopic, outTopic, dlqTopic})
+		if err != nil {
+			return false
+		}
+		for _, topic := range topics {
+			if topic.Err != sarama.ErrNoError || len(topic.Partitions) == 0 {
+				return false
+			}
+			for _, p := range topic.Partitions {
+				if p.Leader < 0 {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if !led {
+		t.Fatal("the topics have no leader after 30 s")
+	}
+}
+
+// replies counts every reply on out-topic by correlation id, from the start
+// of the topic, until the test ends.
+type replies struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (e *env) watchReplies(t *testing.T) *replies {
+	t.Helper()
+	consumer, err := sarama.NewConsumer([]string{e.kafka}, e.saramaConfig())
+	if err != nil {
+		t.Fatalf("consumer: %v", err)
+	}
+	partitions, err := consumer.Partitions(outTopic)
+	if err != nil {
+		t.Fatalf("partitions of %s: %v", outTopic, err)
+	}
+	r := &replies{counts: map[string]int{}}
+	var (
+		wg        sync.WaitGroup
+		consumers []sarama.PartitionConsumer
+	)
+	t.Cleanup(func() {
+		for _, pc := range consumers {
+			pc.AsyncClose()
+		}
+		wg.Wait()
+		_ = consumer.Close()
+	})
+	for _, p := range partitions {
+		pc, err := consumer.ConsumePartition(outTopic, p, sarama.OffsetOldest)
+		if err != nil {
+			t.Fatalf("consume %s/%d: %v", outTopic, p, err)
+		}
+		consumers = append(consumers, pc)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for msg := range pc.Messages() {
+				res, err := messages.DecodeResponse(msg.Value)
+				if err != nil {
+					t.Errorf("undecodable reply at %s/%d@%d: %v", outTopic, p, msg.Offset, err)
+					continue
+				}
+				r.mu.Lock()
+				r.counts[res.CorrelationID]++
+				r.mu.Unlock()
+			}
+		}()
+	}
+	return r
+}
+
+// waitAll waits until every id was answered at least once, or within passes;
+// it returns how many ids are unanswered and how many replies were duplicates.
+func (r *replies) waitAll(ids []string, within time.Duration) (missing, duplicates int) {
+	deadline := time.Now().Add(within)
+	for {
+		missing, duplicates = 0, 0
+		r.mu.Lock()
+		for _, id := range ids {
+			switch n := r.counts[id]; {
+			case n == 0:
+				missing++
+			case n > 1:
+				duplicates += n - 1
+			}
+		}
+		r.mu.Unlock()
+		if missing == 0 || time.Now().After(deadline) {
+			return missing, duplicates
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// groupAssignment: in-topic partitions per member of the worker's group.
+func (e *env) groupAssignment(t *testing.T, admin sarama.ClusterAdmin) map[string][]int32 {
+	t.Helper()
+	groups, err := admin.DescribeConsumerGroups([]string{groupID})
+	if err != nil || len(groups) != 1 {
+		t.Fatalf("describe group %s: %v", groupID, err)
+	}
+	assigned := map[string][]int32{}
+	for id, m := range groups[0].Members {
+		a, err := m.GetMemberAssignment()
+		if err != nil {
+			t.Fatalf("assignment of %s: %v", id, err)
+		}
+		if a != nil {
+			assigned[m.ClientHost+" "+id] = a.Topics[inTopic]
+		}
+	}
+	return assigned
+}
+
+// until polls cond every 500 ms for at most within.
+func until(ctx context.Context, within time.Duration, cond func() bool) bool {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return true
+}
