@@ -155,7 +155,10 @@ setup_namespace() {
 
   in_ns ip link set lo up
   in_ns ip addr add "$NODE_IP/32" dev lo
-  in_ns ip link add cni0 type bridge
+  # A fixed MAC: a bridge without one takes the lowest of its ports', so each
+  # new pod could change it and leave the others' ARP entries stale (~30 s
+  # without a route to the node).
+  in_ns ip link add cni0 address 02:42:0a:58:00:01 type bridge
   in_ns ip addr add "$POD_GATEWAY/16" dev cni0
   in_ns ip link set cni0 up
   # No default route exists: ClusterIPs must be routed somewhere for

@@ -37,6 +37,11 @@ func TestChartsOnCluster(t *testing.T) {
 	e.createTopics(t)
 	answers := e.watchReplies(t)
 	e.createNamespace(t)
+	t.Cleanup(func() { // before the namespace goes
+		if t.Failed() {
+			e.dumpState(t)
+		}
+	})
 
 	step := func(name string, f func(t *testing.T)) {
 		if !t.Run(name, f) {
@@ -88,7 +93,7 @@ func (e *env) testInstall(t *testing.T) {
 		out := e.helmCmd(t, "install", chart, filepath.Join(e.repo, "charts", chart),
 			"--set", "image.repository="+repo, "--set-string", "image.tag="+tag,
 			"--set", "image.pullPolicy=Never",
-			"--set-string", "kafka.brokers="+e.kafka,
+			"--set", "kafka.brokers={"+e.kafka+"}",
 			"--set", "tests.image.repository="+testRepo, "--set-string", "tests.image.tag="+testTag,
 			"--set", "tests.image.pullPolicy=Never")
 		t.Logf("helm install %s:\n%s", chart, firstLines(out, 6))

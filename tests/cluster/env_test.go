@@ -71,12 +71,6 @@ func startEnv(t *testing.T) *env {
 	e.cluster = parseEnv(out)
 	e.dialer = nsDialer{netns: "/proc/" + e.cluster["HOLDER_PID"] + "/ns/net"}
 	t.Logf("cluster up in %s (reused: %t), node %s", time.Since(start).Round(time.Second), reused, e.cluster["NODE_IP"])
-	t.Cleanup(func() {
-		if t.Failed() {
-			e.dumpState(t)
-		}
-	})
-
 	e.importImages(t)
 	e.startKafka(t)
 	return e
