@@ -21,6 +21,10 @@ images-local: cluster-deps ## Build both images from their Dockerfiles with buil
 cluster-up: cluster-deps cluster-build ## Start the local test cluster (idempotent); then scripts/cluster/exec.sh kubectl ...
 	@$(CLUSTER_SCRIPTS)/up.sh
 
+.PHONY: cluster-load
+cluster-load: images-local ## Import the images-local images into the running local cluster
+	@$(CLUSTER_SCRIPTS)/load-images.sh
+
 .PHONY: cluster-down
 cluster-down: ## Stop the local test cluster: no process, mount, cgroup or namespace left
 	@$(CLUSTER_SCRIPTS)/down.sh

@@ -15,12 +15,13 @@ import (
 
 // env is one running cluster with Kafka on its node and the images imported.
 type env struct {
-	repo    string
-	helm    string
-	images  map[string]string // images.env of scripts/images/local.sh
-	cluster map[string]string // what scripts/cluster/up.sh printed
-	dialer  nsDialer
-	kafka   string // bootstrap address on the node IP
+	repo      string
+	helm      string
+	images    map[string]string // images.env of scripts/images/local.sh
+	imagesEnv string
+	cluster   map[string]string // what scripts/cluster/up.sh printed
+	dialer    nsDialer
+	kafka     string // bootstrap address on the node IP
 }
 
 const (
@@ -45,11 +46,11 @@ func startEnv(t *testing.T) *env {
 	if e.helm == "" {
 		e.helm = filepath.Join(repo, "bin", "helm")
 	}
-	imagesEnv := os.Getenv("STREAMGATE_CLUSTER_IMAGES")
-	if imagesEnv == "" {
-		imagesEnv = filepath.Join(repo, "bin", "images", "images.env")
+	e.imagesEnv = os.Getenv("STREAMGATE_CLUSTER_IMAGES")
+	if e.imagesEnv == "" {
+		e.imagesEnv = filepath.Join(repo, "bin", "images", "images.env")
 	}
-	if e.images, err = readEnvFile(imagesEnv); err != nil {
+	if e.images, err = readEnvFile(e.imagesEnv); err != nil {
 		t.Fatalf("images (make images-local writes them): %v", err)
 	}
 
@@ -79,12 +80,11 @@ func startEnv(t *testing.T) *env {
 func (e *env) importImages(t *testing.T) {
 	t.Helper()
 	start := time.Now()
-	for _, name := range []string{"GATEWAY", "WORKER", "TEST"} {
-		e.mustRun(t, "ctr", "-a", e.cluster["CONTAINERD_SOCK"], "-n", "k8s.io", "images", "import",
-			"--snapshotter", "overlayfs", e.images[name+"_ARCHIVE"])
+	out, stderr, err := e.command(cmdTimeout, filepath.Join(e.repo, "scripts/cluster/load-images.sh"), e.imagesEnv)
+	if err != nil {
+		t.Fatalf("load images: %v\n%s", err, stderr)
 	}
-	t.Logf("imported %s, %s, %s in %s", e.images["GATEWAY_IMAGE"], e.images["WORKER_IMAGE"],
-		e.images["TEST_IMAGE"], time.Since(start).Round(100*time.Millisecond))
+	t.Logf("imported %s in %s", strings.Fields(out), time.Since(start).Round(100*time.Millisecond))
 }
 
 // startKafka runs scripts/kafka/kafka.sh inside the namespace, listening on
