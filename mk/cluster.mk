@@ -33,3 +33,9 @@ cluster-down: ## Stop the local test cluster: no process, mount, cgroup or names
 cluster-e2e: cluster-deps cluster-build images-local deploy-tools ## Both charts on the local cluster with real Kafka: rollout, curl, helm test, restart, scale
 	cd tests && HELM=$(HELM) STREAMGATE_CLUSTER_IMAGES=$(CURDIR)/bin/images/images.env \
 	  $(GO_TEST) -timeout 30m -v ./cluster
+
+.PHONY: cluster-skaffold
+cluster-skaffold: cluster-deps cluster-build images-local deploy-tools ## skaffold run -p existing-kafka,local-cluster on the local cluster, then curl (builds skaffold: heavy)
+	@$(MAKE) --no-print-directory $(SKAFFOLD)
+	cd tests && SKAFFOLD=$(SKAFFOLD) STREAMGATE_CLUSTER_IMAGES=$(CURDIR)/bin/images/images.env \
+	  $(GO_TEST) -tags skaffold -run TestSkaffoldRun -timeout 30m -v ./cluster

@@ -2,10 +2,11 @@
 # Build the local test cluster's components from the Go module proxy into a
 # cache keyed by version, so a second run (and CI on the same machine) reuses
 # them: Kubernetes (apiserver, controller-manager, scheduler, kubelet,
-# kube-proxy, kubectl), etcd and CoreDNS, each from its pinned module under
-# scripts/cluster/. Prints the bin directory as the last line of stdout.
+# kube-proxy, kubectl), etcd, CoreDNS and an in-memory registry, each from its
+# pinned module under scripts/cluster/. Prints the bin directory as the last
+# line of stdout.
 #
-# Usage: scripts/cluster/build.sh [k8s|etcd|coredns]...   (default: all)
+# Usage: scripts/cluster/build.sh [k8s|etcd|coredns|registry]...   (default: all)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -53,16 +54,21 @@ build_coredns() {
   build coredns coredns "" ./cmd/coredns
 }
 
+build_registry() {
+  CLUSTER_BIN=$REGISTRY_BIN build registry registry "" ./cmd/registry
+}
+
 main() {
   local what=("$@")
-  ((${#what[@]})) || what=(k8s etcd coredns)
+  ((${#what[@]})) || what=(k8s etcd coredns registry)
   local w
   for w in "${what[@]}"; do
     case $w in
       k8s) build_k8s ;;
       etcd) build_etcd ;;
       coredns) build_coredns ;;
-      *) die "unknown component $w (k8s|etcd|coredns)" ;;
+      registry) build_registry ;;
+      *) die "unknown component $w (k8s|etcd|coredns|registry)" ;;
     esac
   done
   echo "$CLUSTER_BIN"

@@ -11,9 +11,12 @@ K8S_VERSION=$(module_version k8s k8s.io/kubernetes)
 K8S_MINOR=$(cut -d. -f1,2 <<<"${K8S_VERSION#v}")
 ETCD_VERSION=$(module_version etcd go.etcd.io/etcd/server/v3)
 COREDNS_VERSION=$(module_version coredns github.com/coredns/coredns)
+REGISTRY_VERSION=$(module_version registry github.com/google/go-containerregistry)
 
 CACHE_ROOT="${STREAMGATE_CACHE:-${HOME:-/root}/.cache/streamgate}"
 CLUSTER_BIN="${CLUSTER_BIN:-$CACHE_ROOT/cluster/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-coredns-$COREDNS_VERSION/bin}"
+# The registry is tiny: its own directory, so a new version rebuilds only it.
+REGISTRY_BIN="$CACHE_ROOT/cluster/registry-$REGISTRY_VERSION"
 
 log() { printf '[%s %s] %s\n' "$(basename "$0")" "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -30,6 +33,8 @@ SERVICE_IP=10.96.0.1
 DNS_IP=10.96.0.10
 CLUSTER_DOMAIN=cluster.local
 API_PORT=6443
+# A plain-HTTP registry on the node (skaffold pushes, containerd pulls).
+REGISTRY="$NODE_IP:5000"
 # Own cgroup (in every v1 hierarchy): kubelet's cgroupRoot, and components/
 # holding every process the scripts start, so `down` finds them all.
 CGROUP_NAME=streamgate-cluster

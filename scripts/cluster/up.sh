@@ -7,9 +7,10 @@
 # Stop it with scripts/cluster/down.sh. Needs root.
 #
 # Inside the namespace: node IP $NODE_IP (on lo), API https://127.0.0.1:6443,
-# pods on cni0 (10.88.0.0/16), Services 10.96.0.0/16, DNS 10.96.0.10.
+# pods on cni0 (10.88.0.0/16), Services 10.96.0.0/16, DNS 10.96.0.10, a plain-
+# HTTP registry on $NODE_IP:5000 that containerd pulls from.
 # Prints what clients need as VAR=value lines (KUBECONFIG, NODE_IP,
-# HOLDER_PID, CONTAINERD_SOCK); run kubectl and helm with scripts/cluster/exec.sh
+# HOLDER_PID, CONTAINERD_SOCK, REGISTRY); run kubectl and helm with scripts/cluster/exec.sh
 # (it enters the namespace).
 #
 # Environment: CLUSTER_DIR (default /tmp/streamgate-cluster), CLUSTER_NODE_IP,
@@ -55,8 +56,9 @@ check_prerequisites() {
   for c in containerd containerd-shim-runc-v2 runc iptables conntrack nsenter unshare openssl /usr/lib/cni/bridge; do
     command -v "$c" >/dev/null || [[ -x $c ]] || die "$c not found: make cluster-deps"
   done
-  for c in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl coredns; do
-    [[ -x $CLUSTER_BIN/$c ]] || die "$CLUSTER_BIN/$c not built: scripts/cluster/build.sh"
+  for c in "$CLUSTER_BIN"/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kube-proxy,kubectl,coredns} \
+    "$REGISTRY_BIN/registry"; do
+    [[ -x $c ]] || die "$c not built: scripts/cluster/build.sh"
   done
 }
 
@@ -220,6 +222,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$CONF/net.d"
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."$REGISTRY"]
+    endpoint = ["http://$REGISTRY"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CLUSTER_DIR/containerd/opt"
 EOF
@@ -398,11 +402,16 @@ EOF
   start coredns "$CLUSTER_BIN/coredns" -conf "$CONF/Corefile"
 }
 
+start_registry() {
+  start registry "$REGISTRY_BIN/registry" -addr "$REGISTRY"
+}
+
 print_env() {
   echo "KUBECONFIG=$ADMIN_KUBECONFIG"
   echo "NODE_IP=$NODE_IP"
   echo "HOLDER_PID=$(holder_pid)"
   echo "CONTAINERD_SOCK=$CONTAINERD_SOCK"
+  echo "REGISTRY=$REGISTRY"
 }
 
 kubectl_admin() { in_ns "$CLUSTER_BIN/kubectl" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
@@ -438,8 +447,10 @@ main() {
   import_pause_image
   start_node
   start_dns
+  start_registry
   wait_for "node $NODE_NAME Ready" node_ready
   wait_for "CoreDNS" dns_ready
+  wait_for "the registry" in_ns bash -c "exec 3<>/dev/tcp/${REGISTRY/://}"
   wait_for "the default ServiceAccount" kubectl_admin get serviceaccount default
   log "up in $((SECONDS - start)) s"
   print_env

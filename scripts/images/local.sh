@@ -12,6 +12,9 @@
 # in OUT_DIR/images.env).
 #
 # Usage: scripts/images/local.sh [all|base]   (default: all; base: no services)
+#        IMAGE=ref [PUSH_IMAGE=true] scripts/images/local.sh one DOCKERFILE
+#          one image, for skaffold's custom builder (which sets IMAGE and
+#          PUSH_IMAGE); pushed over plain HTTP, to the local cluster's registry
 #
 # Environment:
 #   VERSION         stamped into the services and their tag   default: git describe
@@ -213,6 +216,17 @@ cmd_base() {
   [[ -f $(archive "$TEST_IMAGE") ]] || export_archive "$TEST_IMAGE"
 }
 
+cmd_one() {
+  [[ -n ${1:-} && -n ${IMAGE:-} ]] || die "usage: IMAGE=ref [PUSH_IMAGE=true] $0 one DOCKERFILE"
+  build_go
+  build_runtime
+  bud "$1" "$IMAGE"
+  if [[ ${PUSH_IMAGE:-false} == true ]]; then
+    bh push --quiet --tls-verify=false "$IMAGE" "docker://$IMAGE"
+    log "pushed $IMAGE"
+  fi
+}
+
 cmd_services() {
   bud services/gateway/Dockerfile "$GATEWAY_IMAGE"
   bud services/worker/Dockerfile "$WORKER_IMAGE"
@@ -225,7 +239,8 @@ main() {
   case "${1:-all}" in
     base) cmd_base ;;
     all) cmd_base; cmd_services; print_env >"$OUT_DIR/images.env" ;;
-    *) die "usage: $0 [all|base]" ;;
+    one) cmd_one "${2:-}"; return ;;
+    *) die "usage: $0 [all|base|one DOCKERFILE]" ;;
   esac
   print_env
 }

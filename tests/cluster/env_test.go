@@ -112,9 +112,15 @@ func (e *env) startKafka(t *testing.T) {
 
 // command runs a program on the host; it returns stdout and stderr.
 func (e *env) command(timeout time.Duration, name string, args ...string) (string, string, error) {
+	return e.commandAt("", timeout, name, args...)
+}
+
+// commandAt is command in the directory dir ("": the test's).
+func (e *env) commandAt(dir string, timeout time.Duration, name string, args ...string) (string, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
