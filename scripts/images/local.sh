@@ -71,107 +71,96 @@ EOF
 
 exists() { bh inspect --type image "$1" >/dev/null 2>&1; }
 
-# new_from_scratch: a working container on an empty image; prints its name.
-new_from_scratch() { bh from --quiet scratch; }
-
-# commit CONTAINER IMAGE: commit, then remove the working container.
-commit() {
-  bh commit --quiet --rm "$1" "$2" >/dev/null
-  log "built $2"
+# make_image IMAGE FROM FILL CONFIG...: unless IMAGE exists, a working
+# container on FROM, `FILL ROOT` run on its mounted root filesystem, then
+# `buildah config CONFIG...`, committed as IMAGE.
+make_image() {
+  local image=$1 from=$2 fill=$3 ctr mnt
+  shift 3
+  exists "$image" && return 0
+  ctr=$(bh from --quiet "$from")
+  mnt=$(bh mount "$ctr")
+  "$fill" "$mnt"
+  bh umount "$ctr" >/dev/null
+  bh config "$@" "$ctr"
+  bh commit --quiet --rm "$ctr" "$image" >/dev/null
+  log "built $image"
 }
 
-build_bookworm() {
-  exists "$BOOKWORM_IMAGE" && return 0
-  command -v debootstrap >/dev/null || die "debootstrap not found (make cluster-deps)"
+fill_bookworm() {
   log "debootstrap --variant=minbase bookworm (downloads ~40 MB of .debs, a few minutes)"
-  local ctr mnt
-  ctr=$(new_from_scratch)
-  mnt=$(bh mount "$ctr")
-  if ! debootstrap --variant=minbase bookworm "$mnt" "$DEBIAN_MIRROR" >"$OUT_DIR/debootstrap.log" 2>&1; then
+  if ! debootstrap --variant=minbase bookworm "$1" "$DEBIAN_MIRROR" >"$OUT_DIR/debootstrap.log" 2>&1; then
     tail -20 "$OUT_DIR/debootstrap.log" >&2
-    bh rm "$ctr" >/dev/null
     die "debootstrap failed (log: $OUT_DIR/debootstrap.log)"
   fi
-  rm -rf "$mnt"/var/cache/apt/archives/*.deb "$mnt"/var/lib/apt/lists/*
-  bh umount "$ctr" >/dev/null
-  bh config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd bash "$ctr"
-  commit "$ctr" "$BOOKWORM_IMAGE"
+  rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*
 }
 
 # What the official golang:bookworm image is for these Dockerfiles: Go in
 # /usr/local/go, GOPATH=/go, a CA bundle for the module proxy.
-build_go() {
-  exists "$GO_IMAGE" && return 0
-  build_bookworm
-  local ctr mnt goroot
-  goroot=$(go env GOROOT)
-  ctr=$(bh from --quiet "$BOOKWORM_IMAGE")
-  mnt=$(bh mount "$ctr")
-  mkdir -p "$mnt/usr/local/go" "$mnt/go/bin" "$mnt/go/src" "$mnt/etc/ssl/certs"
-  cp -a "$goroot/." "$mnt/usr/local/go/"
-  cp /etc/ssl/certs/ca-certificates.crt "$mnt/etc/ssl/certs/ca-certificates.crt"
-  chmod 1777 "$mnt/go"
-  bh umount "$ctr" >/dev/null
-  bh config --env GOLANG_VERSION="$GO_VERSION" --env GOPATH=/go \
-    --env PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    --workingdir /go "$ctr"
-  commit "$ctr" "$GO_IMAGE"
+fill_go() {
+  mkdir -p "$1/usr/local/go" "$1/go/bin" "$1/go/src" "$1/etc/ssl/certs"
+  cp -a "$(go env GOROOT)/." "$1/usr/local/go/"
+  cp /etc/ssl/certs/ca-certificates.crt "$1/etc/ssl/certs/ca-certificates.crt"
+  chmod 1777 "$1/go"
 }
 
 # distroless static-debian12:nonroot's contents that a static Go binary uses.
-build_runtime() {
-  exists "$RUNTIME_IMAGE" && return 0
-  local ctr mnt
-  ctr=$(new_from_scratch)
-  mnt=$(bh mount "$ctr")
-  mkdir -p "$mnt/etc/ssl/certs" "$mnt/tmp" "$mnt/home/nonroot"
-  cat >"$mnt/etc/passwd" <<'EOF'
+fill_runtime() {
+  mkdir -p "$1/etc/ssl/certs" "$1/tmp" "$1/home/nonroot"
+  cat >"$1/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/sbin/nologin
 nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin
 nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
 EOF
-  cat >"$mnt/etc/group" <<'EOF'
+  cat >"$1/etc/group" <<'EOF'
 root:x:0:
 nobody:x:65534:
 nonroot:x:65532:
 EOF
-  echo 'hosts: files dns' >"$mnt/etc/nsswitch.conf"
-  cp /etc/ssl/certs/ca-certificates.crt "$mnt/etc/ssl/certs/ca-certificates.crt"
-  chmod 1777 "$mnt/tmp"
-  chown 65532:65532 "$mnt/home/nonroot"
-  chmod 700 "$mnt/home/nonroot"
-  bh umount "$ctr" >/dev/null
-  bh config --user 65532:65532 --workingdir /home/nonroot \
-    --env PATH=/usr/local/bin:/usr/bin:/bin --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "$ctr"
-  commit "$ctr" "$RUNTIME_IMAGE"
+  echo 'hosts: files dns' >"$1/etc/nsswitch.conf"
+  cp /etc/ssl/certs/ca-certificates.crt "$1/etc/ssl/certs/ca-certificates.crt"
+  chmod 1777 "$1/tmp"
+  chown 65532:65532 "$1/home/nonroot"
+  chmod 700 "$1/home/nonroot"
+}
+
+fill_pause() {
+  (cd "$SCRIPT_DIR/pause" && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$1/pause" main.go)
+}
+
+fill_busybox() {
+  local applet
+  mkdir -p "$1/bin" "$1/tmp"
+  chmod 1777 "$1/tmp"
+  cp /bin/busybox "$1/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [[ $applet == busybox ]] || ln -s busybox "$1/bin/$applet"
+  done
+}
+
+build_go() {
+  command -v debootstrap >/dev/null || die "debootstrap not found (make cluster-deps)"
+  make_image "$BOOKWORM_IMAGE" scratch fill_bookworm \
+    --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd bash
+  make_image "$GO_IMAGE" "$BOOKWORM_IMAGE" fill_go \
+    --env GOLANG_VERSION="$GO_VERSION" --env GOPATH=/go \
+    --env PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    --workingdir /go
+}
+
+build_runtime() {
+  make_image "$RUNTIME_IMAGE" scratch fill_runtime --user 65532:65532 --workingdir /home/nonroot \
+    --env PATH=/usr/local/bin:/usr/bin:/bin --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 }
 
 build_pause() {
-  exists "$PAUSE_IMAGE" && return 0
-  local ctr mnt
-  ctr=$(new_from_scratch)
-  mnt=$(bh mount "$ctr")
-  (cd "$SCRIPT_DIR/pause" && GOWORK=off CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$mnt/pause" main.go)
-  bh umount "$ctr" >/dev/null
-  bh config --entrypoint '["/pause"]' --user 65535:65535 "$ctr"
-  commit "$ctr" "$PAUSE_IMAGE"
+  make_image "$PAUSE_IMAGE" scratch fill_pause --entrypoint '["/pause"]' --user 65535:65535
 }
 
 build_busybox() {
-  exists "$TEST_IMAGE" && return 0
   [[ -x /bin/busybox ]] || die "busybox not found (make cluster-deps)"
-  local ctr mnt applet
-  ctr=$(new_from_scratch)
-  mnt=$(bh mount "$ctr")
-  mkdir -p "$mnt/bin" "$mnt/tmp"
-  chmod 1777 "$mnt/tmp"
-  cp /bin/busybox "$mnt/bin/busybox"
-  for applet in $(/bin/busybox --list); do
-    [[ $applet == busybox ]] || ln -s busybox "$mnt/bin/$applet"
-  done
-  bh umount "$ctr" >/dev/null
-  bh config --env PATH=/bin --cmd sh "$ctr"
-  commit "$ctr" "$TEST_IMAGE"
+  make_image "$TEST_IMAGE" scratch fill_busybox --env PATH=/bin --cmd sh
 }
 
 # bud DOCKERFILE IMAGE: the unmodified Dockerfile, context = repository root.
@@ -184,14 +173,32 @@ bud() {
     -f "$REPO_ROOT/$1" -t "$2" "$REPO_ROOT" >/dev/null
 }
 
+# build_stages: the untagged images --layers keeps (a build stage, ~400 MB each).
+build_stages() { bh images --quiet --filter dangling=true; }
+
+# prune EARLIER_STAGES IMAGE...: the build stages listed and the other tags of
+# each IMAGE's repository go; the stages of the builds just done stay, as the
+# next build's layer cache.
+prune() {
+  local earlier=$1 image old=""
+  shift
+  for image in "$@"; do
+    old+=" $(bh images --format '{{.Name}}:{{.Tag}}' | awk -v repo="${image%:*}" -v ref="$image" \
+      'index($0, repo ":") == 1 && $0 != ref')"
+  done
+  # shellcheck disable=SC2086 # lists of image names and IDs
+  bh rmi $old $earlier >/dev/null 2>&1 || true
+}
+
 # archive IMAGE: its docker-archive file, named after the reference.
 archive() { local name=${1//\//_}; echo "$OUT_DIR/${name//:/_}.tar"; }
 
-# export_archive IMAGE: a docker-archive keeping the full reference as its tag.
+# export_archive IMAGE: a docker-archive keeping the full reference as its
+# tag, replacing those of the repository's other tags.
 export_archive() {
-  local file
+  local file repo=${1%:*}
   file=$(archive "$1")
-  rm -f "$file"
+  rm -f "$OUT_DIR/${repo//\//_}_"*.tar
   bh push --quiet "$1" "docker-archive:$file:$1"
 }
 
@@ -220,7 +227,10 @@ cmd_one() {
   [[ -n ${1:-} && -n ${IMAGE:-} ]] || die "usage: IMAGE=ref [PUSH_IMAGE=true] $0 one DOCKERFILE"
   build_go
   build_runtime
+  local earlier
+  earlier=$(build_stages)
   bud "$1" "$IMAGE"
+  prune "$earlier" "$IMAGE"
   if [[ ${PUSH_IMAGE:-false} == true ]]; then
     bh push --quiet --tls-verify=false "$IMAGE" "docker://$IMAGE"
     log "pushed $IMAGE"
@@ -228,8 +238,11 @@ cmd_one() {
 }
 
 cmd_services() {
+  local earlier
+  earlier=$(build_stages)
   bud services/gateway/Dockerfile "$GATEWAY_IMAGE"
   bud services/worker/Dockerfile "$WORKER_IMAGE"
+  prune "$earlier" "$GATEWAY_IMAGE" "$WORKER_IMAGE"
   export_archive "$GATEWAY_IMAGE"
   export_archive "$WORKER_IMAGE"
 }
