@@ -17,11 +17,12 @@
 #          PUSH_IMAGE); pushed over plain HTTP, to the local cluster's registry
 #
 # Environment:
-#   VERSION         stamped into the services and their tag   default: git describe
-#   IMAGE_REPO      repository prefix of every image          default: localhost/streamgate
-#   IMAGES_OUT_DIR  docker-archives + images.env              default: bin/images
-#   DEBIAN_MIRROR   for debootstrap                           default: http://deb.debian.org/debian
-#   STREAMGATE_CACHE  cache root (buildah storage)            default: ~/.cache/streamgate
+#   VERSION           stamped into the services and their tag  default: git describe
+#   LOCAL_IMAGE_REPO  repository prefix of every image         default: localhost/streamgate
+#                     (not IMAGE_REPO: skaffold sets that for its custom builders)
+#   IMAGES_OUT_DIR    docker-archives + images.env             default: bin/images
+#   DEBIAN_MIRROR     for debootstrap                          default: http://deb.debian.org/debian
+#   STREAMGATE_CACHE  cache root (buildah storage)             default: ~/.cache/streamgate
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,7 +30,7 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 CACHE_ROOT="${STREAMGATE_CACHE:-${HOME:-/root}/.cache/streamgate}"
 
 VERSION="${VERSION:-$(git -C "$REPO_ROOT" describe --tags --always --dirty 2>/dev/null || echo dev)}"
-IMAGE_REPO="${IMAGE_REPO:-localhost/streamgate}"
+LOCAL_IMAGE_REPO="${LOCAL_IMAGE_REPO:-localhost/streamgate}"
 OUT_DIR="${IMAGES_OUT_DIR:-$REPO_ROOT/bin/images}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
@@ -39,13 +40,13 @@ BUSYBOX_VERSION=$(/bin/busybox 2>/dev/null | sed -n '1s/^BusyBox v\([0-9.]*\).*/
 # Bump BASE_REV when what a base image contains changes, to rebuild it.
 BASE_REV=1
 
-BOOKWORM_IMAGE="$IMAGE_REPO/bookworm:minbase-r$BASE_REV"
-GO_IMAGE="$IMAGE_REPO/golang:$GO_VERSION-bookworm-r$BASE_REV"
-RUNTIME_IMAGE="$IMAGE_REPO/static:nonroot-r$BASE_REV"
-PAUSE_IMAGE="$IMAGE_REPO/pause:r$BASE_REV"
-TEST_IMAGE="$IMAGE_REPO/busybox:$BUSYBOX_VERSION-r$BASE_REV"
-GATEWAY_IMAGE="$IMAGE_REPO/gateway:$VERSION"
-WORKER_IMAGE="$IMAGE_REPO/worker:$VERSION"
+BOOKWORM_IMAGE="$LOCAL_IMAGE_REPO/bookworm:minbase-r$BASE_REV"
+GO_IMAGE="$LOCAL_IMAGE_REPO/golang:$GO_VERSION-bookworm-r$BASE_REV"
+RUNTIME_IMAGE="$LOCAL_IMAGE_REPO/static:nonroot-r$BASE_REV"
+PAUSE_IMAGE="$LOCAL_IMAGE_REPO/pause:r$BASE_REV"
+TEST_IMAGE="$LOCAL_IMAGE_REPO/busybox:$BUSYBOX_VERSION-r$BASE_REV"
+GATEWAY_IMAGE="$LOCAL_IMAGE_REPO/gateway:$VERSION"
+WORKER_IMAGE="$LOCAL_IMAGE_REPO/worker:$VERSION"
 
 log() { printf '[images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
