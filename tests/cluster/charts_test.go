@@ -368,12 +368,12 @@ func (e *env) testRollingRestart(t *testing.T, gw *gateway, answers *replies) {
 		e.kubectl(t, "rollout", "restart", "deployment/worker")
 		t.Log(strings.TrimSpace(e.kubectl(t, "rollout", "status", "deployment/worker", "--timeout", rolloutTimeout)))
 	})
+	// Rolled out, the old pod may still be shutting down: it must go.
+	e.kubectl(t, append([]string{"wait", "--for=delete", "--timeout=90s"}, strings.Fields(before)...)...)
 	after := e.kubectl(t, "get", "pods", "-l", "app.kubernetes.io/name=worker", "-o", "name")
 	t.Logf("worker pods before: %s; after: %s", strings.Fields(before), strings.Fields(after))
-	for _, pod := range strings.Fields(after) {
-		if strings.Contains(before, pod) {
-			t.Errorf("worker pod %s survived the rolling restart", pod)
-		}
+	if len(strings.Fields(after)) != 1 {
+		t.Errorf("%d worker pods after the rolling restart, want 1", len(strings.Fields(after)))
 	}
 }
 
