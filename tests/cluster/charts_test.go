@@ -212,6 +212,10 @@ func (e *env) testPing(t *testing.T, gw *gateway, answers *replies) {
 			continue
 		}
 		t.Logf("kubectl logs deployment/%s:\n%s", want.deploy, line)
+		var entry struct{ Version string }
+		if err := json.Unmarshal([]byte(line), &entry); err != nil || entry.Version != e.images["VERSION"] {
+			t.Errorf("%s logs version %q, want the stamped %q", want.deploy, entry.Version, e.images["VERSION"])
+		}
 	}
 }
 
