@@ -295,11 +295,7 @@ func TestStress(t *testing.T) {
 func newPipelineRefusingReplies(t *testing.T) (*pipeline, func()) {
 	t.Helper()
 	tiny, normal := "16", "1048588"
-	p := &pipeline{t: t, brokers: suite.brokers,
-		tp: newTopicsWithOutConfig(t, suite.brokers, map[string]*string{"max.message.bytes": &tiny})}
-	p.addWorker()
-	p.gateway = startService(t, "gateway", p.tp.env(p.brokers)...)
-	waitReady(t, p.gateway, 60*time.Second)
+	p := pipelineOn(t, suite.brokers, newTopicsWithOutConfig(t, suite.brokers, map[string]*string{"max.message.bytes": &tiny}), 1)
 	return p, func() {
 		admin := newAdmin(t, p.brokers)
 		if err := admin.AlterConfig(sarama.TopicResource, p.tp.out, map[string]*string{"max.message.bytes": &normal}, false); err != nil {

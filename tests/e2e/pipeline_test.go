@@ -26,7 +26,13 @@ type pipeline struct {
 // ready. Extra environment goes to every worker.
 func newPipeline(t *testing.T, brokers string, workers int, workerEnv ...string) *pipeline {
 	t.Helper()
-	p := &pipeline{t: t, brokers: brokers, tp: newTopics(t, brokers)}
+	return pipelineOn(t, brokers, newTopics(t, brokers), workers, workerEnv...)
+}
+
+// pipelineOn is newPipeline on topics tp.
+func pipelineOn(t *testing.T, brokers string, tp topics, workers int, workerEnv ...string) *pipeline {
+	t.Helper()
+	p := &pipeline{t: t, brokers: brokers, tp: tp}
 	for range workers {
 		p.addWorker(workerEnv...)
 	}
@@ -84,7 +90,7 @@ type load struct {
 	mu       sync.Mutex
 	acked    []string
 	ackedAt  map[string]time.Time
-	refused  []string // 500s
+	refused  []span   // 500s
 	failures []string // no HTTP answer at all
 	done     chan struct{}
 }
@@ -106,6 +112,7 @@ func startLoad(t *testing.T, gateway *service, prefix string, clients, limit int
 					return
 				}
 				id := fmt.Sprintf("%s-%02d-%06d", prefix, c, i)
+				began := time.Now()
 				status, _, body, err := gateway.request("/v1/ping", http.Header{"X-Correlation-Id": {id}})
 				l.mu.Lock()
 				switch {
@@ -115,7 +122,7 @@ func startLoad(t *testing.T, gateway *service, prefix string, clients, limit int
 					l.acked = append(l.acked, id)
 					l.ackedAt[id] = time.Now()
 				case status == http.StatusInternalServerError:
-					l.refused = append(l.refused, id)
+					l.refused = append(l.refused, span{id, began, time.Now()})
 				default:
 					l.failures = append(l.failures, fmt.Sprintf("%s: %d %s", id, status, body))
 				}
@@ -137,6 +144,18 @@ func startLoad(t *testing.T, gateway *service, prefix string, clients, limit int
 	}
 	t.Cleanup(finish)
 	return l, finish
+}
+
+// span is when one request was sent and answered.
+type span struct {
+	id          string
+	began, done time.Time
+}
+
+func (l *load) refusals() []span {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]span(nil), l.refused...)
 }
 
 func (l *load) counts() (acked, refused, failed int) {
