@@ -13,7 +13,8 @@ import (
 
 // stallBound is the longest a partition may go unanswered while workers come and go:
 // a revoked claim hands its partition back within the worker's DrainTimeout (5s), and
-// the group settles in a few heartbeats (3s each); doubled for a loaded 2-core machine.
+// a cooperative rebalance settles in two rounds of heartbeats (1s each) and joins;
+// doubled and more for a loaded 2-core machine.
 const stallBound = 20 * time.Second
 
 // Three workers join one by one under gateway load, leave one by one, come back, and
@@ -43,6 +44,22 @@ func TestWorkersJoinLeaveAndRollUnderLoad(t *testing.T) {
 		p.workers[i].restart()
 		waitReady(t, p.workers[i], 60*time.Second)
 		step(fmt.Sprintf("worker %d back", i))
+	}
+	// Cooperative rebalancing: worker 0 kept its one session through four rebalances,
+	// and the partitions that moved were revoked one by one, not the whole session.
+	if n := len(p.workers[0].logsWith("message", "consumer group session started")); n != 1 {
+		t.Errorf("worker 0 started %d sessions through the joins and leaves, want 1 (cooperative)", n)
+	}
+	revoked := 0
+	for _, w := range p.workers {
+		for _, line := range w.logsWith("message", "claim finished") {
+			if line["revoked"] == true {
+				revoked++
+			}
+		}
+	}
+	if revoked == 0 {
+		t.Error("no claim was revoked on its own: the group did not rebalance cooperatively")
 	}
 	for i, w := range p.workers { // the rolling restart
 		if err := w.stop(syscall.SIGTERM, 30*time.Second); err != nil {
