@@ -75,14 +75,15 @@ func TestConformance(t *testing.T) {
 		ids := p.send("noack", 30, 2)
 		waitLogCount(t, p.workers[0], "publish failed; will retry", 1)
 		time.Sleep(3 * time.Second) // three auto-commit intervals
-		if committed := committedOffsets(t, p.brokers, p.tp); committed > 0 {
-			t.Fatalf("%d offsets committed while no reply was acknowledged", committed)
+		admin := newAdmin(t, p.brokers)
+		if n := committed(t, admin, p.tp); n > 0 {
+			t.Fatalf("%d offsets committed while no reply was acknowledged", n)
 		}
 		restore()
 		p.answeredOnce(ids, 90*time.Second)
 		waitFor(t, 30*time.Second, "offsets committed once answered", func() error {
-			if committed := committedOffsets(t, p.brokers, p.tp); committed != int64(len(ids)) {
-				return fmt.Errorf("%d of %d committed", committed, len(ids))
+			if n := committed(t, admin, p.tp); n != int64(len(ids)) {
+				return fmt.Errorf("%d of %d committed", n, len(ids))
 			}
 			return nil
 		})
@@ -356,22 +357,6 @@ func ownedByOne(admin sarama.ClusterAdmin, tp topics) error {
 		}
 	}
 	return nil
-}
-
-// committedOffsets returns the sum of the group's committed offsets on tp.in.
-func committedOffsets(t *testing.T, brokers string, tp topics) int64 {
-	t.Helper()
-	resp, err := newAdmin(t, brokers).ListConsumerGroupOffsets(tp.group, map[string][]int32{tp.in: {0, 1, 2}})
-	if err != nil {
-		t.Fatalf("committed offsets of %s: %v", tp.group, err)
-	}
-	var sum int64
-	for _, block := range resp.Blocks[tp.in] {
-		if block.Offset > 0 {
-			sum += block.Offset
-		}
-	}
-	return sum
 }
 
 // waitLogCount waits until s logged at least n lines with message.

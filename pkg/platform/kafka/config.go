@@ -56,6 +56,8 @@ func baseConfig(clientID string) *sarama.Config {
 // succeeds: about 9s + 3s + the backoffs so far. Either way well under 30s, and the
 // gateway answers 500 rather than nothing. Nothing is half-written: the idempotent
 // producer deduplicates its own retries, so the record is in once or not at all.
+// With no broker answering at all (the whole cluster down), sarama fails a send as soon
+// as it cannot refresh metadata, and the gateway answers 500 within about a second.
 const (
 	producerRetries    = 14
 	producerRetryMin   = 100 * time.Millisecond
