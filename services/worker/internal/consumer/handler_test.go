@@ -36,6 +36,12 @@ type harness struct {
 
 func start(t *testing.T, opts Options) *harness {
 	t.Helper()
+	return startClaim(t, opts, func(c *fakeClaim) sarama.ConsumerGroupClaim { return c })
+}
+
+// startClaim is start with the claim ConsumeClaim gets made from the fake by wrap.
+func startClaim(t *testing.T, opts Options, wrap func(*fakeClaim) sarama.ConsumerGroupClaim) *harness {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	core, logs := observer.New(zap.DebugLevel)
 	log := zap.New(core)
@@ -67,7 +73,7 @@ func start(t *testing.T, opts Options) *harness {
 		defer close(dispatched)
 		Dispatch(h.prod, log, nil)
 	}()
-	go func() { h.done <- handler.ConsumeClaim(h.sess, h.claim) }()
+	go func() { h.done <- handler.ConsumeClaim(h.sess, wrap(h.claim)) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -432,7 +438,7 @@ func TestOutOfOrderAcksMarkOnlyContiguousPrefix(t *testing.T) {
 	h.expectMark(14)
 }
 
-func TestStopsReadingAtInFlightCap(t *testing.T) {
+func TestStopsTakingAtInFlightCap(t *testing.T) {
 	h := start(t, Options{MaxInFlight: 2})
 	h.feed(request(t, 0, "a"))
 	h.feed(request(t, 1, "b"))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
 )
 
 // Under cooperative rebalancing sarama revokes one partition by closing its claim's
@@ -81,4 +83,23 @@ func TestRevokedWhileSendBlocked(t *testing.T) {
 
 	h.revoked(1)
 	h.expectNoMark(10 * time.Millisecond)
+}
+
+// A claim that cannot pause its fetching (sarama's always can) is read only while its
+// backlog has room, so what the claim holds stays bounded.
+func TestClaimWithoutPauseStopsReadingWhenBacklogIsFull(t *testing.T) {
+	h := startClaim(t, Options{MaxInFlight: 1}, func(c *fakeClaim) sarama.ConsumerGroupClaim {
+		return struct{ sarama.ConsumerGroupClaim }{c} // hides Pause and Resume
+	})
+	h.feed(request(t, 0, "a"))
+	a := h.prod.next(t)
+	h.feed(request(t, 1, "b")) // held: a is pending at the cap
+	select {
+	case h.claim.messages <- request(t, 2, "c"):
+		t.Fatal("read a record with a full backlog and no way to pause fetching")
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.prod.succeed(a, 0)
+	h.expectMark(1)
+	h.feed(request(t, 2, "c"))
 }
