@@ -140,6 +140,10 @@ func (c *claimLoop) run() {
 // marks what they finish. Failed writes are not retried: the partition may belong to
 // another member by now, and what is unmarked is redelivered.
 func (c *claimLoop) drain() {
+	for _, p := range c.retries { // never sent again: the record will be redelivered
+		p.settle(p.err)
+	}
+	c.retries = nil
 	if c.inFlight == 0 {
 		return
 	}

@@ -41,7 +41,9 @@ func TestRevokedWhileFull(t *testing.T) {
 // Retrying: a failed write waits for a retry far in the future. Nothing is in flight,
 // so the claim returns at once, long before a drain timeout it has no reason to wait.
 func TestRevokedWhileRetrying(t *testing.T) {
-	h := start(t, Options{RetryMin: time.Minute, RetryMax: time.Minute, DrainTimeout: time.Minute})
+	opts, _, recorder := observed(t)
+	opts.RetryMin, opts.RetryMax, opts.DrainTimeout = time.Minute, time.Minute, time.Minute
+	h := start(t, opts)
 	h.feed(request(t, 0, "a"))
 	h.prod.fail(h.prod.next(t), errors.New("down"))
 	h.waitLog("publish failed; will retry")
@@ -50,6 +52,9 @@ func TestRevokedWhileRetrying(t *testing.T) {
 	h.revoked(1)
 	h.expectNoMark(10 * time.Millisecond)
 	h.prod.none(t, 20*time.Millisecond) // the retry is abandoned
+	if ended := len(recorder.Ended()); ended != 2 {
+		t.Errorf("%d spans ended, want the abandoned record's process and send spans", ended)
+	}
 }
 
 // Draining: the writes in flight at the revocation are waited for and marked if they
