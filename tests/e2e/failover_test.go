@@ -79,8 +79,8 @@ func TestWorkersJoinLeaveAndRollUnderLoad(t *testing.T) {
 	if worst > stallBound {
 		t.Errorf("request %s waited %s for its reply, longer than %s", worstID, worst, stallBound)
 	}
-	t.Logf("workers joined, left and rolled: %d acknowledged, all answered, %d duplicates, %d refused; slowest reply %s after its acknowledgement",
-		acked, duplicatesOf(counts, l.ackedIDs()), refused, worst.Round(time.Millisecond))
+	t.Logf("workers joined, left and rolled: %d acknowledged, all answered, %d duplicates, %d refused; slowest reply %s after its acknowledgement, slowest acknowledgement %s",
+		acked, duplicatesOf(counts, l.ackedIDs()), refused, worst.Round(time.Millisecond), l.slowestAck().Round(time.Millisecond))
 }
 
 // The broker leading the in-topic is SIGKILLed under gateway load on a 3-node cluster
@@ -133,8 +133,10 @@ func TestLeaderBrokerKilledUnderLoad(t *testing.T) {
 	for _, s := range []*service{p.gateway, p.workers[0]} {
 		waitReady(t, s, 60*time.Second)
 	}
-	t.Logf("leader killed under load: %d acknowledged, all answered, %d duplicates, %d refused (500), %d without answer; slowest reply %s after its acknowledgement",
-		acked, duplicatesOf(counts, l.ackedIDs()), refused, failed, worst.Round(time.Millisecond))
+	// The gateway's producer rides out the election: the requests that met it are
+	// acknowledged late rather than refused.
+	t.Logf("leader killed under load: %d acknowledged, all answered, %d duplicates, %d refused (500), %d without answer; slowest acknowledgement %s, slowest reply %s after its acknowledgement",
+		acked, duplicatesOf(counts, l.ackedIDs()), refused, failed, l.slowestAck().Round(time.Millisecond), worst.Round(time.Millisecond))
 }
 
 // leaderWatch polls the cluster's metadata and remembers when, after a node was killed,

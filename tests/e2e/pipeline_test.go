@@ -90,8 +90,9 @@ type load struct {
 	mu       sync.Mutex
 	acked    []string
 	ackedAt  map[string]time.Time
-	refused  []span   // 500s
-	failures []string // no HTTP answer at all
+	refused  []span        // 500s
+	failures []string      // no HTTP answer at all
+	slowest  time.Duration // the longest an acknowledged request waited for its 200
 	done     chan struct{}
 }
 
@@ -121,6 +122,7 @@ func startLoad(t *testing.T, gateway *service, prefix string, clients, limit int
 				case status == http.StatusOK:
 					l.acked = append(l.acked, id)
 					l.ackedAt[id] = time.Now()
+					l.slowest = max(l.slowest, time.Since(began))
 				case status == http.StatusInternalServerError:
 					l.refused = append(l.refused, span{id, began, time.Now()})
 				default:
@@ -162,6 +164,13 @@ func (l *load) counts() (acked, refused, failed int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.acked), len(l.refused), len(l.failures)
+}
+
+// slowestAck is the longest the gateway took to acknowledge a request.
+func (l *load) slowestAck() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.slowest
 }
 
 func (l *load) ackedIDs() []string {
