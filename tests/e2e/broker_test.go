@@ -49,15 +49,16 @@ func startBrokerOnFreePorts(repoRoot string) (*broker, error) {
 	return startBroker(repoRoot, port)
 }
 
-// startBroker starts a single-node Kafka on 127.0.0.1:port with a fresh data directory.
-func startBroker(repoRoot string, port int) (*broker, error) {
+// startBroker starts Kafka (a single node unless extraEnv says otherwise) on
+// 127.0.0.1:port with a fresh data directory.
+func startBroker(repoRoot string, port int, extraEnv ...string) (*broker, error) {
 	dataDir, err := os.MkdirTemp("", fmt.Sprintf("streamgate-e2e-kafka-%d-", port))
 	if err != nil {
 		return nil, err
 	}
 	b := &broker{
 		script:  filepath.Join(repoRoot, "scripts", "kafka", "kafka.sh"),
-		env:     append(os.Environ(), "KAFKA_PORT="+strconv.Itoa(port), "KAFKA_DATA_DIR="+dataDir),
+		env:     append(append(os.Environ(), "KAFKA_PORT="+strconv.Itoa(port), "KAFKA_DATA_DIR="+dataDir), extraEnv...),
 		dataDir: dataDir,
 	}
 	if err := b.start(); err != nil {
@@ -65,6 +66,51 @@ func startBroker(repoRoot string, port int) (*broker, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// startClusterOnFreePorts starts a KRaft cluster of nodes nodes (kafka.sh
+// KAFKA_NODES) on free loopback ports, with a fresh data directory.
+func startClusterOnFreePorts(repoRoot string, nodes int) (*broker, error) {
+	port, err := freePortRun(3 * nodes) // broker, controller, SSL per node
+	if err != nil {
+		return nil, err
+	}
+	return startBroker(repoRoot, port, "KAFKA_NODES="+strconv.Itoa(nodes))
+}
+
+// freePortRun returns the first of n consecutive loopback ports that are all free.
+func freePortRun(n int) (int, error) {
+	for range 50 {
+		first, err := freePortPair()
+		if err != nil {
+			return 0, err
+		}
+		free := true
+		for p := first + 2; p < first+n && free; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				continue
+			}
+			ln.Close()
+		}
+		if free {
+			return first, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d free consecutive loopback ports", n)
+}
+
+// killNode SIGKILLs node (1-based) of a cluster, as a crash would; its data stays.
+func (b *broker) killNode(node int32) error {
+	_, err := b.run("kill", strconv.Itoa(int(node)))
+	return err
+}
+
+// startNode starts node of a cluster again on its data.
+func (b *broker) startNode(node int32) error {
+	_, err := b.run("start", strconv.Itoa(int(node)))
+	return err
 }
 
 // start (re)starts the broker on its data directory, keeping topics and offsets.
@@ -92,8 +138,8 @@ func (b *broker) clean() {
 	_ = os.RemoveAll(b.dataDir)
 }
 
-func (b *broker) run(verb string) (string, error) {
-	cmd := exec.Command(b.script, verb)
+func (b *broker) run(verb string, args ...string) (string, error) {
+	cmd := exec.Command(b.script, append([]string{verb}, args...)...)
 	cmd.Env = b.env
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr

@@ -24,11 +24,17 @@ func newTopics(t *testing.T, brokers string) topics {
 // newTopicsWithOutConfig is newTopics with topic configs for the out-topic.
 func newTopicsWithOutConfig(t *testing.T, brokers string, outConfig map[string]*string) topics {
 	t.Helper()
+	return createTopics(t, brokers, 1, outConfig)
+}
+
+// createTopics makes a test's topics, 3 partitions each, with replication factor rf.
+func createTopics(t *testing.T, brokers string, rf int16, outConfig map[string]*string) topics {
+	t.Helper()
 	prefix := fmt.Sprintf("e2e-%s-%06d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), rand.IntN(1_000_000))
 	tp := topics{in: prefix + ".in", out: prefix + ".out", dlq: prefix + ".in.dlq", group: prefix + ".group"}
 	admin := newAdmin(t, brokers)
 	for _, name := range []string{tp.in, tp.out, tp.dlq} {
-		detail := &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}
+		detail := &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: rf}
 		if name == tp.out {
 			detail.ConfigEntries = outConfig
 		}
@@ -42,7 +48,7 @@ func newTopicsWithOutConfig(t *testing.T, brokers string, outConfig map[string]*
 // newAdmin returns a cluster admin client that is closed when the test ends.
 func newAdmin(t *testing.T, brokers string) sarama.ClusterAdmin {
 	t.Helper()
-	admin, err := sarama.NewClusterAdmin([]string{brokers}, clientConfig(brokers))
+	admin, err := sarama.NewClusterAdmin(strings.Split(brokers, ","), clientConfig(brokers))
 	if err != nil {
 		t.Fatalf("cluster admin: %v", err)
 	}
@@ -75,7 +81,7 @@ func testClientConfig() *sarama.Config {
 // returns where it landed.
 func produce(t *testing.T, brokers, topic string, key, value []byte, headers ...sarama.RecordHeader) (partition int32, offset int64) {
 	t.Helper()
-	producer, err := sarama.NewSyncProducer([]string{brokers}, clientConfig(brokers))
+	producer, err := sarama.NewSyncProducer(strings.Split(brokers, ","), clientConfig(brokers))
 	if err != nil {
 		t.Fatalf("producer: %v", err)
 	}
@@ -95,7 +101,7 @@ func produce(t *testing.T, brokers, topic string, key, value []byte, headers ...
 // seen so far are enough, failing the test after within.
 func readUntil(t *testing.T, brokers, topic string, within time.Duration, done func([]*sarama.ConsumerMessage) bool) []*sarama.ConsumerMessage {
 	t.Helper()
-	consumer, err := sarama.NewConsumer([]string{brokers}, clientConfig(brokers))
+	consumer, err := sarama.NewConsumer(strings.Split(brokers, ","), clientConfig(brokers))
 	if err != nil {
 		t.Fatalf("consumer: %v", err)
 	}

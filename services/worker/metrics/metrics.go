@@ -77,7 +77,7 @@ func New(version string) (*Metrics, error) {
 		}, partition),
 		Rebalances: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "streamgate_worker_rebalances_total",
-			Help: "Consumer group sessions started (group generations joined, the first included).",
+			Help: "Consumer group sessions started, the first included. A cooperative rebalance that only moves some partitions keeps the session.",
 		}),
 		SessionActive: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "streamgate_worker_session_active",

@@ -21,11 +21,23 @@ import (
 // claimLoop processes one claimed partition. Everything in it is owned by the
 // ConsumeClaim goroutine; Dispatch only touches a pending between the send and its
 // return on results.
+//
+// It reads claim.Messages() in every state, because under cooperative rebalancing the
+// channel's close is the only sign that the partition was revoked, and sarama cancels
+// the whole session when a revoked claim does not return within the rebalance timeout.
+// While the claim cannot take records (too many pending, or a failed write waiting for
+// its retry), what it reads waits in backlog and the partition's fetching is paused, so
+// the backlog stays bounded by what sarama had already fetched.
 type claimLoop struct {
 	opts  *Options
 	log   *zap.Logger
 	sess  sarama.ConsumerGroupSession
 	claim sarama.ConsumerGroupClaim
+
+	records <-chan *sarama.ConsumerMessage // claim.Messages(); nil once it closed
+	backlog []*sarama.ConsumerMessage      // read but not taken yet, in offset order
+	fetch   fetchSwitch                    // pauses the partition's fetching; nil if the claim cannot
+	paused  bool
 
 	pending  *tracker.Tracker // offsets taken and not yet markable
 	results  chan *pending
@@ -50,6 +62,8 @@ func newClaimLoop(h *Handler, sess sarama.ConsumerGroupSession, claim sarama.Con
 		log:     h.opts.Log,
 		sess:    sess,
 		claim:   claim,
+		records: claim.Messages(),
+		fetch:   fetchSwitchOf(claim),
 		pending: tracker.New(h.opts.MaxInFlight),
 		// Room for an outcome of every pending record, so Dispatch never blocks.
 		results:    make(chan *pending, h.opts.MaxInFlight),
@@ -61,25 +75,33 @@ func newClaimLoop(h *Handler, sess sarama.ConsumerGroupSession, claim sarama.Con
 	}
 }
 
+// fetchSwitch is the part of sarama's PartitionConsumer, which its group claims embed,
+// that stops and restarts fetching one partition.
+type fetchSwitch interface {
+	Pause()
+	Resume()
+}
+
+func fetchSwitchOf(claim sarama.ConsumerGroupClaim) fetchSwitch {
+	if f, ok := claim.(fetchSwitch); ok {
+		return f
+	}
+	return nil
+}
+
 // run takes records and settles their writes until the session ends or the claim is
-// released.
+// revoked or released (claim.Messages() closes).
 func (c *claimLoop) run() {
 	defer c.retryTimer.Stop()
 	observe := time.NewTicker(c.opts.ObserveInterval)
 	defer observe.Stop()
 	ctx := c.sess.Context()
-	for {
-		// Stop fetching while full, and while retries wait: more records would only
-		// pile up behind a broker that is failing.
-		var records <-chan *sarama.ConsumerMessage
-		if len(c.retries) == 0 && !c.pending.Full() {
-			records = c.claim.Messages()
-		}
+	for c.takeBacklog(ctx) {
 		select {
 		case <-ctx.Done():
 			return
-		case rec, ok := <-records:
-			if !ok || !c.take(ctx, rec) {
+		case rec, ok := <-c.readable():
+			if !c.queue(rec, ok) {
 				return
 			}
 		case now := <-observe.C:
@@ -118,6 +140,10 @@ func (c *claimLoop) run() {
 // marks what they finish. Failed writes are not retried: the partition may belong to
 // another member by now, and what is unmarked is redelivered.
 func (c *claimLoop) drain() {
+	for _, p := range c.retries { // never sent again: the record will be redelivered
+		p.settle(p.err)
+	}
+	c.retries = nil
 	if c.inFlight == 0 {
 		return
 	}
@@ -147,6 +173,55 @@ func (c *claimLoop) drain() {
 	}
 }
 
+// readable is the claim's channel, or nil while the backlog is full for a claim that
+// cannot pause its fetching (only fakes cannot).
+func (c *claimLoop) readable() <-chan *sarama.ConsumerMessage {
+	if c.fetch == nil && len(c.backlog) >= c.opts.MaxInFlight {
+		return nil
+	}
+	return c.records
+}
+
+// queue adds rec, read from the claim, to the backlog; ok false means the claim was
+// revoked or released, and the loop must end.
+func (c *claimLoop) queue(rec *sarama.ConsumerMessage, ok bool) bool {
+	if !ok {
+		c.records = nil
+		return false
+	}
+	c.backlog = append(c.backlog, rec)
+	return true
+}
+
+// pauseFetching stops (or restarts) fetching the partition, when the claim can.
+func (c *claimLoop) pauseFetching(pause bool) {
+	if c.fetch == nil || pause == c.paused {
+		return
+	}
+	if pause {
+		c.fetch.Pause()
+	} else {
+		c.fetch.Resume()
+	}
+	c.paused = pause
+}
+
+// takeBacklog takes queued records while there is room and no retry waits: more
+// records would only pile up behind a broker that is failing. Fetching is paused while
+// records wait. It returns false when the loop must end.
+func (c *claimLoop) takeBacklog(ctx context.Context) bool {
+	for len(c.backlog) > 0 && len(c.retries) == 0 && !c.pending.Full() {
+		rec := c.backlog[0]
+		c.backlog[0] = nil
+		c.backlog = c.backlog[1:]
+		if !c.take(ctx, rec) {
+			return false
+		}
+	}
+	c.pauseFetching(len(c.backlog) > 0)
+	return true
+}
+
 // take starts processing rec: it prepares the reply or dead letter and sends it.
 func (c *claimLoop) take(ctx context.Context, rec *sarama.ConsumerMessage) bool {
 	p := newPending(rec, c.opts, c.results)
@@ -173,7 +248,7 @@ func (c *claimLoop) take(ctx context.Context, rec *sarama.ConsumerMessage) bool 
 			zap.NamedError("reason", p.reason))
 	}
 	if err := c.pending.Add(rec.Offset, time.Now()); err != nil {
-		// Unreachable: records are read only while there is room, and a partition
+		// Unreachable: records are taken only while there is room, and a partition
 		// delivers increasing offsets. Rather than risk marking a record that was never
 		// answered, leave: sarama ends the session when a claim returns unrevoked, and
 		// the next session resumes from the last commit.
@@ -183,18 +258,26 @@ func (c *claimLoop) take(ctx context.Context, rec *sarama.ConsumerMessage) bool 
 	return c.send(ctx, p)
 }
 
-// send hands one attempt of p's write to the producer.
+// send hands one attempt of p's write to the producer. A producer that takes nothing
+// (stuck behind a broker) must not hide a revocation, so it keeps reading the claim.
 func (c *claimLoop) send(ctx context.Context, p *pending) bool {
 	msg := p.out
 	msg.Metadata = p
 	// Both before the send: from then on Dispatch may hold p and its outcome may be back.
 	p.attempts++
 	c.opts.Metrics.WritesInFlight.Inc()
-	select {
-	case c.opts.Producer.Input() <- &msg:
-		c.inFlight++
-		return true
-	case <-ctx.Done():
+	for {
+		select {
+		case c.opts.Producer.Input() <- &msg:
+			c.inFlight++
+			return true
+		case rec, ok := <-c.readable():
+			if c.queue(rec, ok) {
+				c.pauseFetching(true)
+				continue
+			}
+		case <-ctx.Done():
+		}
 		c.opts.Metrics.WritesInFlight.Dec()
 		return false
 	}

@@ -44,11 +44,16 @@ func (s *fakeSession) MarkMessage(*sarama.ConsumerMessage, string) { panic("unex
 func (s *fakeSession) Context() context.Context                    { return s.ctx }
 
 // fakeClaim is a sarama.ConsumerGroupClaim fed by the test. Its channel is unbuffered,
-// so a send completes only when the handler takes the record.
+// so a send completes only when the handler reads the record. Like sarama's claims it
+// can pause fetching; paused tells whether it is.
 type fakeClaim struct {
 	messages chan *sarama.ConsumerMessage
 	hwm      atomic.Int64 // what HighWaterMarkOffset reports
+	paused   atomic.Bool
 }
+
+func (c *fakeClaim) Pause()  { c.paused.Store(true) }
+func (c *fakeClaim) Resume() { c.paused.Store(false) }
 
 func (c *fakeClaim) Topic() string                            { return "in-topic" }
 func (c *fakeClaim) Partition() int32                         { return 0 }

@@ -154,8 +154,11 @@ func (h *Handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 	return nil
 }
 
-// ConsumeClaim processes one partition until the session ends, then waits a bounded
-// time for outstanding writes, marks what they finished and commits.
+// ConsumeClaim processes one partition until the session ends or the partition is
+// revoked, then waits at most DrainTimeout for outstanding writes and marks what they
+// finished. It does not commit: sarama commits every marked offset once, when the
+// claims it revoked have returned (cooperative) or when the session ends, rather than
+// once per claim.
 func (h *Handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	c := newClaimLoop(h, sess, claim)
 	h.opts.Log.Info("claim started",
@@ -164,12 +167,13 @@ func (h *Handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 		zap.Int64("initial_offset", claim.InitialOffset()))
 	c.run()
 	c.drain()
-	sess.Commit()
 	c.partition.release()
 	h.opts.Log.Info("claim finished",
 		zap.String("topic", claim.Topic()),
 		zap.Int32("partition", claim.Partition()),
-		zap.Int("unfinished", c.pending.Len()))
+		zap.Bool("revoked", c.records == nil && sess.Context().Err() == nil),
+		zap.Int("unfinished", c.pending.Len()),
+		zap.Int("not_taken", len(c.backlog)))
 	return nil
 }
 

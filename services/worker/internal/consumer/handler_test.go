@@ -36,6 +36,12 @@ type harness struct {
 
 func start(t *testing.T, opts Options) *harness {
 	t.Helper()
+	return startClaim(t, opts, func(c *fakeClaim) sarama.ConsumerGroupClaim { return c })
+}
+
+// startClaim is start with the claim ConsumeClaim gets made from the fake by wrap.
+func startClaim(t *testing.T, opts Options, wrap func(*fakeClaim) sarama.ConsumerGroupClaim) *harness {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	core, logs := observer.New(zap.DebugLevel)
 	log := zap.New(core)
@@ -67,7 +73,7 @@ func start(t *testing.T, opts Options) *harness {
 		defer close(dispatched)
 		Dispatch(h.prod, log, nil)
 	}()
-	go func() { h.done <- handler.ConsumeClaim(h.sess, h.claim) }()
+	go func() { h.done <- handler.ConsumeClaim(h.sess, wrap(h.claim)) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -88,6 +94,18 @@ func (h *harness) feed(rec *sarama.ConsumerMessage) {
 	case h.claim.messages <- rec:
 	case <-time.After(waitTimeout):
 		h.t.Fatalf("handler did not take offset %d", rec.Offset)
+	}
+}
+
+// waitPaused waits until the claim's fetching is paused (or resumed).
+func (h *harness) waitPaused(paused bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for h.claim.paused.Load() != paused {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("fetching paused = %v, want %v", !paused, paused)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -112,23 +130,30 @@ func (h *harness) expectNoMark(wait time.Duration) {
 	}
 }
 
-// endSession ends the session and waits for ConsumeClaim to commit and return.
+// endSession ends the session and waits for ConsumeClaim to return.
 func (h *harness) endSession() {
 	h.t.Helper()
 	h.cancel()
+	h.returns(waitTimeout)
+}
+
+// returns waits at most within for ConsumeClaim to return. It must leave committing to
+// sarama, which commits once for all the claims that ended.
+func (h *harness) returns(within time.Duration) {
+	h.t.Helper()
 	select {
 	case err := <-h.done:
 		if err != nil {
 			h.t.Fatalf("ConsumeClaim = %v", err)
 		}
 		h.done <- nil // for the cleanup
-	case <-time.After(waitTimeout):
-		h.t.Fatal("ConsumeClaim did not return after the session ended")
+	case <-time.After(within):
+		h.t.Fatalf("ConsumeClaim did not return within %v", within)
 	}
 	select {
 	case <-h.sess.commits:
+		h.t.Error("ConsumeClaim committed: one commit per claim instead of sarama's one for all")
 	default:
-		h.t.Error("ConsumeClaim returned without committing")
 	}
 }
 
@@ -374,23 +399,27 @@ func TestOversizedDeadLetterIsStrippedThenSkipped(t *testing.T) {
 	h.waitLog("dead letter refused even stripped; skipping the record")
 }
 
-// While a write waits for its retry, the claim takes no new records.
+// While a write waits for its retry, the claim takes no new records: it reads them
+// (to notice a revocation) but holds them, and pauses fetching.
 func TestNoNewRecordsWhileRetrying(t *testing.T) {
-	h := start(t, Options{RetryMin: 200 * time.Millisecond, RetryMax: time.Second})
+	h := start(t, Options{RetryMin: time.Second, RetryMax: 2 * time.Second}) // first retry after 0.5-1s
 	h.feed(request(t, 0, "id-0"))
 	h.prod.fail(h.prod.next(t), errors.New("down"))
 	h.waitLog("publish failed; will retry")
 
-	select {
-	case h.claim.messages <- request(t, 1, "id-1"):
-		t.Fatal("took a new record while a retry was waiting")
-	case <-time.After(100 * time.Millisecond):
-	}
-	h.prod.succeed(h.prod.next(t), 0) // the retry
-	h.expectMark(1)
 	h.feed(request(t, 1, "id-1"))
-	h.prod.succeed(h.prod.next(t), 1)
+	h.waitPaused(true)
+	h.prod.none(t, 100*time.Millisecond)
+	for _, want := range []string{"id-0", "id-1"} { // the retry, then the held record
+		m := h.prod.next(t)
+		if got := encoded(t, m.Key); got != want {
+			t.Fatalf("sent %s, want %s", got, want)
+		}
+		h.prod.succeed(m, 0)
+	}
+	h.expectMark(1)
 	h.expectMark(2)
+	h.waitPaused(false)
 }
 
 func TestOutOfOrderAcksMarkOnlyContiguousPrefix(t *testing.T) {
@@ -409,33 +438,30 @@ func TestOutOfOrderAcksMarkOnlyContiguousPrefix(t *testing.T) {
 	h.expectMark(14)
 }
 
-func TestStopsReadingAtInFlightCap(t *testing.T) {
+func TestStopsTakingAtInFlightCap(t *testing.T) {
 	h := start(t, Options{MaxInFlight: 2})
 	h.feed(request(t, 0, "a"))
 	h.feed(request(t, 1, "b"))
 	a, b := h.prod.next(t), h.prod.next(t)
 
-	select {
-	case h.claim.messages <- request(t, 2, "c"):
-		t.Fatal("took a third record with two in flight and a cap of two")
-	case <-time.After(50 * time.Millisecond):
-	}
+	h.feed(request(t, 2, "c")) // read, not taken
+	h.waitPaused(true)
+	h.prod.none(t, 50*time.Millisecond)
 	h.prod.succeed(b, 0) // a is still pending: the cap counts unmarked records
 	h.expectNoMark(20 * time.Millisecond)
-	select {
-	case h.claim.messages <- request(t, 2, "c"):
-		t.Fatal("took a third record while the first was still pending")
-	case <-time.After(30 * time.Millisecond):
-	}
+	h.prod.none(t, 30*time.Millisecond)
 	h.prod.succeed(a, 0)
 	h.expectMark(2)
-	h.feed(request(t, 2, "c"))
-	h.prod.succeed(h.prod.next(t), 0)
+	c := h.prod.next(t)
+	if encoded(t, c.Key) != "c" {
+		t.Fatalf("sent %s, want c", encoded(t, c.Key))
+	}
+	h.prod.succeed(c, 0)
 	h.expectMark(3)
 }
 
-// At the end of a session the claim still waits for writes already sent, marks them
-// and commits, so a graceful stop or rebalance does not redeliver finished work.
+// At the end of a session the claim still waits for writes already sent and marks
+// them, so a graceful stop or rebalance does not redeliver finished work.
 func TestSessionEndWaitsForInFlightWritesThenCommits(t *testing.T) {
 	h := start(t, Options{DrainTimeout: waitTimeout})
 	h.feed(request(t, 0, "a"))
@@ -485,17 +511,7 @@ func TestClaimChannelClosedEndsClaim(t *testing.T) {
 	close(h.claim.messages)
 	h.prod.succeed(a, 0)
 	h.expectMark(1)
-	select {
-	case err := <-h.done:
-		h.done <- err
-	case <-time.After(waitTimeout):
-		t.Fatal("ConsumeClaim did not return after the claim closed")
-	}
-	select {
-	case <-h.sess.commits:
-	default:
-		t.Error("no commit")
-	}
+	h.returns(waitTimeout)
 }
 
 func TestSetupAndCleanupSetReadiness(t *testing.T) {

@@ -1,0 +1,41 @@
+package kafka
+
+import (
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/pkg/platform/backoff"
+	"github.com/streamgate/streamgate/pkg/platform/httpserver"
+)
+
+// The producer's retries outlast a leader election in every draw of the jitter and end
+// before the gateway's write deadline (the arithmetic is in config.go).
+func TestProducerDeliveryWindow(t *testing.T) {
+	const (
+		fencing  = 9 * time.Second // broker.session.timeout.ms, Kafka's default
+		election = time.Second     // generous for KRaft
+	)
+	cfg := ProducerConfig("test")
+	var least, most time.Duration
+	for retry := 1; retry <= cfg.Producer.Retry.Max; retry++ {
+		step := backoff.Step(producerRetryMin, producerRetryMax, retry-1)
+		least += step - step/2
+		most += step
+		for range 50 {
+			if d := cfg.Producer.Retry.BackoffFunc(retry, cfg.Producer.Retry.Max); d < step-step/2 || d > step {
+				t.Fatalf("retry %d waits %v, want within [%v, %v]", retry, d, step-step/2, step)
+			}
+		}
+	}
+	if least <= fencing+election {
+		t.Errorf("retries may give up after %v, within a leader election (%v)", least, fencing+election)
+	}
+	deadline := httpserver.New(":0", nil).WriteTimeout
+	if slowest := fencing + election + cfg.Producer.Timeout + producerRetryMax; most >= deadline || slowest >= deadline {
+		t.Errorf("retries may last %v (or %v waiting for the ISR), past the gateway's %v write deadline", most, slowest, deadline)
+	}
+	if cfg.Net.ReadTimeout <= cfg.Producer.Timeout {
+		t.Errorf("Net.ReadTimeout %v must exceed Producer.Timeout %v, or a waiting produce request is cut off", cfg.Net.ReadTimeout, cfg.Producer.Timeout)
+	}
+	t.Logf("delivery window: %v to %v of backoff over %d retries", least, most, cfg.Producer.Retry.Max)
+}
