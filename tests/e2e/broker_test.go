@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -20,29 +19,20 @@ type broker struct {
 	dataDir string
 }
 
-// freePortPair returns a loopback port that is free together with the next one, for a
-// broker and its KRaft controller.
-func freePortPair() (int, error) {
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		next, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1))
-		ln.Close()
-		if err == nil {
-			next.Close()
-			return port, nil
-		}
+// freePort returns a loopback port no process holds right now.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
 	}
-	return 0, errors.New("no free pair of loopback ports")
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // startBrokerOnFreePorts starts a broker on ports no other process holds, so tests
 // never collide with a developer's own broker.
 func startBrokerOnFreePorts(repoRoot string) (*broker, error) {
-	port, err := freePortPair()
+	port, err := freePortRun(2) // broker, controller
 	if err != nil {
 		return nil, err
 	}
@@ -81,12 +71,12 @@ func startClusterOnFreePorts(repoRoot string, nodes int) (*broker, error) {
 // freePortRun returns the first of n consecutive loopback ports that are all free.
 func freePortRun(n int) (int, error) {
 	for range 50 {
-		first, err := freePortPair()
+		first, err := freePort()
 		if err != nil {
 			return 0, err
 		}
 		free := true
-		for p := first + 2; p < first+n && free; p++ {
+		for p := first + 1; p < first+n && free; p++ {
 			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 			if err != nil {
 				free = false

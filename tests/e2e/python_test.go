@@ -15,6 +15,20 @@ import (
 	"github.com/IBM/sarama"
 )
 
+// pythonVenv returns the python of the venv tests/python/venv.sh builds (once, from
+// PyPI) for the Python peers.
+func pythonVenv(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(suite.repoRoot, "tests", "python", "venv.sh"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tests/python/venv.sh: %v\n%s", err, stderr.String())
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // runPython runs a script of tests/python in the venv, killing it after within, and
 // returns its stdout; the test fails if it exits non-zero.
 func runPython(t *testing.T, within time.Duration, script string, args ...string) []byte {

@@ -76,49 +76,36 @@ func startSecuredBroker(t *testing.T) (*securedBroker, error) {
 	// The broker's certificate is also its identity on the inter-broker and controller
 	// listeners: User:CN=broker, a super user.
 	brokerCert := brokerCertificate(t, ca)
-	port, err := freePortPair()
+	port, err := freePortRun(3) // SASL_SSL, controller, SSL: kafka.sh's defaults
 	if err != nil {
-		return nil, err
-	}
-	sslPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	dataDir, err := os.MkdirTemp("", fmt.Sprintf("streamgate-e2e-secured-kafka-%d-", port))
-	if err != nil {
+		_ = os.RemoveAll(pkiDir)
 		return nil, err
 	}
 	users := []string{adminUser + "=" + adminPassword}
 	for name, password := range scramPasswords {
 		users = append(users, name+"="+password)
 	}
-	b := &securedBroker{
-		broker: &broker{
-			script: filepath.Join(suite.repoRoot, "scripts", "kafka", "kafka.sh"),
-			env: append(os.Environ(),
-				"KAFKA_PORT="+strconv.Itoa(port), "KAFKA_SSL_PORT="+strconv.Itoa(sslPort), "KAFKA_DATA_DIR="+dataDir,
-				"KAFKA_SECURITY=secure",
-				"KAFKA_SSL_CA="+kafkatest.WriteFile(t, pkiDir, "ca.crt", ca.PEM),
-				"KAFKA_SSL_CERT="+kafkatest.WriteFile(t, pkiDir, "broker.crt", brokerCert.CertPEM),
-				"KAFKA_SSL_KEY="+kafkatest.WriteFile(t, pkiDir, "broker.key", brokerCert.KeyPEM),
-				"KAFKA_SUPER_USERS=User:"+adminUser+";User:CN=broker",
-				"KAFKA_SCRAM_USERS="+strings.Join(users, " "),
-				// SASL sessions expire and must re-authenticate, as a cluster that wants a
-				// rotated password to take effect does: the rotation test relies on it.
-				"KAFKA_EXTRA_CONFIG=listener.name.sasl_ssl.connections.max.reauth.ms="+strconv.Itoa(int(reauthAfter.Milliseconds()))),
-			dataDir: dataDir,
-		},
-		sslAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(sslPort)),
-		ca:      ca,
-		pkiDir:  pkiDir,
-	}
-	if err := b.start(); err != nil {
-		b.clean()
+	b, err := startBroker(suite.repoRoot, port,
+		"KAFKA_SECURITY=secure",
+		"KAFKA_SSL_CA="+kafkatest.WriteFile(t, pkiDir, "ca.crt", ca.PEM),
+		"KAFKA_SSL_CERT="+kafkatest.WriteFile(t, pkiDir, "broker.crt", brokerCert.CertPEM),
+		"KAFKA_SSL_KEY="+kafkatest.WriteFile(t, pkiDir, "broker.key", brokerCert.KeyPEM),
+		"KAFKA_SUPER_USERS=User:"+adminUser+";User:CN=broker",
+		"KAFKA_SCRAM_USERS="+strings.Join(users, " "),
+		// SASL sessions expire and must re-authenticate, as a cluster that wants a
+		// rotated password to take effect does: the rotation test relies on it.
+		"KAFKA_EXTRA_CONFIG=listener.name.sasl_ssl.connections.max.reauth.ms="+strconv.Itoa(int(reauthAfter.Milliseconds())))
+	if err != nil {
 		_ = os.RemoveAll(pkiDir)
 		return nil, err
 	}
-	b.saslAddr = b.addr
-	return b, nil
+	return &securedBroker{
+		broker:   b,
+		saslAddr: b.addr,
+		sslAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(port+2)),
+		ca:       ca,
+		pkiDir:   pkiDir,
+	}, nil
 }
 
 // brokerCertificate issues the broker's certificate: User:CN=broker, valid for
@@ -138,15 +125,6 @@ func (b *securedBroker) reissueCertificate(t *testing.T, extraNames ...string) e
 	kafkatest.WriteFile(t, b.pkiDir, "broker.crt", cert.CertPEM)
 	kafkatest.WriteFile(t, b.pkiDir, "broker.key", cert.KeyPEM)
 	return b.start()
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // adminSecurity is how the test's own clients reach the secured broker: as the super

@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,38 +87,17 @@ func TestTraceThroughGatewayAndWorker(t *testing.T) {
 	waitLogged(t, gateway, id, "trace_id", trace)
 }
 
-// pythonVenv returns the python of the venv tests/python/venv.sh builds (once, from
-// PyPI) for the Python peers.
-func pythonVenv(t *testing.T) string {
-	t.Helper()
-	cmd := exec.Command(filepath.Join(suite.repoRoot, "tests", "python", "venv.sh"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tests/python/venv.sh: %v\n%s", err, stderr.String())
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // A record a real FastStream publisher wrote, with the traceparent of its own span, is
 // continued by the worker: its process span is that span's child and the reply carries
 // the same trace.
 func TestFastStreamTraceIsContinued(t *testing.T) {
-	python := pythonVenv(t)
 	receiver := newOTLPReceiver(t)
 	tp := newTopics(t, suite.brokers)
 	worker := startService(t, "worker", append(tp.env(suite.brokers), receiver.env()...)...)
 	waitReady(t, worker, 60*time.Second)
 
 	id := "faststream-" + uuid.NewString()
-	cmd := exec.Command(python, filepath.Join(suite.repoRoot, "tests", "python", "faststream_publish.py"), suite.brokers, tp.in, id)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("FastStream publisher: %v\n%s", err, stderr.String())
-	}
+	out := runPython(t, 3*time.Minute, "faststream_publish.py", suite.brokers, tp.in, id)
 	var published struct {
 		TraceID string            `json:"trace_id"`
 		Spans   map[string]string `json:"spans"`
