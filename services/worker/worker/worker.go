@@ -92,6 +92,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	ready.Drain()
 	stopWork()
 
+	stopBy := time.Now().Add(cfg.ShutdownTimeout)
 	deadline := time.NewTimer(cfg.ShutdownTimeout)
 	defer deadline.Stop()
 	timedOut := fmt.Errorf("worker: graceful shutdown took longer than %s", cfg.ShutdownTimeout)
@@ -112,7 +113,8 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 			return errors.Join(err, timedOut)
 		}
 	}
-	err = errors.Join(err, tel.flush(ctx, cfg.ShutdownTimeout))
+	// The trace flush gets what is left of the budget: the whole stop stays within it.
+	err = errors.Join(err, tel.flush(ctx, time.Until(stopBy)))
 	if err == nil {
 		log.Info("worker stopped")
 	}
