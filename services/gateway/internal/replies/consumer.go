@@ -20,6 +20,9 @@ import (
 // ErrNotReading is Ready's answer until every partition of the reply topic is read.
 var ErrNotReading = errors.New("replies: not reading the reply topic yet")
 
+// errPartitionClosed ends a read whose partition consumer sarama closed by itself.
+var errPartitionClosed = errors.New("replies: the partition consumer stopped")
+
 // Consumer reads every partition of the reply topic from its end, without a consumer
 // group (each instance needs every reply; none is ever committed), and delivers each
 // record to the waiter its correlation_id header names.
@@ -53,7 +56,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	// POST /v1/requests there) gets a warning a minute, not a flood.
 	retry := backoff.New(time.Second, time.Minute)
 	for {
-		err := c.read(ctx)
+		err := c.read(ctx, retry.Reset)
 		if ctx.Err() != nil {
 			return fmt.Errorf("replies: %w", ctx.Err())
 		}
@@ -66,8 +69,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// read consumes every partition until ctx ends or one of them fails.
-func (c *Consumer) read(ctx context.Context) error {
+// read consumes every partition until ctx ends or one of them fails; it calls reading
+// once every partition is read.
+func (c *Consumer) read(ctx context.Context, reading func()) error {
 	cfg := kafka.ConsumerGroupConfig("streamgate-gateway-replies")
 	if err := c.security.Apply(cfg); err != nil {
 		return err
@@ -108,6 +112,7 @@ func (c *Consumer) read(ctx context.Context) error {
 	// resolved each partition's end offset.
 	c.reading.Store(true)
 	defer c.reading.Store(false)
+	reading()
 	c.logger.Info("reading replies", logging.Topic(c.topic), zap.Int("partitions", len(partitions)))
 	<-ctx.Done()
 	return context.Cause(ctx)
@@ -122,13 +127,21 @@ func (c *Consumer) readPartition(ctx context.Context, pc sarama.PartitionConsume
 		select {
 		case <-ctx.Done():
 			return nil
-		case msg := <-pc.Messages():
+		case msg, ok := <-pc.Messages():
+			if !ok {
+				// sarama gave the partition up (offset out of range, e.g. the topic
+				// was recreated): start again from its end.
+				return errPartitionClosed
+			}
 			id := kafka.Header(msg.Headers, messages.HeaderCorrelationID)
 			if c.waiters.Deliver(id, msg.Value) {
 				c.logger.Debug("reply delivered", logging.CorrelationID(id), logging.Topic(c.topic),
 					zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
 			}
-		case err := <-pc.Errors():
+		case err, ok := <-pc.Errors():
+			if !ok {
+				return errPartitionClosed
+			}
 			if kafka.NeedsNewClient(err) {
 				return c.security.Explain(err)
 			}
