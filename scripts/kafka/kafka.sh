@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run a real Apache Kafka 4.3.1 single node (KRaft, combined broker+controller)
-# on loopback for integration tests. The jars come from Maven Central through
+# Run a real Apache Kafka 4.3.1 (KRaft, combined broker+controller; one node, or
+# KAFKA_NODES) on loopback or KAFKA_HOST for integration tests. The jars come from Maven Central through
 # scripts/kafka/pom.xml; no Kafka distribution tarball and no Docker needed.
 #
 # Usage: scripts/kafka/kafka.sh install|start [N]|stop [N]|kill [N]|status [N]|clean
