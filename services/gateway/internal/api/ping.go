@@ -36,16 +36,23 @@ func (h pingHandler) serve(c *gin.Context) {
 	id := correlation.FromContext(ctx)
 	msg := messages.NewRequest(id, pingMessage, h.now())
 	if err := h.publisher.Publish(ctx, msg); err != nil {
-		h.logger.Error("failed to process message",
-			logging.CorrelationID(id),
-			tracing.LogFields(ctx),
-			logging.Topic(h.topic),
-			logging.Operation(logging.OperationPublish),
-			logging.Status(messages.StatusFailed),
-			zap.Error(err),
-		)
-		c.JSON(http.StatusInternalServerError, gin.H{"detail": "Failed to process message"})
+		publishFailed(c, h.logger, h.topic, err)
 		return
 	}
 	c.JSON(http.StatusOK, PingResponse{Version: h.version, Message: "pong"})
+}
+
+// publishFailed logs a request the broker did not take and answers 500, as the Python
+// original does.
+func publishFailed(c *gin.Context, logger *zap.Logger, topic string, err error) {
+	ctx := c.Request.Context()
+	logger.Error("failed to process message",
+		logging.CorrelationID(correlation.FromContext(ctx)),
+		tracing.LogFields(ctx),
+		logging.Topic(topic),
+		logging.Operation(logging.OperationPublish),
+		logging.Status(messages.StatusFailed),
+		zap.Error(err),
+	)
+	c.JSON(http.StatusInternalServerError, gin.H{"detail": "Failed to process message"})
 }

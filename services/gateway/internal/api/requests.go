@@ -13,6 +13,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/correlation"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/gateway/internal/replies"
 )
 
@@ -77,9 +78,7 @@ func (h requestHandler) serve(c *gin.Context) {
 	defer release()
 
 	if err := h.routing.Requester.Request(ctx, messages.NewRequest(id, pingMessage, h.now()), h.routing.Topic, requestID); err != nil {
-		h.logger.Error("failed to process message", logging.CorrelationID(id), logging.Topic(h.topic),
-			logging.Operation(logging.OperationPublish), logging.Status(messages.StatusFailed), zap.Error(err))
-		c.JSON(http.StatusInternalServerError, gin.H{"detail": "Failed to process message"})
+		publishFailed(c, h.logger, h.topic, err)
 		return
 	}
 	timer := time.NewTimer(timeout)
@@ -87,13 +86,13 @@ func (h requestHandler) serve(c *gin.Context) {
 	select {
 	case body := <-reply:
 		if _, err := messages.DecodeResponse(body); err != nil {
-			h.logger.Warn("malformed reply", logging.CorrelationID(id), zap.String("request_id", requestID), zap.Error(err))
+			h.logger.Warn("malformed reply", logging.CorrelationID(id), tracing.LogFields(ctx), zap.String("request_id", requestID), zap.Error(err))
 			c.JSON(http.StatusBadGateway, gin.H{"detail": "The worker's reply is malformed"})
 			return
 		}
 		c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 	case <-timer.C:
-		h.logger.Warn("no reply in time", logging.CorrelationID(id), zap.String("request_id", requestID), zap.Duration("timeout", timeout))
+		h.logger.Warn("no reply in time", logging.CorrelationID(id), tracing.LogFields(ctx), zap.String("request_id", requestID), zap.Duration("timeout", timeout))
 		c.JSON(http.StatusGatewayTimeout, gin.H{"detail": fmt.Sprintf("No reply within %s", timeout)})
 	case <-ctx.Done():
 		c.Abort() // the client is gone; nobody reads an answer
