@@ -45,7 +45,9 @@ func Run(ctx context.Context, srv *http.Server, shutdownTimeout time.Duration, s
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("httpserver: graceful shutdown: %w", err)
+		// Closing the connections left cancels their requests' contexts, so handlers
+		// still waiting (a POST /v1/requests for its reply) stop too.
+		return errors.Join(fmt.Errorf("httpserver: graceful shutdown: %w", err), srv.Close())
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("httpserver: serve on %s: %w", srv.Addr, err)

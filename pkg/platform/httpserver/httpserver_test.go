@@ -55,6 +55,43 @@ func TestRunDrainsInFlightRequests(t *testing.T) {
 	}
 }
 
+// A request still running when the grace period ends has its context cancelled, so its
+// handler stops with the server rather than after it.
+func TestRunCancelsRequestsLeftAfterShutdownTimeout(t *testing.T) {
+	entered := make(chan struct{})
+	cancelled := make(chan struct{})
+	handler := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		close(entered)
+		select {
+		case <-r.Context().Done():
+			close(cancelled)
+		case <-time.After(time.Minute):
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	addrCh := make(chan net.Addr, 1)
+	runErr := make(chan error, 1)
+	go func() {
+		runErr <- Run(ctx, New("127.0.0.1:0", handler), 100*time.Millisecond, func(a net.Addr) { addrCh <- a })
+	}()
+	addr := (<-addrCh).String()
+	go func() {
+		if resp, err := http.Get("http://" + addr + "/"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-entered
+	cancel()
+	if err := <-runErr; err == nil {
+		t.Error("Run: want the graceful shutdown's timeout")
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler's request context was not cancelled after the shutdown timeout")
+	}
+}
+
 func TestRunReportsListenError(t *testing.T) {
 	if err := Run(context.Background(), New("127.0.0.1:-1", http.NotFoundHandler()), time.Second, nil); err == nil {
 		t.Fatal("want an error for a bad address")
