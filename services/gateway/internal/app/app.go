@@ -64,6 +64,9 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 
 	readiness := &probe.Readiness{}
 	context.AfterFunc(ctx, readiness.Drain)
+	// SHUTDOWN_TIMEOUT bounds the whole stop, from the moment ctx ends.
+	stopBy := make(chan time.Time, 1)
+	context.AfterFunc(ctx, func() { stopBy <- time.Now().Add(cfg.ShutdownTimeout) })
 
 	// Background work (connecting, readiness checks) outlives ctx until the server has
 	// drained, so in-flight requests still find a producer.
@@ -126,7 +129,8 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 			closeErr = fmt.Errorf("gateway: close producer: %w", closeErr)
 		}
 	}
-	flushCtx, cancelFlush := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	stop() // when the API server failed rather than ctx ended
+	flushCtx, cancelFlush := context.WithDeadline(context.WithoutCancel(ctx), <-stopBy)
 	defer cancelFlush()
 	if err := errors.Join(metricsErr, serveErr, closeErr, tr.Shutdown(flushCtx)); err != nil {
 		return err
