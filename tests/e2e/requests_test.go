@@ -58,6 +58,16 @@ func TestRequestReplyWithTwoGateways(t *testing.T) {
 		})
 	}
 
+	// Each partition the producer writes gets goroutines of its own, for good: warm up
+	// every partition of the in-topic so the load adds none.
+	for i, g := range gateways {
+		for _, id := range keysForEveryPartition(t, tp.in, fmt.Sprintf("warm-up-%d-", i)) {
+			if status, body, err := postRequest(client, g, id, "10s"); err != nil || status != http.StatusOK {
+				t.Fatalf("warm-up %s: %d %s %v", id, status, body, err)
+			}
+		}
+	}
+
 	// Goroutines before the load, with no client connection open.
 	client.CloseIdleConnections()
 	var before []float64
@@ -137,4 +147,33 @@ func TestRequestReplyWithTwoGateways(t *testing.T) {
 		})
 		t.Logf("gateway %d: %v goroutines before the load, %v after", i, before[i], g.scrape(t)["go_goroutines"])
 	}
+}
+
+// keysForEveryPartition returns one key per partition of topic, each starting with
+// prefix, as the services' murmur2 partitioner places them.
+func keysForEveryPartition(t *testing.T, topic, prefix string) []string {
+	t.Helper()
+	client, err := sarama.NewClient([]string{suite.brokers}, testClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	partitions, err := client.Partitions(topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	partitioner := sarama.NewMurmur2Partitioner(topic)
+	keys := make([]string, len(partitions))
+	for n, found := 0, 0; found < len(partitions); n++ {
+		key := fmt.Sprintf("%s%d", prefix, n)
+		p, err := partitioner.Partition(&sarama.ProducerMessage{Key: sarama.StringEncoder(key)}, int32(len(partitions)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys[p] == "" {
+			keys[p] = key
+			found++
+		}
+	}
+	return keys
 }
