@@ -1,4 +1,5 @@
-// Command gateway serves GET /v1/ping and publishes each call to Kafka for the worker.
+// Command gateway serves the HTTP API (GET /v1/ping, POST /v1/requests and their
+// documents) and publishes each request to Kafka for the worker.
 package main
 
 import (

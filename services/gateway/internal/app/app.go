@@ -1,5 +1,5 @@
-// Package app runs the gateway: HTTP server, Kafka publisher and readiness, started and
-// stopped in the right order.
+// Package app runs the gateway: HTTP server, Kafka publisher, reply consumer, readiness,
+// metrics and tracing, started and stopped in the right order.
 package app
 
 import (

@@ -1,5 +1,6 @@
-// Command worker answers the requests on the in-topic with replies on the out-topic and
-// serves its health probes.
+// Command worker answers the requests on the in-topic with replies on the out-topic
+// (or their reply_to topic), dead-letters what it cannot decode, and serves its probes
+// and metrics.
 package main
 
 import (
