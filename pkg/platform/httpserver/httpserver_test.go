@@ -18,13 +18,7 @@ func TestRunDrainsInFlightRequests(t *testing.T) {
 		<-release
 		_, _ = io.WriteString(w, "done")
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	addrCh := make(chan net.Addr, 1)
-	runErr := make(chan error, 1)
-	go func() {
-		runErr <- Run(ctx, New("127.0.0.1:0", handler), 5*time.Second, func(a net.Addr) { addrCh <- a })
-	}()
-	addr := (<-addrCh).String()
+	addr, cancel, runErr := start(t, handler, 5*time.Second)
 
 	type result struct {
 		body string
@@ -68,13 +62,7 @@ func TestRunCancelsRequestsLeftAfterShutdownTimeout(t *testing.T) {
 		case <-time.After(time.Minute):
 		}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	addrCh := make(chan net.Addr, 1)
-	runErr := make(chan error, 1)
-	go func() {
-		runErr <- Run(ctx, New("127.0.0.1:0", handler), 100*time.Millisecond, func(a net.Addr) { addrCh <- a })
-	}()
-	addr := (<-addrCh).String()
+	addr, cancel, runErr := start(t, handler, 100*time.Millisecond)
 	go func() {
 		if resp, err := http.Get("http://" + addr + "/"); err == nil {
 			resp.Body.Close()
@@ -89,6 +77,25 @@ func TestRunCancelsRequestsLeftAfterShutdownTimeout(t *testing.T) {
 	case <-cancelled:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the handler's request context was not cancelled after the shutdown timeout")
+	}
+}
+
+// start runs handler on a free loopback port until cancel; Run's result arrives on runErr.
+func start(t *testing.T, handler http.Handler, shutdownTimeout time.Duration) (addr string, cancel context.CancelFunc, runErr <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addrCh := make(chan net.Addr, 1)
+	result := make(chan error, 1)
+	go func() {
+		result <- Run(ctx, New("127.0.0.1:0", handler), shutdownTimeout, func(a net.Addr) { addrCh <- a })
+	}()
+	select {
+	case a := <-addrCh:
+		return a.String(), cancel, result
+	case err := <-result:
+		cancel()
+		t.Fatal(err)
+		return "", nil, nil
 	}
 }
 
