@@ -137,10 +137,17 @@ func (b *bench) startServices(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, g := range []struct {
-		kafka bool
-		level string
-	}{{true, "info"}, {true, "warn"}, {false, "info"}, {false, "warn"}} {
+	gateways := []struct {
+		kafka      bool
+		level, bin string
+	}{{true, "info", b.bins.gateway}, {true, "warn", b.bins.gateway}, {false, "info", b.bins.gateway}, {false, "warn", b.bins.gateway}}
+	if b.bins.baseline != "" {
+		gateways = append(gateways, struct {
+			kafka      bool
+			level, bin string
+		}{true, "info", b.bins.baseline})
+	}
+	for _, g := range gateways {
 		addr, err := freeAddr()
 		if err != nil {
 			return err
@@ -154,6 +161,9 @@ func (b *bench) startServices(ctx context.Context) error {
 		v := &variant{system: systemGo, kafka: g.kafka, url: "http://" + addr + "/v1/ping"}
 		if g.kafka {
 			name = "gateway, Kafka on, logs " + g.level
+			if g.bin == b.bins.baseline {
+				name = "baseline " + b.o.baseline + ": " + name
+			}
 			v.worker, v.in, v.out = worker, goIn, goOut
 			if b.o.profile && b.pprofAddr == "" {
 				if b.pprofAddr, err = freeAddr(); err != nil {
@@ -163,7 +173,7 @@ func (b *bench) startServices(ctx context.Context) error {
 			}
 		}
 		v.name = name
-		if v.serving, err = b.start(name, env, "", b.bins.gateway); err != nil {
+		if v.serving, err = b.start(name, env, "", g.bin); err != nil {
 			return err
 		}
 		if err := v.serving.waitHTTP(ctx, "http://"+addr+"/readyz", time.Minute); err != nil {

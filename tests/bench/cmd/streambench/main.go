@@ -49,6 +49,7 @@ type options struct {
 	profile     bool
 	timeout     time.Duration
 	python      bool
+	baseline    string
 }
 
 func main() {
@@ -68,6 +69,7 @@ func main() {
 	flag.DurationVar(&o.drainWait, "drain-timeout", 90*time.Second, "how long a backlog may take to drain before a round")
 	flag.BoolVar(&o.profile, "profile", false, "also take CPU and allocation profiles of the gateway under load")
 	flag.BoolVar(&o.python, "python", true, "measure the Python original too")
+	flag.StringVar(&o.baseline, "baseline", "", "also measure the gateway built from this git revision (closed loop, Kafka on, logs info): before and after in one run")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound on the whole run")
 	flag.Parse()
 	if o.smoke {
@@ -115,6 +117,12 @@ func run(ctx context.Context, o options) error {
 	bins, err := build(ctx, root, work, o.profile)
 	if err != nil {
 		return err
+	}
+	if o.baseline != "" {
+		logf("building the gateway at %s", o.baseline)
+		if bins.baseline, err = buildBaseline(ctx, root, work, o.baseline); err != nil {
+			return err
+		}
 	}
 	var venv string
 	if o.python {

@@ -241,6 +241,12 @@ func (r *results) targets(w io.Writer) {
 	fmt.Fprintf(w, "| gateway CPU/request, default logging (µs) | %s | ≤ 50 | %s |\n", gwCPU.format(1), verdict(gwCPU, func(v float64) bool { return v <= 50 }))
 	publish := spreadOf(paired(r.Closed, closedRound, variant(gw), variant(gwOff), func(x, y closedRun) float64 { return x.ServingCPU - y.ServingCPU }))
 	fmt.Fprintf(w, "| publish path: Kafka on − off, logs info (µs/request) | %s | ≤ 25 | %s |\n", publish.format(1), verdict(publish, func(v float64) bool { return v <= 25 }))
+	for _, v := range uniq(r.Closed, func(c closedRun) string { return c.Variant }) {
+		if strings.HasPrefix(v, "baseline ") {
+			after := spreadOf(paired(r.Closed, closedRound, variant(gw), variant(v), func(x, y closedRun) float64 { return ratio(x.ServingCPU, y.ServingCPU) }))
+			fmt.Fprintf(w, "| gateway CPU/request ÷ %s's | %s | | |\n", strings.TrimSuffix(v, ": "+gw), after.format(3))
+		}
+	}
 	sysRatio := spreadOf(paired(r.Closed, closedRound, variant(gw), python, func(x, y closedRun) float64 { return ratio(x.SystemCPU, y.SystemCPU) }))
 	fmt.Fprintf(w, "| gateway+worker CPU/request ÷ Python's, closed loop | %s | ≤ 0.10 | %s |\n", sysRatio.format(3), verdict(sysRatio, func(v float64) bool { return v <= 0.1 }))
 	rps := spreadOf(paired(r.Closed, closedRound, variant(gw), python, func(x, y closedRun) float64 { return ratio(x.Rate, y.Rate) }))

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-type binaries struct{ gateway, worker string }
+type binaries struct{ gateway, worker, baseline string }
 
 // build compiles both services as a release build does (the profiling build of the
 // gateway, with net/http/pprof on PPROF_ADDR, only with -profile).
@@ -45,4 +45,24 @@ func pythonVenv(ctx context.Context, root string) (string, error) {
 		return "", fmt.Errorf("venv.sh: %w", err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// buildBaseline compiles the gateway as it was at git revision ref, to measure it in
+// the same run as the working tree's.
+func buildBaseline(ctx context.Context, root, dir, ref string) (string, error) {
+	src := filepath.Join(dir, "baseline-src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	archive := exec.CommandContext(ctx, "sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", root, ref, src)
+	if out, err := archive.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("git archive %s: %w\n%s", ref, err, out)
+	}
+	out := filepath.Join(dir, "gateway-baseline")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./services/gateway/cmd/gateway")
+	cmd.Dir = src
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build the gateway at %s: %w\n%s", ref, err, msg)
+	}
+	return out, nil
 }
