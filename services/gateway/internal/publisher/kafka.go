@@ -110,6 +110,10 @@ func (k *Kafka) connect(ctx context.Context) (*connection, error) {
 
 func dial(brokers []string, security kafka.Security) (*connection, error) {
 	cfg := kafka.ProducerConfig("streamgate-gateway")
+	// Requests arriving within a millisecond share one produce request: fewer, larger
+	// batches cost the gateway less CPU per request (make bench) for at most 1 ms
+	// more latency. The delivery guarantees are the same per record.
+	cfg.Producer.Flush.Frequency = time.Millisecond
 	if err := security.Apply(cfg); err != nil {
 		return nil, err
 	}
