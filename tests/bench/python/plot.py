@@ -79,9 +79,10 @@ def main(path, out):
 
     drain = r.get("drain") or []
     if drain:
-        fig, ax = plt.subplots(figsize=(7, 5))
-        labels = ["worker (whole run)", "worker (steady)", "ConsumerPerformance", "ConsumerPerformance (fetch)"]
-        keys = ["worker_records_per_s", "worker_steady_records_per_s", "consumer_perf_records_per_s", "consumer_perf_fetch_records_per_s"]
+        fig, ax = plt.subplots(figsize=(8, 5))
+        labels = ["worker (whole run)", "worker (steady)", "worker, logs warn (steady)", "ConsumerPerformance", "ConsumerPerformance (fetch)"]
+        keys = ["worker_records_per_s", "worker_steady_records_per_s", "worker_logs_warn_steady_records_per_s",
+                "consumer_perf_records_per_s", "consumer_perf_fetch_records_per_s"]
         bars(ax, labels, OrderedDict(records_s=[[d[k] for d in drain] for k in keys]), "records/s")
         ax.set_title(f"draining {drain[0]['records']} records")
         fig.suptitle(load, fontsize=8)

@@ -108,8 +108,8 @@ func (b *bench) goEnv(httpAddr string) ([]string, error) {
 	}, nil
 }
 
-// startWorker runs the Go worker from in to out as group.
-func (b *bench) startWorker(ctx context.Context, name, in, out, group string) (*process, error) {
+// startWorker runs the Go worker from in to out as group, logging at level.
+func (b *bench) startWorker(ctx context.Context, name, level, in, out, group string) (*process, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (b *bench) startWorker(ctx context.Context, name, in, out, group string) (*
 	if err != nil {
 		return nil, err
 	}
-	env = append(env, "LOG_LEVEL=info", "KAFKA_IN_TOPIC="+in, "KAFKA_OUT_TOPIC="+out,
+	env = append(env, "LOG_LEVEL="+level, "KAFKA_IN_TOPIC="+in, "KAFKA_OUT_TOPIC="+out,
 		"KAFKA_DLQ_TOPIC="+in+".dlq", "KAFKA_GROUP_ID="+group)
 	p, err := b.start(name, env, "", b.bins.worker)
 	if err != nil {
@@ -133,7 +133,7 @@ func (b *bench) startServices(ctx context.Context) error {
 	if err := b.c.createTopics(goIn, goOut, goIn+".dlq", pyIn, pyOut); err != nil {
 		return err
 	}
-	worker, err := b.startWorker(ctx, "worker", goIn, goOut, b.topic("worker"))
+	worker, err := b.startWorker(ctx, "worker", "info", goIn, goOut, b.topic("worker"))
 	if err != nil {
 		return err
 	}
@@ -407,7 +407,11 @@ func (b *bench) drain(ctx context.Context) error {
 		run := drainRun{Round: round, Records: b.o.backlog}
 		steps := []func() error{
 			func() (err error) {
-				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, in, round)
+				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, in, "info", round)
+				return err
+			},
+			func() (err error) {
+				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, in, "warn", round)
 				return err
 			},
 			func() (err error) {
@@ -425,8 +429,8 @@ func (b *bench) drain(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) drainWorker(ctx context.Context, in string, round int) (overall, steady, cpu float64, err error) {
-	out, group := b.topic(fmt.Sprintf("drain-out-%d", round)), b.topic(fmt.Sprintf("drain-%d", round))
+func (b *bench) drainWorker(ctx context.Context, in, level string, round int) (overall, steady, cpu float64, err error) {
+	out, group := b.topic(fmt.Sprintf("drain-out-%s-%d", level, round)), b.topic(fmt.Sprintf("drain-%s-%d", level, round))
 	if err := b.c.createTopics(out); err != nil {
 		return 0, 0, 0, err
 	}
@@ -435,9 +439,9 @@ func (b *bench) drainWorker(ctx context.Context, in string, round int) (overall,
 		return 0, 0, 0, err
 	}
 	defer watch.stop()
-	logf("drain, round %d/%d: worker", round+1, b.o.rounds)
+	logf("drain, round %d/%d: worker, logs %s", round+1, b.o.rounds, level)
 	began := time.Now()
-	p, err := b.startWorker(ctx, "drain worker", in, out, group)
+	p, err := b.startWorker(ctx, "drain worker", level, in, out, group)
 	if err != nil {
 		return 0, 0, 0, err
 	}
