@@ -40,7 +40,8 @@ fi
 export LOG_FORMAT="${LOG_FORMAT:-console}"
 HTTP_ADDR=127.0.0.1:8081 bin/worker &
 pids+=($!)
-HTTP_ADDR=127.0.0.1:8080 bin/gateway &
+# At debug the demo gateway logs each successful request and publish (quiet by default).
+HTTP_ADDR=127.0.0.1:8080 LOG_LEVEL="${LOG_LEVEL:-debug}" bin/gateway &
 pids+=($!)
 wait_for_port 127.0.0.1 8080 gateway
 

@@ -41,7 +41,7 @@ type bench struct {
 	o         options
 	c         *cluster
 	bins      binaries
-	venv      string
+	python    string // the venv's interpreter, "" without -python
 	classpath string
 	results   *results
 	id        string
@@ -194,7 +194,7 @@ func (b *bench) startServices(ctx context.Context) error {
 	}
 	name := "python, FastAPI + FastStream, uvicorn"
 	py, err := b.start(name, env, filepath.Join(b.o.root, "tests/bench/python"),
-		filepath.Join(b.venv, "bin/python"), "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
+		b.python, "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
 		"--port", strconv.Itoa(port), "--workers", strconv.Itoa(b.o.pyWorkers))
 	if err != nil {
 		return err

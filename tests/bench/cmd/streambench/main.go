@@ -124,10 +124,10 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	var venv string
+	var python string
 	if o.python {
 		logf("preparing the Python original's venv (cached)")
-		if venv, err = pythonVenv(ctx, root); err != nil {
+		if python, err = pythonVenv(ctx, root); err != nil {
 			return err
 		}
 	}
@@ -151,7 +151,7 @@ func run(ctx context.Context, o options) error {
 	}
 	defer c.Close()
 
-	b := &bench{o: o, c: c, bins: bins, venv: venv, classpath: classpath, results: &results{Options: describe(o)}}
+	b := &bench{o: o, c: c, bins: bins, python: python, classpath: classpath, results: &results{Options: describe(o)}}
 	b.results.LoadBefore = loadAverage()
 	runErr := b.run(ctx)
 	b.results.LoadAfter = loadAverage()

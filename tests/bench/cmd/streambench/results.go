@@ -304,10 +304,10 @@ func (b *bench) report() error {
 		return err
 	}
 	fmt.Print(md.String())
-	if b.venv == "" {
+	if b.python == "" {
 		return nil
 	}
-	plot := exec.Command(filepath.Join(b.venv, "bin/python"), filepath.Join(b.o.root, "tests/bench/python/plot.py"),
+	plot := exec.Command(b.python, filepath.Join(b.o.root, "tests/bench/python/plot.py"),
 		filepath.Join(b.o.out, "results.json"), b.o.out)
 	if out, err := plot.CombinedOutput(); err != nil {
 		return fmt.Errorf("plots: %w\n%s", err, out)

@@ -35,10 +35,10 @@ func build(ctx context.Context, root, dir string, profile bool) (binaries, error
 	return bins, nil
 }
 
-// pythonVenv returns the venv with the original's stack, made once by
-// scripts/python/venv.sh from tests/bench/python/requirements.txt.
+// pythonVenv returns the python of the venv with the original's stack, made once by
+// tests/python/venv.sh from tests/bench/python/requirements.txt.
 func pythonVenv(ctx context.Context, root string) (string, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(root, "scripts/python/venv.sh"), filepath.Join(root, "tests/bench/python/requirements.txt"))
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "tests/python/venv.sh"), filepath.Join(root, "tests/bench/python/requirements.txt"))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
