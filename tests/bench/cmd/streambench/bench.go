@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/streamgate/streamgate/tests/bench/backlog"
 	"github.com/streamgate/streamgate/tests/bench/loadgen"
 )
 
@@ -400,7 +401,7 @@ func (b *bench) drain(ctx context.Context) error {
 		return err
 	}
 	logf("writing a backlog of %d requests", b.o.backlog)
-	if err := b.c.prefill(in, b.o.backlog); err != nil {
+	if err := backlog.Write(b.c.brokers, in, b.o.backlog, func(i int) string { return "backlog-" + strconv.Itoa(i) }); err != nil {
 		return err
 	}
 	for round := range b.o.rounds {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 )
 
@@ -207,45 +206,6 @@ func (c *cluster) waitDrained(ctx context.Context, in, out string, timeout time.
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// prefill writes n valid requests to topic as the gateway writes them and waits until
-// the broker has acknowledged all of them.
-func (c *cluster) prefill(topic string, n int) error {
-	producer, err := sarama.NewAsyncProducer(c.brokers, kafka.ProducerConfig("streambench-prefill"))
-	if err != nil {
-		return fmt.Errorf("prefill producer: %w", err)
-	}
-	var failed error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for range producer.Successes() {
-		}
-	})
-	wg.Go(func() {
-		for perr := range producer.Errors() {
-			failed = errors.Join(failed, perr.Err)
-		}
-	})
-	now := time.Now()
-	for i := range n {
-		id := fmt.Sprintf("backlog-%d", i)
-		body, err := messages.EncodeRequest(messages.NewRequest(id, "Send for in-topic", now))
-		if err != nil {
-			producer.AsyncClose()
-			wg.Wait()
-			return err
-		}
-		producer.Input() <- &sarama.ProducerMessage{
-			Topic: topic, Key: sarama.StringEncoder(id), Value: sarama.ByteEncoder(body), Headers: kafka.Headers(id),
-		}
-	}
-	producer.AsyncClose()
-	wg.Wait()
-	if failed != nil {
-		return fmt.Errorf("prefill: %w", failed)
-	}
-	return nil
 }
 
 // replyWatch reads every reply that arrives on a topic from the moment it started and
