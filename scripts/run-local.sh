@@ -38,10 +38,11 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
 fi
 
 export LOG_FORMAT="${LOG_FORMAT:-console}"
+# At debug both services log each request and record (quiet by default).
+export LOG_LEVEL="${LOG_LEVEL:-debug}"
 HTTP_ADDR=127.0.0.1:8081 bin/worker &
 pids+=($!)
-# At debug the demo gateway logs each successful request and publish (quiet by default).
-HTTP_ADDR=127.0.0.1:8080 LOG_LEVEL="${LOG_LEVEL:-debug}" bin/gateway &
+HTTP_ADDR=127.0.0.1:8080 bin/gateway &
 pids+=($!)
 wait_for_port 127.0.0.1 8080 gateway
 

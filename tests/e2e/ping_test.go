@@ -186,14 +186,14 @@ func sameKeys(obj map[string]json.RawMessage, keys []string) bool {
 // contract's fields.
 func checkLogs(t *testing.T, tp topics, gateway, worker *service, id string) {
 	t.Helper()
-	// The gateway's line per publish is a debug line (these services run at debug).
+	// The lines per request and record are debug lines (these services run at debug).
 	expect := []struct {
 		svc                                   *service
 		message, topic, operation, sts, level string
 	}{
 		{gateway, "published", tp.in, "publish", "Received", "debug"},
-		{worker, "received", tp.in, "subscribe", "Received", "info"},
-		{worker, "published reply", tp.out, "publish", "Completed", "info"},
+		{worker, "received", tp.in, "subscribe", "Received", "debug"},
+		{worker, "published reply", tp.out, "publish", "Completed", "debug"},
 	}
 	for _, e := range expect {
 		waitFor(t, 15*time.Second, fmt.Sprintf("%s log %q for %s", e.svc.name, e.message, id), func() error {
