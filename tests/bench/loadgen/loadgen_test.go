@@ -61,15 +61,22 @@ func TestClosedSendsCorrelationIDsAndCountsStatuses(t *testing.T) {
 	}
 }
 
+// stalledServer returns the URL of a server that holds every request until stall has
+// passed since it started, then answers 200.
+func stalledServer(t *testing.T, stall time.Duration) string {
+	gate := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-gate }))
+	t.Cleanup(srv.Close)
+	time.AfterFunc(stall, func() { close(gate) })
+	return srv.URL
+}
+
 // TestOpenCountsFromTheSchedule: a server that holds every request until a gate opens
 // must show the wait in the latencies of all requests scheduled before that, as a
 // user would see it, while the load keeps its schedule.
 func TestOpenCountsFromTheSchedule(t *testing.T) {
-	gate := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-gate }))
-	defer srv.Close()
-	time.AfterFunc(300*time.Millisecond, func() { close(gate) })
-	r := Open(context.Background(), NewClient(64), Target{URL: srv.URL, IDPrefix: "o-"}, 100, 500*time.Millisecond, 64)
+	url := stalledServer(t, 300*time.Millisecond)
+	r := Open(context.Background(), NewClient(64), Target{URL: url, IDPrefix: "o-"}, 100, 500*time.Millisecond, 64)
 	if r.OK != 50 || r.Failed != 0 {
 		t.Fatalf("OK %d, failed %d: want 50 answered", r.OK, r.Failed)
 	}
@@ -87,11 +94,8 @@ func TestOpenCountsFromTheSchedule(t *testing.T) {
 }
 
 func TestOpenRefusesBeyondMaxInFlight(t *testing.T) {
-	gate := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-gate }))
-	defer srv.Close()
-	time.AfterFunc(400*time.Millisecond, func() { close(gate) })
-	r := Open(context.Background(), NewClient(8), Target{URL: srv.URL, IDPrefix: "m-"}, 100, 200*time.Millisecond, 5)
+	url := stalledServer(t, 400*time.Millisecond)
+	r := Open(context.Background(), NewClient(8), Target{URL: url, IDPrefix: "m-"}, 100, 200*time.Millisecond, 5)
 	if r.OK != 5 || r.Failed != 15 {
 		t.Errorf("OK %d, failed %d: want 5 in flight answered and 15 refused", r.OK, r.Failed)
 	}

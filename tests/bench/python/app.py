@@ -3,7 +3,7 @@ benchmark's reference: FastAPI serves GET /v1/ping and publishes a SampleReqMsg 
 in-topic with FastStream; a FastStream subscriber in the same app answers each request
 with a SampleResMsg on the out-topic. Run under uvicorn, as the original ships:
 
-    FASTSTREAM_PROVIDER=127.0.0.1:9092 uvicorn app:app --workers 2
+    PYTHONPATH=../../python FASTSTREAM_PROVIDER=127.0.0.1:9092 uvicorn app:app --workers 2
 
 Settings: FASTSTREAM_PROVIDER, FASTSTREAM_ENABLE, APP_VERSION, KAFKA_IN_TOPIC,
 KAFKA_OUT_TOPIC, KAFKA_GROUP_ID (the guide names no group; with several uvicorn workers
@@ -13,18 +13,19 @@ one group keeps each request to one reply), LOG_LEVEL.
 import contextlib
 import contextvars
 import datetime
-import enum
 import functools
 import json
 import logging
 import os
 import sys
 import uuid
-from typing import Generic, Optional, TypeVar
 
 from fastapi import FastAPI, HTTPException, Request
 from faststream.kafka import KafkaBroker, KafkaRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
+
+# The original's models, shared with the other Python peers (tests/python on PYTHONPATH).
+from streamgate_models import MessageContent, MessageStatus, SampleReqMsg, SampleResMsg
 
 PROVIDER = os.environ.get("FASTSTREAM_PROVIDER", "localhost:9092").removeprefix("kafka://")
 ENABLED = os.environ.get("FASTSTREAM_ENABLE", "true").lower() == "true"
@@ -56,34 +57,6 @@ logger = logging.getLogger("app")
 logger.addHandler(handler)
 logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 logger.propagate = False
-
-
-class MessageStatus(str, enum.Enum):
-    RECEIVED = "Received"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-
-
-T = TypeVar("T")
-
-
-class MsgBaseModel(BaseModel, Generic[T]):
-    correlation_id: str
-    data: Optional[T] = None
-
-
-class MessageContent(BaseModel):
-    message: str
-    timestamp: Optional[str] = None
-
-
-class SampleReqMsg(MsgBaseModel[MessageContent]):
-    data: Optional[MessageContent] = None
-
-
-class SampleResMsg(MsgBaseModel[MessageContent]):
-    data: Optional[MessageContent] = None
-    status: MessageStatus = Field(default=MessageStatus.RECEIVED)
 
 
 def log_faststream(func):

@@ -192,6 +192,7 @@ func (b *bench) startServices(ctx context.Context) error {
 	env := []string{
 		"FASTSTREAM_PROVIDER=" + b.c.brokers[0], "KAFKA_IN_TOPIC=" + pyIn, "KAFKA_OUT_TOPIC=" + pyOut,
 		"KAFKA_GROUP_ID=" + b.topic("py-subscriber"), "APP_VERSION=bench", "PYTHONUNBUFFERED=1",
+		"PYTHONPATH=" + filepath.Join(b.o.root, "tests/python"), // the original's models
 	}
 	name := "python, FastAPI + FastStream, uvicorn"
 	py, err := b.start(name, env, filepath.Join(b.o.root, "tests/bench/python"),
