@@ -447,10 +447,7 @@ func (b *bench) drainWorker(ctx context.Context, in, level string, round int) (o
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	defer func() {
-		p.stop(20 * time.Second)
-		b.procs = b.procs[:0]
-	}()
+	defer p.stop(20 * time.Second)
 	deadline := time.Now().Add(b.o.drainWait)
 	for {
 		n, first, last := watch.progress()

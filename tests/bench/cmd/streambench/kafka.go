@@ -118,6 +118,7 @@ type cluster struct {
 	brokers []string
 	client  sarama.Client
 	admin   sarama.ClusterAdmin
+	created []string // topics to delete at the end, on a broker that outlives the run
 }
 
 func dialCluster(addr string) (*cluster, error) {
@@ -133,7 +134,13 @@ func dialCluster(addr string) (*cluster, error) {
 	return &cluster{brokers: brokers, client: client, admin: admin}, nil
 }
 
-func (c *cluster) Close() { _ = c.admin.Close() }
+// Close deletes the topics the run created and disconnects.
+func (c *cluster) Close() {
+	for _, topic := range c.created {
+		_ = c.admin.DeleteTopic(topic)
+	}
+	_ = c.admin.Close()
+}
 
 // createTopics makes the topics and waits until every partition has a leader.
 func (c *cluster) createTopics(names ...string) error {
@@ -142,6 +149,7 @@ func (c *cluster) createTopics(names ...string) error {
 		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
 			return fmt.Errorf("create topic %s: %w", name, err)
 		}
+		c.created = append(c.created, name)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for _, name := range names {
