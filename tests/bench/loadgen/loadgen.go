@@ -56,8 +56,8 @@ func NewClient(conns int) *http.Client {
 	}
 }
 
-// get sends one request and reports whether it was answered 200.
-func get(ctx context.Context, client *http.Client, t Target, i int) error {
+// Get sends request i of t and returns an error unless it was answered 200.
+func Get(ctx context.Context, client *http.Client, t Target, i int) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
 	if err != nil {
 		return err
@@ -114,7 +114,7 @@ func Closed(ctx context.Context, client *http.Client, t Target, concurrency int,
 			own := make([]time.Duration, 0, 4096)
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				start := time.Now()
-				if tally.record(get(ctx, client, t, int(next.Add(1)-1))) {
+				if tally.record(Get(ctx, client, t, int(next.Add(1)-1))) {
 					own = append(own, time.Since(start))
 				}
 			}
@@ -162,7 +162,7 @@ func Open(ctx context.Context, client *http.Client, t Target, rate float64, d ti
 		}
 		wg.Go(func() {
 			defer func() { <-inFlight }()
-			if tally.record(get(ctx, client, t, i)) {
+			if tally.record(Get(ctx, client, t, i)) {
 				r.Answered[i] = time.Now()
 			}
 		})

@@ -25,9 +25,10 @@ type variant struct {
 	system  string
 	kafka   bool
 	url     string
-	serving *process // the gateway, or uvicorn with its workers
-	worker  *process // the Go worker consuming what serving publishes; nil when there is none
-	in, out string   // where serving publishes and where replies go ("" with Kafka off)
+	serving *process    // the gateway, or uvicorn with its workers
+	worker  *process    // the Go worker consuming what serving publishes; nil when there is none
+	in, out string      // where serving publishes and where replies go ("" with Kafka off)
+	replies *replyWatch // reads out for the open loop, from before its first round
 }
 
 // processes is what the system spends CPU in: the serving process and its worker.
@@ -319,6 +320,12 @@ func (b *bench) e2eVariants() []*variant {
 // openLoop: each system at each fixed rate, rounds alternating; latency from the
 // scheduled send to the 200 and to the reply on the out-topic.
 func (b *bench) openLoop(ctx context.Context) error {
+	for _, v := range b.e2eVariants() {
+		if err := b.watch(ctx, v); err != nil {
+			return err
+		}
+		defer v.replies.stop()
+	}
 	for _, rate := range b.o.rates {
 		for round := range b.o.rounds {
 			for _, v := range rotate(b.e2eVariants(), round) {
@@ -341,12 +348,36 @@ func (b *bench) openLoop(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int) (openRun, error) {
-	watch, err := b.c.watchReplies(ctx, v.out)
+// watch starts reading v's replies and returns once one request's reply was read: a
+// reader started with the load would miss the load's first replies while sarama
+// subscribes its partitions and sends the first fetch, and add that delay to them.
+func (b *bench) watch(ctx context.Context, v *variant) error {
+	w, err := b.c.watchReplies(ctx, v.out)
 	if err != nil {
-		return openRun{}, err
+		return err
 	}
-	defer watch.stop()
+	v.replies = w
+	client := loadgen.NewClient(1)
+	defer client.CloseIdleConnections()
+	id := "watch-" + b.id + "-"
+	deadline := time.Now().Add(b.o.drainWait)
+	for i := 0; ; i++ {
+		if err := loadgen.Get(ctx, client, loadgen.Target{URL: v.url, IDPrefix: id}, i); err != nil {
+			return fmt.Errorf("%s: %w", v.name, err)
+		}
+		for range 10 {
+			if _, ok := w.at(id + strconv.Itoa(i)); ok {
+				return nil
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: no reply on %s within %v", v.name, v.out, b.o.drainWait)
+		}
+	}
+}
+
+func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int) (openRun, error) {
 	client := loadgen.NewClient(4096)
 	defer client.CloseIdleConnections()
 	prefix := fmt.Sprintf("open-%s-%.0f-%d-", b.id, rate, round)
@@ -357,9 +388,14 @@ func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int
 	}
 	// Wait (bounded) for every answered request's reply.
 	deadline := time.Now().Add(b.o.drainWait)
-	for {
-		n, _, _ := watch.progress()
-		if n >= r.OK || time.Now().After(deadline) {
+	for time.Now().Before(deadline) {
+		waiting := 0
+		for i, at := range r.Answered {
+			if _, ok := v.replies.at(prefix + strconv.Itoa(i)); !ok && !at.IsZero() {
+				waiting++
+			}
+		}
+		if waiting == 0 {
 			break
 		}
 		select {
@@ -376,7 +412,7 @@ func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int
 			e2e = append(e2e, loadgen.Missing)
 			continue
 		}
-		replied, ok := watch.at(prefix + strconv.Itoa(i))
+		replied, ok := v.replies.at(prefix + strconv.Itoa(i))
 		if !ok {
 			missing++
 			e2e = append(e2e, loadgen.Missing)
