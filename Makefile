@@ -25,7 +25,7 @@ run: ## Run broker, worker and gateway locally (KAFKA_BROKERS=host:port for a re
 	@scripts/run-local.sh
 
 .PHONY: test
-test: lint unit e2e deploy-test cluster-e2e ## Everything CI runs: lint, unit, end-to-end on real Kafka 4.3.1, deployment proofs, both charts on a real cluster
+test: lint unit e2e deploy-test cluster-e2e bench-smoke ## Everything CI runs: lint, unit, end-to-end on real Kafka 4.3.1, deployment proofs, both charts on a real cluster, the benchmark in smoke mode
 
 .PHONY: lint
 lint: ## gofmt and go vet on every module
@@ -42,7 +42,16 @@ e2e: e2e-deps ## End-to-end tests: real binaries on real Kafka (STREAMGATE_TEST_
 	$(GO_TEST) -timeout 20m -v ./tests/e2e/...
 
 .PHONY: bench
-bench: ## Benchmarks: the gateway's handler path with and without metrics and tracing; the worker on real Kafka (needs STREAMGATE_TEST_KAFKA=host:port)
+bench: ## Side-by-side benchmark with the Python original on a real Kafka (full JIT): table, plots in bin/bench; longer: BENCH_FLAGS="-duration 20s -rounds 5"
+	go run ./tests/bench/cmd/streambench -out bin/bench $(BENCH_FLAGS)
+
+.PHONY: bench-smoke
+bench-smoke: ## The benchmark's own tests, then the benchmark with tiny durations so it cannot rot (uses STREAMGATE_TEST_KAFKA when set)
+	$(GO_TEST) ./tests/bench/loadgen/... ./tests/bench/proc/... ./tests/bench/cmd/...
+	go run ./tests/bench/cmd/streambench -smoke -profile -kafka "$(STREAMGATE_TEST_KAFKA)" -out bin/bench-smoke
+
+.PHONY: bench-micro
+bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing; the worker on real Kafka (needs STREAMGATE_TEST_KAFKA=host:port)
 	go test -run '^$$' -bench GatewayPing -benchtime 2s ./services/gateway/internal/api/
 	go test -run '^$$' -bench Worker -benchtime 200000x ./tests/bench/...
 

@@ -38,6 +38,8 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
 fi
 
 export LOG_FORMAT="${LOG_FORMAT:-console}"
+# At debug both services log each request and record (quiet by default).
+export LOG_LEVEL="${LOG_LEVEL:-debug}"
 HTTP_ADDR=127.0.0.1:8081 bin/worker &
 pids+=($!)
 HTTP_ADDR=127.0.0.1:8080 bin/gateway &

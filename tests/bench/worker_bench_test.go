@@ -5,13 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,12 +18,12 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/streamgate/streamgate/pkg/messages"
 	platform "github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/services/worker/config"
 	"github.com/streamgate/streamgate/services/worker/worker"
+	"github.com/streamgate/streamgate/tests/bench/backlog"
 )
 
 // partitions is what the broker gives auto-created topics in tests (num.partitions in
@@ -204,43 +202,11 @@ func newAdmin(b *testing.B, brokers []string) sarama.ClusterAdmin {
 	return admin
 }
 
-// prefill writes n valid requests to topic, as the gateway writes them, and waits
-// until the broker acknowledged all of them.
+// prefill writes n valid requests to topic and waits until the broker has them all.
 func prefill(b *testing.B, brokers []string, topic string, n int) {
 	b.Helper()
-	producer, err := sarama.NewAsyncProducer(brokers, kafka.ProducerConfig("streamgate-bench-prefill"))
-	if err != nil {
-		b.Fatalf("prefill producer: %v", err)
-	}
-	var failed error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for range producer.Successes() {
-		}
-	})
-	wg.Go(func() {
-		for perr := range producer.Errors() {
-			failed = errors.Join(failed, perr.Err)
-		}
-	})
-	now := time.Now()
-	for i := range n {
-		id := correlationID(i)
-		body, err := messages.EncodeRequest(messages.NewRequest(id, "Send for in-topic", now))
-		if err != nil {
-			b.Fatal(err)
-		}
-		producer.Input() <- &sarama.ProducerMessage{
-			Topic:   topic,
-			Key:     sarama.StringEncoder(id),
-			Value:   sarama.ByteEncoder(body),
-			Headers: kafka.Headers(id),
-		}
-	}
-	producer.AsyncClose()
-	wg.Wait()
-	if failed != nil {
-		b.Fatalf("prefill: %v", failed)
+	if err := backlog.Write(brokers, topic, n, correlationID); err != nil {
+		b.Fatal(err)
 	}
 }
 

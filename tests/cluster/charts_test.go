@@ -94,6 +94,8 @@ func (e *env) testInstall(t *testing.T) {
 			"--set", "image.repository="+repo, "--set-string", "image.tag="+tag,
 			"--set", "image.pullPolicy=Never",
 			"--set", "kafka.brokers={"+e.kafka+"}",
+			// A successful request and its record are logged at debug level only.
+			"--set", "logLevel=debug",
 			"--set", "tests.image.repository="+testRepo, "--set-string", "tests.image.tag="+testTag,
 			"--set", "tests.image.pullPolicy=Never")
 		t.Logf("helm install %s:\n%s", chart, firstLines(out, 6))

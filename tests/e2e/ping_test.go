@@ -186,13 +186,14 @@ func sameKeys(obj map[string]json.RawMessage, keys []string) bool {
 // contract's fields.
 func checkLogs(t *testing.T, tp topics, gateway, worker *service, id string) {
 	t.Helper()
+	// The lines per request and record are debug lines (these services run at debug).
 	expect := []struct {
-		svc                            *service
-		message, topic, operation, sts string
+		svc                                   *service
+		message, topic, operation, sts, level string
 	}{
-		{gateway, "published", tp.in, "publish", "Received"},
-		{worker, "received", tp.in, "subscribe", "Received"},
-		{worker, "published reply", tp.out, "publish", "Completed"},
+		{gateway, "published", tp.in, "publish", "Received", "debug"},
+		{worker, "received", tp.in, "subscribe", "Received", "debug"},
+		{worker, "published reply", tp.out, "publish", "Completed", "debug"},
 	}
 	for _, e := range expect {
 		waitFor(t, 15*time.Second, fmt.Sprintf("%s log %q for %s", e.svc.name, e.message, id), func() error {
@@ -200,7 +201,7 @@ func checkLogs(t *testing.T, tp topics, gateway, worker *service, id string) {
 				if line["message"] != e.message {
 					continue
 				}
-				for key, want := range map[string]string{"topic": e.topic, "operation": e.operation, "status": e.sts, "level": "info"} {
+				for key, want := range map[string]string{"topic": e.topic, "operation": e.operation, "status": e.sts, "level": e.level} {
 					if line[key] != want {
 						return fmt.Errorf("line %v: %s = %v, want %q", line, key, line[key], want)
 					}

@@ -4,7 +4,8 @@
 # ~/.cache/streamgate, so changing a pin builds a new one and never mixes versions.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-requirements=$here/requirements.txt
+# Another requirements file (the benchmark's, tests/bench/python) gets a venv of its own.
+requirements=${1:-$here/requirements.txt}
 cache=${STREAMGATE_CACHE_DIR:-$HOME/.cache/streamgate}
 venv=$cache/venv-$(sha256sum "$requirements" | cut -c1-16)
 python=${PYTHON:-python3}

@@ -8,5 +8,7 @@ The environment the gateway reads: the shared variables only (README.md,
 Configuration).
 */}}
 {{- define "gateway.env" -}}
-{{- include "streamgate.env" (dict "root" .) }}
+{{- $own := printf `- name: ACCESS_LOG
+  value: %s` (.Values.accessLog | quote) }}
+{{- include "streamgate.env" (dict "root" . "serviceEnv" $own) }}
 {{- end }}

@@ -14,15 +14,26 @@ var HTTPAddr = config.Var{Name: "HTTP_ADDR", Default: ":8080"}
 // that server off.
 var MetricsAddr = config.Var{Name: "METRICS_ADDR", Default: ":9090"}
 
+// AccessLog chooses which requests get an access log line at info level: "errors",
+// those answered 4xx or 5xx (successful ones are logged at debug level), or "all".
+var AccessLog = config.Var{Name: "ACCESS_LOG", Default: AccessLogErrors}
+
+// Values of AccessLog.
+const (
+	AccessLogErrors = "errors"
+	AccessLogAll    = "all"
+)
+
 // Config is everything the gateway reads at start-up.
 type Config struct {
 	config.Common
 	MetricsAddr string // host:port, or metrics.Disabled
+	AccessLog   string // AccessLogErrors or AccessLogAll
 }
 
 // vars lists every setting the gateway reads.
 func vars() []config.Var {
-	return append(config.CommonVars(HTTPAddr), MetricsAddr)
+	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog)
 }
 
 // EnvVars returns the primary names of the environment variables the gateway reads.
@@ -34,7 +45,11 @@ func EnvVars() []string {
 // variable with its value.
 func Load() (Config, error) {
 	r := config.NewReader()
-	cfg := Config{Common: r.Common(HTTPAddr), MetricsAddr: r.AddrOrOff(MetricsAddr, metrics.Disabled)}
+	cfg := Config{
+		Common:      r.Common(HTTPAddr),
+		MetricsAddr: r.AddrOrOff(MetricsAddr, metrics.Disabled),
+		AccessLog:   r.OneOf(AccessLog, AccessLogErrors, AccessLogAll),
+	}
 	if err := r.Err(); err != nil {
 		return Config{}, err
 	}

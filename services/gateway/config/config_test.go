@@ -11,7 +11,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTPAddr != ":8080" || cfg.InTopic != "in-topic" || !cfg.KafkaEnabled || cfg.MetricsAddr != ":9090" {
+	if cfg.HTTPAddr != ":8080" || cfg.InTopic != "in-topic" || !cfg.KafkaEnabled || cfg.MetricsAddr != ":9090" || cfg.AccessLog != AccessLogErrors {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 }
@@ -36,7 +36,7 @@ func TestLoadRejectsBadValue(t *testing.T) {
 }
 
 func TestEnvVars(t *testing.T) {
-	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR"}
+	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG"}
 	if got := EnvVars(); !slices.Equal(got, want) {
 		t.Fatalf("EnvVars = %v, want %v", got, want)
 	}
@@ -54,5 +54,16 @@ func TestMetricsAddr(t *testing.T) {
 	t.Setenv("METRICS_ADDR", "")
 	if _, err := Load(); err == nil || !strings.Contains(err.Error(), `METRICS_ADDR=""`) {
 		t.Fatalf("err = %v, want an empty METRICS_ADDR refused", err)
+	}
+}
+
+func TestAccessLog(t *testing.T) {
+	t.Setenv("ACCESS_LOG", "all")
+	if cfg, err := Load(); err != nil || cfg.AccessLog != AccessLogAll {
+		t.Fatalf("ACCESS_LOG=all: %+v, %v", cfg, err)
+	}
+	t.Setenv("ACCESS_LOG", "some")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), `ACCESS_LOG="some"`) {
+		t.Fatalf("err = %v, want it to name ACCESS_LOG and its value", err)
 	}
 }

@@ -35,6 +35,8 @@ type Deps struct {
 	AsyncAPI  []byte // the AsyncAPI document served at /asyncapi.json
 	// Replies enables POST /v1/requests; nil (Kafka disabled) answers it 503.
 	Replies *ReplyRouting
+	// AccessLogAll logs every request at info level, not only the unsuccessful ones.
+	AccessLogAll bool
 	// Now stamps messages; tests pin it.
 	Now func() time.Time
 }
@@ -52,7 +54,7 @@ func NewRouter(deps Deps) *gin.Engine {
 	router.Use(
 		middleware.Correlation(),
 		middleware.Tracing(deps.Tracing, "/healthz", "/readyz"),
-		middleware.AccessLog(deps.Logger, "/healthz", "/readyz"),
+		middleware.AccessLog(deps.Logger, deps.AccessLogAll, "/healthz", "/readyz"),
 		middleware.Recovery(deps.Logger),
 	)
 	router.NoRoute(jsonError(http.StatusNotFound, "Not Found"))
@@ -63,7 +65,7 @@ func NewRouter(deps Deps) *gin.Engine {
 
 	docs.Register(router, deps.AsyncAPI)
 
-	ping := pingHandler{logger: deps.Logger, publisher: deps.Publisher, version: deps.Version, topic: deps.Topic, now: deps.Now}
+	ping := newPingHandler(deps)
 	router.GET("/v1/ping", ping.serve)
 	requests := requestHandler{logger: deps.Logger, routing: deps.Replies, topic: deps.Topic, now: deps.Now}
 	router.POST("/v1/requests", requests.serve)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/streamgate/streamgate/pkg/messages"
@@ -109,6 +110,39 @@ func TestPingPublishesAndAnswersPong(t *testing.T) {
 	}
 	if _, ok := fields["duration_ms"].(float64); !ok {
 		t.Errorf("access log lacks duration_ms: %v", fields)
+	}
+}
+
+// TestAccessLogLevels: by default a successful request's line is at debug level (a
+// gateway at info logs no line per pong) and an unsuccessful one's at info; with
+// AccessLogAll every request is at info. Probes stay at debug.
+func TestAccessLogLevels(t *testing.T) {
+	for _, tt := range []struct {
+		all                bool
+		ok, notFound, fail zapcore.Level
+	}{
+		{false, zap.DebugLevel, zap.InfoLevel, zap.InfoLevel},
+		{true, zap.InfoLevel, zap.InfoLevel, zap.InfoLevel},
+	} {
+		pub := &recordingPublisher{}
+		core, logs := observer.New(zap.DebugLevel)
+		readiness := &probe.Readiness{}
+		readiness.Set(nil)
+		router := NewRouter(Deps{
+			Logger: zap.New(core), Publisher: pub, Readiness: readiness, Version: "1", Topic: "in-topic",
+			Now: time.Now, Tracing: tracing.Disabled(), AccessLogAll: tt.all,
+		})
+		get(router, "/v1/ping", http.Header{"X-Correlation-Id": {"ok"}})
+		get(router, "/nothing", http.Header{"X-Correlation-Id": {"not-found"}})
+		pub.err = errors.New("broker down")
+		get(router, "/v1/ping", http.Header{"X-Correlation-Id": {"fail"}})
+		get(router, "/readyz", http.Header{"X-Correlation-Id": {"probe"}})
+		for id, want := range map[string]zapcore.Level{"ok": tt.ok, "not-found": tt.notFound, "fail": tt.fail, "probe": zap.DebugLevel} {
+			lines := logs.FilterMessage("request").FilterField(zap.String("correlation_id", id)).All()
+			if len(lines) != 1 || lines[0].Level != want {
+				t.Errorf("all=%v: access log of %q = %v, want one line at %s", tt.all, id, lines, want)
+			}
+		}
 	}
 }
 

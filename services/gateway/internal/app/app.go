@@ -109,6 +109,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 	router := api.NewRouter(api.Deps{
 		Logger: logger, Publisher: pub, Readiness: readiness, Version: cfg.AppVersion, Topic: cfg.InTopic, Now: time.Now,
 		Metrics: m, Tracing: tr, AsyncAPI: asyncAPI, Replies: replyRouting,
+		AccessLogAll: cfg.AccessLog == config.AccessLogAll,
 	})
 	logger.Info("starting gateway",
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
@@ -116,6 +117,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 		zap.String("topic", cfg.InTopic),
 		zap.String("metrics_addr", cfg.MetricsAddr),
 		zap.Bool("tracing", tr.Enabled()),
+		zap.String("access_log", cfg.AccessLog),
 	)
 	serveErr := httpserver.Run(ctx, httpserver.New(cfg.HTTPAddr, router), cfg.ShutdownTimeout, func(addr net.Addr) {
 		logger.Info("listening", zap.String("addr", addr.String()))

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -11,9 +12,13 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
-// AccessLog writes one line per request. Requests to quietPaths (the probes, which
-// Kubernetes calls every few seconds) are logged at debug level only.
-func AccessLog(logger *zap.Logger, quietPaths ...string) gin.HandlerFunc {
+// AccessLog writes one line per request: at info level for requests answered with an
+// error status (4xx, 5xx), and for successful ones too when all is set; otherwise
+// successful requests, and every request to quietPaths (the probes, which Kubernetes
+// calls every few seconds), at debug level. A line costs more CPU than the rest of a
+// request without Kafka (make bench), so a gateway logs what needs attention, not
+// every pong.
+func AccessLog(logger *zap.Logger, all bool, quietPaths ...string) gin.HandlerFunc {
 	quiet := make(map[string]bool, len(quietPaths))
 	for _, p := range quietPaths {
 		quiet[p] = true
@@ -21,16 +26,21 @@ func AccessLog(logger *zap.Logger, quietPaths ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		status := c.Writer.Status()
 		level := zap.InfoLevel
-		if quiet[c.Request.URL.Path] {
+		if quiet[c.Request.URL.Path] || (!all && status < http.StatusBadRequest) {
 			level = zap.DebugLevel
 		}
-		logger.Log(level, "request",
+		line := logger.Check(level, "request")
+		if line == nil {
+			return // fields are built only for a line that is written
+		}
+		line.Write(
 			logging.CorrelationID(correlation.FromContext(c.Request.Context())),
 			tracing.LogFields(c.Request.Context()),
 			zap.String("method", c.Request.Method),
 			zap.String("path", c.Request.URL.Path),
-			zap.Int("status", c.Writer.Status()),
+			zap.Int("status", status),
 			zap.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			zap.String("client_ip", c.ClientIP()),
 		)

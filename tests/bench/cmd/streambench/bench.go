@@ -1,0 +1,506 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/streamgate/streamgate/tests/bench/backlog"
+	"github.com/streamgate/streamgate/tests/bench/loadgen"
+)
+
+const (
+	systemGo     = "streamgate"
+	systemPython = "python"
+)
+
+// variant is one server the HTTP load goes to.
+type variant struct {
+	name    string
+	system  string
+	kafka   bool
+	url     string
+	serving *process    // the gateway, or uvicorn with its workers
+	worker  *process    // the Go worker consuming what serving publishes; nil when there is none
+	in, out string      // where serving publishes and where replies go ("" with Kafka off)
+	replies *replyWatch // reads out for the open loop, from before its first round
+}
+
+// processes is what the system spends CPU in: the serving process and its worker.
+func (v *variant) processes() []*process {
+	if v.worker == nil {
+		return []*process{v.serving}
+	}
+	return []*process{v.serving, v.worker}
+}
+
+type bench struct {
+	o         options
+	c         *cluster
+	bins      binaries
+	python    string // the venv's interpreter, "" without -python
+	classpath string
+	results   *results
+	id        string
+	procs     []*process
+	variants  []*variant
+	pprofAddr string
+}
+
+func (b *bench) run(ctx context.Context) error {
+	var raw [3]byte
+	_, _ = rand.Read(raw[:])
+	b.id = hex.EncodeToString(raw[:])
+	defer b.stopAll()
+	if err := b.startServices(ctx); err != nil {
+		return err
+	}
+	for _, step := range []func(context.Context) error{b.warmUp, b.closedLoop, b.openLoop, b.profile} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+		if err := b.checkAlive(); err != nil {
+			return err
+		}
+	}
+	b.stopAll()
+	return b.drain(ctx)
+}
+
+func (b *bench) topic(name string) string { return "bench-" + name + "-" + b.id }
+
+func (b *bench) start(name string, env []string, dir string, argv ...string) (*process, error) {
+	p, err := startProcess(name, env, dir, argv...)
+	if err != nil {
+		return nil, err
+	}
+	b.procs = append(b.procs, p)
+	return p, nil
+}
+
+func (b *bench) stopAll() {
+	for _, p := range b.procs {
+		p.stop(20 * time.Second)
+	}
+	b.procs = nil
+}
+
+func (b *bench) checkAlive() error {
+	for _, p := range b.procs {
+		if p.exited() {
+			return p.failure()
+		}
+	}
+	return nil
+}
+
+func (b *bench) goEnv(httpAddr string) ([]string, error) {
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	return []string{
+		"HTTP_ADDR=" + httpAddr, "METRICS_ADDR=" + metricsAddr, "KAFKA_BROKERS=" + b.c.brokers[0],
+		"APP_VERSION=bench", "LOG_FORMAT=json", "OTEL_TRACES_EXPORTER=none",
+	}, nil
+}
+
+// startWorker runs the Go worker from in to out as group, logging at level.
+func (b *bench) startWorker(ctx context.Context, name, level, in, out, group string) (*process, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	env, err := b.goEnv(addr)
+	if err != nil {
+		return nil, err
+	}
+	env = append(env, "LOG_LEVEL="+level, "KAFKA_IN_TOPIC="+in, "KAFKA_OUT_TOPIC="+out,
+		"KAFKA_DLQ_TOPIC="+in+".dlq", "KAFKA_GROUP_ID="+group)
+	p, err := b.start(name, env, "", b.bins.worker)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.waitHTTP(ctx, "http://"+addr+"/healthz", time.Minute)
+}
+
+func (b *bench) startServices(ctx context.Context) error {
+	goIn, goOut := b.topic("go-in"), b.topic("go-out")
+	pyIn, pyOut := b.topic("py-in"), b.topic("py-out")
+	if err := b.c.createTopics(goIn, goOut, goIn+".dlq", pyIn, pyOut); err != nil {
+		return err
+	}
+	worker, err := b.startWorker(ctx, "worker", "info", goIn, goOut, b.topic("worker"))
+	if err != nil {
+		return err
+	}
+	gateways := []struct {
+		kafka      bool
+		level, bin string
+	}{{true, "info", b.bins.gateway}, {true, "warn", b.bins.gateway}, {false, "info", b.bins.gateway}, {false, "warn", b.bins.gateway}}
+	if b.bins.baseline != "" {
+		gateways = append(gateways, struct {
+			kafka      bool
+			level, bin string
+		}{true, "info", b.bins.baseline})
+	}
+	for _, g := range gateways {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		env, err := b.goEnv(addr)
+		if err != nil {
+			return err
+		}
+		env = append(env, "LOG_LEVEL="+g.level, "KAFKA_ENABLED="+strconv.FormatBool(g.kafka), "KAFKA_IN_TOPIC="+goIn)
+		name := "gateway, Kafka off, logs " + g.level
+		v := &variant{system: systemGo, kafka: g.kafka, url: "http://" + addr + "/v1/ping"}
+		if g.kafka {
+			name = "gateway, Kafka on, logs " + g.level
+			if g.bin == b.bins.baseline {
+				name = "baseline " + b.o.baseline + ": " + name
+			}
+			v.worker, v.in, v.out = worker, goIn, goOut
+			if b.o.profile && b.pprofAddr == "" {
+				if b.pprofAddr, err = freeAddr(); err != nil {
+					return err
+				}
+				env = append(env, "PPROF_ADDR="+b.pprofAddr)
+			}
+		}
+		v.name = name
+		if v.serving, err = b.start(name, env, "", g.bin); err != nil {
+			return err
+		}
+		if err := v.serving.waitHTTP(ctx, "http://"+addr+"/readyz", time.Minute); err != nil {
+			return err
+		}
+		b.variants = append(b.variants, v)
+	}
+	if !b.o.python {
+		return nil
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	env := []string{
+		"FASTSTREAM_PROVIDER=" + b.c.brokers[0], "KAFKA_IN_TOPIC=" + pyIn, "KAFKA_OUT_TOPIC=" + pyOut,
+		"KAFKA_GROUP_ID=" + b.topic("py-subscriber"), "APP_VERSION=bench", "PYTHONUNBUFFERED=1",
+		"PYTHONPATH=" + filepath.Join(b.o.root, "tests/python"), // the original's models
+	}
+	name := "python, FastAPI + FastStream, uvicorn"
+	py, err := b.start(name, env, filepath.Join(b.o.root, "tests/bench/python"),
+		b.python, "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
+		"--port", strconv.Itoa(port), "--workers", strconv.Itoa(b.o.pyWorkers))
+	if err != nil {
+		return err
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/v1/ping", port)
+	if err := py.waitHTTP(ctx, url, 2*time.Minute); err != nil {
+		return err
+	}
+	b.variants = append(b.variants, &variant{name: name, system: systemPython, kafka: true, url: url, serving: py, in: pyIn, out: pyOut})
+	return nil
+}
+
+// drained waits until v's consumer has answered everything v published.
+func (b *bench) drained(ctx context.Context, v *variant) error {
+	if !v.kafka {
+		return nil
+	}
+	if err := b.c.waitDrained(ctx, v.in, v.out, b.o.drainWait); err != nil {
+		return fmt.Errorf("%s: %w", v.name, err)
+	}
+	return nil
+}
+
+// warmUp loads every variant once, unmeasured, and checks that each answers 200 and
+// (with Kafka) that its replies arrive.
+func (b *bench) warmUp(ctx context.Context) error {
+	for _, v := range b.variants {
+		logf("warm-up: %s", v.name)
+		client := loadgen.NewClient(b.o.concurrency)
+		r := loadgen.Closed(ctx, client, loadgen.Target{URL: v.url, IDPrefix: "warm-" + b.id + "-"}, b.o.concurrency, b.o.warmup)
+		client.CloseIdleConnections()
+		if r.OK == 0 || r.Failed > 0 {
+			return fmt.Errorf("warm-up of %s: %d answered, %d failed (first: %v)", v.name, r.OK, r.Failed, r.FirstErr)
+		}
+		if err := b.drained(ctx, v); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// rotate returns the variants in round r's order: each round starts one further along,
+// so no variant always runs first (or right after the heaviest one).
+func rotate[T any](items []T, r int) []T {
+	out := make([]T, 0, len(items))
+	for i := range items {
+		out = append(out, items[(i+r)%len(items)])
+	}
+	return out
+}
+
+func cpuOf(ps []*process) time.Duration {
+	var sum time.Duration
+	for _, p := range ps {
+		sum += p.cpu()
+	}
+	return sum
+}
+
+func perRequest(cpu time.Duration, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(cpu.Microseconds()) / float64(n)
+}
+
+func ms(d time.Duration) float64 {
+	if d == loadgen.Missing {
+		return -1
+	}
+	return float64(d.Microseconds()) / 1000
+}
+
+// closedLoop: every variant at a fixed concurrency, rounds alternating.
+func (b *bench) closedLoop(ctx context.Context) error {
+	for round := range b.o.rounds {
+		for _, v := range rotate(b.variants, round) {
+			if err := b.drained(ctx, v); err != nil {
+				return err
+			}
+			logf("closed loop, round %d/%d: %s", round+1, b.o.rounds, v.name)
+			client := loadgen.NewClient(b.o.concurrency)
+			servingBefore, systemBefore, logsBefore := v.serving.cpu(), cpuOf(v.processes()), v.serving.logBytes.Load()
+			r := loadgen.Closed(ctx, client, loadgen.Target{URL: v.url, IDPrefix: fmt.Sprintf("closed-%s-%d-", b.id, round)}, b.o.concurrency, b.o.duration)
+			servingCPU, logBytes := v.serving.cpu()-servingBefore, v.serving.logBytes.Load()-logsBefore
+			client.CloseIdleConnections()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if r.Failed > 0 {
+				return fmt.Errorf("%s: %d of %d requests failed (first: %v)", v.name, r.Failed, r.OK+r.Failed, r.FirstErr)
+			}
+			if err := b.drained(ctx, v); err != nil {
+				return err
+			}
+			systemCPU := cpuOf(v.processes()) - systemBefore
+			b.results.Closed = append(b.results.Closed, closedRun{
+				Variant: v.name, System: v.system, Round: round, Requests: r.OK, Rate: r.Rate(),
+				P50: ms(loadgen.Percentile(r.Latencies, 50)), P99: ms(loadgen.Percentile(r.Latencies, 99)),
+				ServingCPU: perRequest(servingCPU, r.OK), SystemCPU: perRequest(systemCPU, r.OK),
+				LogBytes: float64(logBytes) / float64(max(r.OK, 1)),
+			})
+		}
+	}
+	return nil
+}
+
+// e2eVariants are the systems compared end to end: the gateway as deployed (Kafka on,
+// logs at info) with its worker, and the Python original.
+func (b *bench) e2eVariants() []*variant {
+	var out []*variant
+	for _, v := range b.variants {
+		if v.kafka && (v.system == systemPython || v == b.variants[0]) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// openLoop: each system at each fixed rate, rounds alternating; latency from the
+// scheduled send to the 200 and to the reply on the out-topic.
+func (b *bench) openLoop(ctx context.Context) error {
+	for _, v := range b.e2eVariants() {
+		if err := b.watch(ctx, v); err != nil {
+			return err
+		}
+		defer v.replies.stop()
+	}
+	for _, rate := range b.o.rates {
+		for round := range b.o.rounds {
+			for _, v := range rotate(b.e2eVariants(), round) {
+				if err := b.drained(ctx, v); err != nil {
+					return err
+				}
+				logf("open loop at %.0f/s, round %d/%d: %s", rate, round+1, b.o.rounds, v.name)
+				run, err := b.openRun(ctx, v, rate, round)
+				if err != nil {
+					return err
+				}
+				// A smoke run is light load: every request must be answered and replied.
+				if b.o.smoke && (run.Failed > 0 || run.Missing > 0) {
+					return fmt.Errorf("%s at %.0f/s: %d failed, %d replies missing", v.name, rate, run.Failed, run.Missing)
+				}
+				b.results.Open = append(b.results.Open, run)
+			}
+		}
+	}
+	return nil
+}
+
+// watch starts reading v's replies and returns once one request's reply was read: a
+// reader started with the load would miss the load's first replies while sarama
+// subscribes its partitions and sends the first fetch, and add that delay to them.
+func (b *bench) watch(ctx context.Context, v *variant) error {
+	w, err := b.c.watchReplies(ctx, v.out)
+	if err != nil {
+		return err
+	}
+	v.replies = w
+	client := loadgen.NewClient(1)
+	defer client.CloseIdleConnections()
+	id := "watch-" + b.id + "-"
+	deadline := time.Now().Add(b.o.drainWait)
+	for i := 0; ; i++ {
+		if err := loadgen.Get(ctx, client, loadgen.Target{URL: v.url, IDPrefix: id}, i); err != nil {
+			return fmt.Errorf("%s: %w", v.name, err)
+		}
+		for range 10 {
+			if _, ok := w.at(id + strconv.Itoa(i)); ok {
+				return nil
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: no reply on %s within %v", v.name, v.out, b.o.drainWait)
+		}
+	}
+}
+
+func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int) (openRun, error) {
+	client := loadgen.NewClient(4096)
+	defer client.CloseIdleConnections()
+	prefix := fmt.Sprintf("open-%s-%.0f-%d-", b.id, rate, round)
+	systemBefore := cpuOf(v.processes())
+	r := loadgen.Open(ctx, client, loadgen.Target{URL: v.url, IDPrefix: prefix}, rate, b.o.duration, 4096)
+	if err := ctx.Err(); err != nil {
+		return openRun{}, err
+	}
+	// Wait (bounded) for every answered request's reply.
+	deadline := time.Now().Add(b.o.drainWait)
+	for time.Now().Before(deadline) {
+		waiting := 0
+		for i, at := range r.Answered {
+			if _, ok := v.replies.at(prefix + strconv.Itoa(i)); !ok && !at.IsZero() {
+				waiting++
+			}
+		}
+		if waiting == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return openRun{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	systemCPU := cpuOf(v.processes()) - systemBefore
+	e2e := make([]time.Duration, 0, len(r.Scheduled))
+	missing := 0
+	for i, at := range r.Scheduled {
+		if r.Answered[i].IsZero() {
+			e2e = append(e2e, loadgen.Missing)
+			continue
+		}
+		replied, ok := v.replies.at(prefix + strconv.Itoa(i))
+		if !ok {
+			missing++
+			e2e = append(e2e, loadgen.Missing)
+			continue
+		}
+		e2e = append(e2e, replied.Sub(at))
+	}
+	return openRun{
+		System: v.system, Variant: v.name, Rate: rate, Round: round, Sent: len(r.Scheduled), OK: r.OK, Failed: r.Failed,
+		Missing: missing, Achieved: r.Rate(),
+		HTTPP50: ms(loadgen.Percentile(r.Latencies, 50)), HTTPP99: ms(loadgen.Percentile(r.Latencies, 99)),
+		E2EP50: ms(loadgen.Percentile(e2e, 50)), E2EP99: ms(loadgen.Percentile(e2e, 99)),
+		SystemCPU: perRequest(systemCPU, r.OK),
+	}, nil
+}
+
+// drain measures the worker and ConsumerPerformance on one backlog: each round the
+// worker (fresh group, fresh out-topic) answers all of it, and ConsumerPerformance
+// (fresh group) reads all of it, in alternating order.
+func (b *bench) drain(ctx context.Context) error {
+	in := b.topic("backlog")
+	if err := b.c.createTopics(in, in+".dlq"); err != nil {
+		return err
+	}
+	logf("writing a backlog of %d requests", b.o.backlog)
+	if err := backlog.Write(b.c.brokers, in, b.o.backlog, func(i int) string { return "backlog-" + strconv.Itoa(i) }); err != nil {
+		return err
+	}
+	for round := range b.o.rounds {
+		run := drainRun{Round: round, Records: b.o.backlog}
+		steps := []func() error{
+			func() (err error) {
+				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, in, "info", round)
+				return err
+			},
+			func() (err error) {
+				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, in, "warn", round)
+				return err
+			},
+			func() (err error) {
+				run.ConsumerPerf, run.ConsumerPerfFetch, err = b.consumerPerf(ctx, in, round)
+				return err
+			},
+		}
+		for _, step := range rotate(steps, round) {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		b.results.Drain = append(b.results.Drain, run)
+	}
+	return nil
+}
+
+func (b *bench) drainWorker(ctx context.Context, in, level string, round int) (overall, steady, cpu float64, err error) {
+	out, group := b.topic(fmt.Sprintf("drain-out-%s-%d", level, round)), b.topic(fmt.Sprintf("drain-%s-%d", level, round))
+	if err := b.c.createTopics(out); err != nil {
+		return 0, 0, 0, err
+	}
+	watch, err := b.c.watchReplies(ctx, out)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer watch.stop()
+	logf("drain, round %d/%d: worker, logs %s", round+1, b.o.rounds, level)
+	began := time.Now()
+	p, err := b.startWorker(ctx, "drain worker", level, in, out, group)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer p.stop(20 * time.Second)
+	deadline := time.Now().Add(b.o.drainWait)
+	for {
+		n, first, last := watch.progress()
+		if n >= b.o.backlog {
+			cpu := perRequest(p.cpu(), n)
+			return float64(n) / last.Sub(began).Seconds(), float64(n-1) / max(last.Sub(first), time.Millisecond).Seconds(), cpu, nil
+		}
+		if p.exited() {
+			return 0, 0, 0, p.failure()
+		}
+		if time.Now().After(deadline) {
+			return 0, 0, 0, fmt.Errorf("worker answered %d of %d backlog records within %v", n, b.o.backlog, b.o.drainWait)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, 0, errors.Join(errStopped, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

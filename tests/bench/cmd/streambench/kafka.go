@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+)
+
+// partitions of every topic the benchmark makes: what the test broker gives auto-created
+// topics (num.partitions in scripts/kafka/kafka.sh).
+const partitions = 3
+
+// fullJIT is the broker's JVM with both JIT compilers (kafka.sh defaults to C1 only,
+// which starts faster but caps throughput), heap fixed so sizing does not wander.
+const (
+	fullJIT   = "-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true"
+	fixedHeap = "-Xms1g -Xmx1g"
+)
+
+// broker is a Kafka the benchmark started (stop it) or was given (stop is a no-op).
+type broker struct {
+	addr string
+	stop func()
+}
+
+// startBroker runs scripts/kafka/kafka.sh start with full-JIT settings on a free
+// loopback port and a data directory under dir.
+func startBroker(ctx context.Context, root, dir string) (*broker, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	script := filepath.Join(root, "scripts/kafka/kafka.sh")
+	env := append(os.Environ(),
+		fmt.Sprintf("KAFKA_PORT=%d", port),
+		fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", port+1),
+		"KAFKA_DATA_DIR="+filepath.Join(dir, "kafka"),
+		"KAFKA_JVM_PERFORMANCE_OPTS="+fullJIT,
+		"KAFKA_HEAP_OPTS="+fixedHeap,
+	)
+	start := exec.CommandContext(ctx, script, "start")
+	start.Env = env
+	start.Stderr = os.Stderr
+	out, err := start.Output()
+	if err != nil {
+		return nil, fmt.Errorf("kafka.sh start: %w", err)
+	}
+	lines := strings.Fields(string(out))
+	if len(lines) == 0 {
+		return nil, errors.New("kafka.sh start printed no address")
+	}
+	return &broker{addr: lines[len(lines)-1], stop: func() {
+		stop := exec.Command(script, "stop")
+		stop.Env = env
+		stop.Stderr = os.Stderr
+		_ = stop.Run()
+	}}, nil
+}
+
+// kafkaTools makes sure Kafka's tools jar (ConsumerPerformance) is in the cache next to
+// the broker's jars and returns the classpath of both.
+func kafkaTools(ctx context.Context, root string) (string, error) {
+	install := exec.CommandContext(ctx, filepath.Join(root, "scripts/kafka/kafka.sh"), "install")
+	install.Stderr = os.Stderr
+	if err := install.Run(); err != nil {
+		return "", fmt.Errorf("kafka.sh install: %w", err)
+	}
+	home := filepath.Join(cacheRoot(), "kafka-"+kafkaVersion)
+	jar := filepath.Join(home, "tools", "kafka-tools-"+kafkaVersion+".jar")
+	if _, err := os.Stat(jar); err != nil {
+		tmp, err := os.MkdirTemp(home, "tools.tmp.")
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(tmp)
+		mvn := exec.CommandContext(ctx, "mvn", "-q", "-B", "dependency:copy",
+			"-Dartifact=org.apache.kafka:kafka-tools:"+kafkaVersion, "-DoutputDirectory="+tmp)
+		if out, err := mvn.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("mvn dependency:copy kafka-tools: %w\n%s", err, out)
+		}
+		if err := os.MkdirAll(filepath.Dir(jar), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.Rename(filepath.Join(tmp, filepath.Base(jar)), jar); err != nil {
+			return "", err
+		}
+	}
+	libs, err := filepath.Glob(filepath.Join(home, "libs", "*.jar"))
+	if err != nil || len(libs) == 0 {
+		return "", fmt.Errorf("no broker jars in %s/libs", home)
+	}
+	return strings.Join(append(libs, jar), ":"), nil
+}
+
+const kafkaVersion = "4.3.1"
+
+func cacheRoot() string {
+	if dir := os.Getenv("STREAMGATE_CACHE"); dir != "" {
+		return dir
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "streamgate")
+}
+
+// cluster holds the benchmark's admin connection.
+type cluster struct {
+	brokers []string
+	client  sarama.Client
+	admin   sarama.ClusterAdmin
+	created []string // topics to delete at the end, on a broker that outlives the run
+}
+
+func dialCluster(addr string) (*cluster, error) {
+	brokers := strings.Split(addr, ",")
+	client, err := sarama.NewClient(brokers, kafka.ConsumerGroupConfig("streambench"))
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return nil, errors.Join(err, client.Close())
+	}
+	return &cluster{brokers: brokers, client: client, admin: admin}, nil
+}
+
+// Close deletes the topics the run created and disconnects.
+func (c *cluster) Close() {
+	for _, topic := range c.created {
+		_ = c.admin.DeleteTopic(topic)
+	}
+	_ = c.admin.Close()
+}
+
+// createTopics makes the topics and waits until every partition has a leader.
+func (c *cluster) createTopics(names ...string) error {
+	for _, name := range names {
+		err := c.admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false)
+		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", name, err)
+		}
+		c.created = append(c.created, name)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, name := range names {
+		for {
+			err := c.client.RefreshMetadata(name)
+			if err == nil {
+				var ps []int32
+				if ps, err = c.client.WritablePartitions(name); err == nil && len(ps) != partitions {
+					err = fmt.Errorf("%d of %d partitions writable", len(ps), partitions)
+				}
+			}
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("topic %s not ready: %w", name, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// records returns the number of records in topic (the sum of its high-water marks).
+func (c *cluster) records(topic string) (int64, error) {
+	if err := c.client.RefreshMetadata(topic); err != nil {
+		return 0, err
+	}
+	var sum int64
+	for p := range int32(partitions) {
+		hwm, err := c.client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			return 0, fmt.Errorf("offset of %s/%d: %w", topic, p, err)
+		}
+		sum += hwm
+	}
+	return sum, nil
+}
+
+// waitDrained waits until out holds a reply for every record in in, that is until a
+// system has answered its whole backlog, or timeout passes.
+func (c *cluster) waitDrained(ctx context.Context, in, out string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		requests, err := c.records(in)
+		if err != nil {
+			return err
+		}
+		replies, err := c.records(out)
+		if err != nil {
+			return err
+		}
+		if replies >= requests {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("backlog not drained within %v: %d requests in %s, %d replies in %s", timeout, requests, in, replies, out)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// replyWatch reads every reply that arrives on a topic from the moment it started and
+// notes when each correlation ID was first seen.
+type replyWatch struct {
+	mu       sync.Mutex
+	seen     map[string]time.Time
+	count    int
+	first    time.Time
+	last     time.Time
+	consumer sarama.Consumer
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+func (c *cluster) watchReplies(ctx context.Context, topic string) (*replyWatch, error) {
+	cfg := kafka.ConsumerGroupConfig("streambench-replies")
+	cfg.Consumer.MaxWaitTime = 50 * time.Millisecond
+	consumer, err := sarama.NewConsumer(c.brokers, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("reply consumer: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w := &replyWatch{seen: map[string]time.Time{}, consumer: consumer, cancel: cancel}
+	for p := range int32(partitions) {
+		pc, err := consumePartition(consumer, topic, p)
+		if err != nil {
+			w.stop()
+			return nil, fmt.Errorf("watch %s/%d: %w", topic, p, err)
+		}
+		w.wg.Go(func() {
+			defer func() { _ = pc.Close() }()
+			for {
+				select {
+				case msg, ok := <-pc.Messages():
+					if !ok {
+						return
+					}
+					w.note(msg.Value)
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	return w, nil
+}
+
+// consumePartition opens partition p of topic from its end, retrying for a while: a
+// topic just created may have a leader in the metadata before that leader serves it.
+func consumePartition(consumer sarama.Consumer, topic string, p int32) (sarama.PartitionConsumer, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetNewest)
+		if err == nil || time.Now().After(deadline) {
+			return pc, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (w *replyWatch) note(value []byte) {
+	now := time.Now()
+	var reply struct {
+		CorrelationID string `json:"correlation_id"`
+	}
+	_ = json.Unmarshal(value, &reply)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, dup := w.seen[reply.CorrelationID]; !dup {
+		w.seen[reply.CorrelationID] = now
+	}
+	if w.count == 0 {
+		w.first = now
+	}
+	w.count++
+	w.last = now
+}
+
+// at returns when the reply to id was first seen.
+func (w *replyWatch) at(id string) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t, ok := w.seen[id]
+	return t, ok
+}
+
+// progress returns how many replies arrived, the first and the last time one did.
+func (w *replyWatch) progress() (int, time.Time, time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.count, w.first, w.last
+}
+
+// stop ends the watch: partition consumers first, as sarama requires.
+func (w *replyWatch) stop() {
+	w.cancel()
+	w.wg.Wait()
+	_ = w.consumer.Close()
+}

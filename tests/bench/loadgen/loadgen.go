@@ -1,0 +1,179 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Target is what is requested: GET URL, with the header X-Correlation-ID set to
+// IDPrefix followed by the request's index (0, 1, ...), so replies can be matched.
+type Target struct {
+	URL      string
+	IDPrefix string
+}
+
+// Result is what one run observed.
+type Result struct {
+	Began   time.Time
+	Elapsed time.Duration // first send to last answer
+	OK      int           // 200 answers
+	Failed  int           // other statuses and transport errors
+	// Latencies of the 200 answers: from the send (closed loop) or from the scheduled
+	// send time (open loop).
+	Latencies []time.Duration
+	// Scheduled and Answered are per request index (open loop only): the planned send
+	// time and when a 200 arrived (zero when none did).
+	Scheduled []time.Time
+	Answered  []time.Time
+	FirstErr  error
+}
+
+// Rate is OK answers per second of Elapsed.
+func (r Result) Rate() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.OK) / r.Elapsed.Seconds()
+}
+
+// NewClient returns an HTTP client that keeps up to conns connections open to one host.
+func NewClient(conns int) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			MaxIdleConns:        conns,
+			MaxIdleConnsPerHost: conns,
+			MaxConnsPerHost:     conns,
+			DisableCompression:  true,
+			IdleConnTimeout:     time.Minute,
+		},
+	}
+}
+
+// Get sends request i of t and returns an error unless it was answered 200.
+func Get(ctx context.Context, client *http.Client, t Target, i int) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Correlation-ID", t.IDPrefix+strconv.Itoa(i))
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", t.URL, resp.StatusCode)
+	}
+	return nil
+}
+
+type tally struct {
+	ok, failed atomic.Int64
+	firstErr   atomic.Pointer[error]
+}
+
+func (t *tally) record(err error) bool {
+	if err == nil {
+		t.ok.Add(1)
+		return true
+	}
+	t.failed.Add(1)
+	t.firstErr.CompareAndSwap(nil, &err)
+	return false
+}
+
+func (t *tally) fill(r *Result) {
+	r.OK, r.Failed = int(t.ok.Load()), int(t.failed.Load())
+	if err := t.firstErr.Load(); err != nil {
+		r.FirstErr = *err
+	}
+}
+
+// Closed runs concurrency clients against t for d, each sending its next request as
+// soon as its last one was answered.
+func Closed(ctx context.Context, client *http.Client, t Target, concurrency int, d time.Duration) Result {
+	var (
+		next  atomic.Int64
+		tally tally
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		all   []time.Duration
+	)
+	began := time.Now()
+	deadline := began.Add(d)
+	for range concurrency {
+		wg.Go(func() {
+			own := make([]time.Duration, 0, 4096)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				start := time.Now()
+				if tally.record(Get(ctx, client, t, int(next.Add(1)-1))) {
+					own = append(own, time.Since(start))
+				}
+			}
+			mu.Lock()
+			all = append(all, own...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	r := Result{Began: began, Elapsed: time.Since(began), Latencies: all}
+	tally.fill(&r)
+	return r
+}
+
+// Open sends rate requests per second to t for d, each at its scheduled time in its
+// own goroutine (at most maxInFlight at once: a request whose turn comes while that
+// many wait is counted failed, not delayed). Latency counts from the scheduled time.
+func Open(ctx context.Context, client *http.Client, t Target, rate float64, d time.Duration, maxInFlight int) Result {
+	n := int(rate * d.Seconds())
+	interval := time.Duration(float64(time.Second) / rate)
+	r := Result{Scheduled: make([]time.Time, n), Answered: make([]time.Time, n)}
+	var (
+		tally    tally
+		wg       sync.WaitGroup
+		inFlight = make(chan struct{}, maxInFlight)
+	)
+	began := time.Now()
+	for i := range n {
+		at := began.Add(time.Duration(i) * interval)
+		r.Scheduled[i] = at
+		if wait := time.Until(at); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case inFlight <- struct{}{}:
+		default:
+			tally.record(fmt.Errorf("more than %d requests in flight", maxInFlight))
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-inFlight }()
+			if tally.record(Get(ctx, client, t, i)) {
+				r.Answered[i] = time.Now()
+			}
+		})
+	}
+	wg.Wait()
+	r.Began, r.Elapsed = began, time.Since(began)
+	tally.fill(&r)
+	for i, at := range r.Answered {
+		if !at.IsZero() {
+			r.Latencies = append(r.Latencies, at.Sub(r.Scheduled[i]))
+		}
+	}
+	return r
+}
