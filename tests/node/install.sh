@@ -4,7 +4,7 @@
 # the lock file, cached in ~/.cache/streamgate; install scripts are not run.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${STREAMGATE_CACHE_DIR:-$HOME/.cache/streamgate}
+cache=${STREAMGATE_CACHE:-$HOME/.cache/streamgate}
 dir=$cache/node-$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-16)
 
 mkdir -p "$cache"

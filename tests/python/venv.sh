@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Prints the python of the venv every Python test peer runs in, building it on first
 # use from requirements.txt (PyPI). One venv per hash of requirements.txt, cached in
-# ~/.cache/streamgate, so changing a pin builds a new one and never mixes versions.
+# $STREAMGATE_CACHE (~/.cache/streamgate), as every cache of the project, so changing a pin builds a new one and never mixes versions.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Another requirements file (the benchmark's, tests/bench/python) gets a venv of its own.
 requirements=${1:-$here/requirements.txt}
-cache=${STREAMGATE_CACHE_DIR:-$HOME/.cache/streamgate}
+cache=${STREAMGATE_CACHE:-$HOME/.cache/streamgate}
 venv=$cache/venv-$(sha256sum "$requirements" | cut -c1-16)
 python=${PYTHON:-python3}
 
