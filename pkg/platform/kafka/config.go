@@ -89,13 +89,20 @@ func ProducerConfig(clientID string) *sarama.Config {
 	return cfg
 }
 
+// ConsumerConfig returns settings for a consumer outside any group, which reads
+// partitions itself and commits nothing (the gateway's reply reader).
+func ConsumerConfig(clientID string) *sarama.Config {
+	cfg := baseConfig(clientID)
+	cfg.Consumer.Return.Errors = true
+	return cfg
+}
+
 // ConsumerGroupConfig returns settings for a consumer group member that commits only
 // what the application marked (every second, when a partition is revoked and when the
 // session ends) and starts a new group at the oldest record, so records written before
 // the group first joined are not skipped.
 func ConsumerGroupConfig(clientID string) *sarama.Config {
-	cfg := baseConfig(clientID)
-	cfg.Consumer.Return.Errors = true
+	cfg := ConsumerConfig(clientID)
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Offsets.AutoCommit.Enable = true
 	cfg.Consumer.Offsets.AutoCommit.Interval = time.Second

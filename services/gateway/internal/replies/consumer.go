@@ -72,7 +72,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 // read consumes every partition until ctx ends or one of them fails; it calls reading
 // once every partition is read.
 func (c *Consumer) read(ctx context.Context, reading func()) error {
-	cfg := kafka.ConsumerGroupConfig("streamgate-gateway-replies")
+	cfg := kafka.ConsumerConfig("streamgate-gateway-replies")
 	if err := c.security.Apply(cfg); err != nil {
 		return err
 	}
