@@ -21,6 +21,9 @@ import (
 // record with Inject, and end it with End once the broker acknowledged the record or
 // refused it.
 func (t *Tracing) StartSend(ctx context.Context, topic string) (context.Context, trace.Span) {
+	if !t.enabled {
+		return ctx, passThrough(ctx)
+	}
 	ctx, span := t.tracer.Start(ctx, "send "+topic, trace.WithSpanKind(trace.SpanKindProducer))
 	if span.IsRecording() { // attributes cost allocations an unsampled span would waste
 		span.SetAttributes(
@@ -54,6 +57,9 @@ func Sent(span trace.Span, partition int32, offset int64) {
 // its headers (a new trace when it has none), for consumer group group.
 func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage, group string) (context.Context, trace.Span) {
 	ctx = t.propagator.Extract(ctx, ConsumerCarrier{Msg: rec})
+	if !t.enabled {
+		return ctx, passThrough(ctx)
+	}
 	ctx, span := t.tracer.Start(ctx, "process "+rec.Topic, trace.WithSpanKind(trace.SpanKindConsumer))
 	if span.IsRecording() {
 		span.SetAttributes(
@@ -67,6 +73,14 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 		)
 	}
 	return ctx, span
+}
+
+// passThrough is the span of a tracer that records nothing: the context ctx carries,
+// so that a trace still passes through a service with tracing off. It is what a no-op
+// tracer's Start returns, without its allocations, which cost the worker 6 % of its
+// CPU per record in a drain (make bench, worker profile).
+func passThrough(ctx context.Context) trace.Span {
+	return trace.SpanFromContext(ctx)
 }
 
 // End ends span, marking it failed when err is not nil.

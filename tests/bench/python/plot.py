@@ -1,7 +1,7 @@
 """Plots of one streambench run: python plot.py results.json OUT_DIR.
 
 Writes closed_loop.png (req/s and CPU per request per variant), open_loop.png (latency
-percentiles per system and rate) and drain.png (worker against ConsumerPerformance).
+percentiles per system and rate) and drain.png (worker and sarama pipe against ConsumerPerformance).
 Bars are the median over rounds, whiskers the range.
 """
 
@@ -80,9 +80,10 @@ def main(path, out):
     drain = r.get("drain") or []
     if drain:
         fig, ax = plt.subplots(figsize=(8, 5))
-        labels = ["worker (whole run)", "worker (steady)", "worker, logs warn (steady)", "ConsumerPerformance", "ConsumerPerformance (fetch)"]
+        labels = ["worker (whole run)", "worker (steady)", "worker, logs warn (steady)", "sarama pipe (steady)",
+                  "ConsumerPerformance", "ConsumerPerformance (fetch)"]
         keys = ["worker_records_per_s", "worker_steady_records_per_s", "worker_logs_warn_steady_records_per_s",
-                "consumer_perf_records_per_s", "consumer_perf_fetch_records_per_s"]
+                "sarama_pipe_steady_records_per_s", "consumer_perf_records_per_s", "consumer_perf_fetch_records_per_s"]
         bars(ax, labels, OrderedDict(records_s=[[d[k] for d in drain] for k in keys]), "records/s")
         ax.set_title(f"draining {drain[0]['records']} records")
         fig.suptitle(load, fontsize=8)

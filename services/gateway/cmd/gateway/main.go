@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	_ "github.com/streamgate/streamgate/pkg/platform/profiling" // pprof in -tags pprof builds only
 	"github.com/streamgate/streamgate/pkg/platform/service"
 	"github.com/streamgate/streamgate/services/gateway/config"
 	"github.com/streamgate/streamgate/services/gateway/internal/app"

@@ -26,8 +26,9 @@ import (
 // channel's close is the only sign that the partition was revoked, and sarama cancels
 // the whole session when a revoked claim does not return within the rebalance timeout.
 // While the claim cannot take records (too many pending, or a failed write waiting for
-// its retry), what it reads waits in backlog and the partition's fetching is paused, so
-// the backlog stays bounded by what sarama had already fetched.
+// its retry), what it reads waits in backlog; the partition's fetching is paused while
+// a retry waits or the backlog holds ReadAhead records, so the backlog stays bounded
+// by ReadAhead plus what sarama had already fetched.
 type claimLoop struct {
 	opts  *Options
 	log   *zap.Logger
@@ -176,7 +177,7 @@ func (c *claimLoop) drain() {
 // readable is the claim's channel, or nil while the backlog is full for a claim that
 // cannot pause its fetching (only fakes cannot).
 func (c *claimLoop) readable() <-chan *sarama.ConsumerMessage {
-	if c.fetch == nil && len(c.backlog) >= c.opts.MaxInFlight {
+	if c.fetch == nil && len(c.backlog) >= c.opts.ReadAhead {
 		return nil
 	}
 	return c.records
@@ -206,6 +207,13 @@ func (c *claimLoop) pauseFetching(pause bool) {
 	c.paused = pause
 }
 
+// holdingTooMuch reports whether the partition's fetching should pause: a write waits
+// for its retry (more records would only pile up behind a failing broker), or the
+// claim holds ReadAhead records it cannot take yet.
+func (c *claimLoop) holdingTooMuch() bool {
+	return len(c.retries) > 0 || len(c.backlog) >= c.opts.ReadAhead
+}
+
 // takeBacklog takes queued records while there is room and no retry waits: more
 // records would only pile up behind a broker that is failing. Fetching is paused while
 // records wait. It returns false when the loop must end.
@@ -218,7 +226,7 @@ func (c *claimLoop) takeBacklog(ctx context.Context) bool {
 			return false
 		}
 	}
-	c.pauseFetching(len(c.backlog) > 0)
+	c.pauseFetching(c.holdingTooMuch())
 	return true
 }
 
@@ -276,7 +284,7 @@ func (c *claimLoop) send(ctx context.Context, p *pending) bool {
 			return true
 		case rec, ok := <-c.readable():
 			if c.queue(rec, ok) {
-				c.pauseFetching(true)
+				c.pauseFetching(c.holdingTooMuch())
 				continue
 			}
 		case <-ctx.Done():

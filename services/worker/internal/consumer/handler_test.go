@@ -439,14 +439,19 @@ func TestOutOfOrderAcksMarkOnlyContiguousPrefix(t *testing.T) {
 }
 
 func TestStopsTakingAtInFlightCap(t *testing.T) {
-	h := start(t, Options{MaxInFlight: 2})
+	h := start(t, Options{MaxInFlight: 2, ReadAhead: 2})
 	h.feed(request(t, 0, "a"))
 	h.feed(request(t, 1, "b"))
 	a, b := h.prod.next(t), h.prod.next(t)
 
-	h.feed(request(t, 2, "c")) // read, not taken
-	h.waitPaused(true)
+	h.feed(request(t, 2, "c")) // read, not taken, and fetching goes on: ReadAhead is 2
 	h.prod.none(t, 50*time.Millisecond)
+	if h.claim.paused.Load() {
+		t.Fatal("fetching paused while the claim holds fewer records than ReadAhead")
+	}
+	h.feed(request(t, 3, "d")) // now it holds ReadAhead records
+	h.waitPaused(true)
+	h.prod.none(t, 20*time.Millisecond)
 	h.prod.succeed(b, 0) // a is still pending: the cap counts unmarked records
 	h.expectNoMark(20 * time.Millisecond)
 	h.prod.none(t, 30*time.Millisecond)
@@ -458,6 +463,9 @@ func TestStopsTakingAtInFlightCap(t *testing.T) {
 	}
 	h.prod.succeed(c, 0)
 	h.expectMark(3)
+	h.prod.succeed(h.prod.next(t), 0) // d
+	h.expectMark(4)
+	h.waitPaused(false)
 }
 
 // At the end of a session the claim still waits for writes already sent and marks

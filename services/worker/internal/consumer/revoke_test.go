@@ -27,7 +27,7 @@ func (h *harness) revoked(notTaken int) {
 
 // Full: a record is in flight at the cap and another waits unread by the pipeline.
 func TestRevokedWhileFull(t *testing.T) {
-	h := start(t, Options{MaxInFlight: 1, DrainTimeout: revokeDrain})
+	h := start(t, Options{MaxInFlight: 1, ReadAhead: 1, DrainTimeout: revokeDrain})
 	h.feed(request(t, 0, "a"))
 	h.prod.next(t) // never acknowledged
 	h.feed(request(t, 1, "b"))
@@ -76,7 +76,7 @@ func TestRevokedWhileDraining(t *testing.T) {
 // Sending: the producer takes nothing more (its buffer is full behind a dead broker),
 // so the claim is blocked handing over a write.
 func TestRevokedWhileSendBlocked(t *testing.T) {
-	h := start(t, Options{DrainTimeout: revokeDrain})
+	h := start(t, Options{ReadAhead: 1, DrainTimeout: revokeDrain})
 	for o := range int64(cap(h.prod.input)) + 1 {
 		h.feed(request(t, o, fmt.Sprintf("id-%d", o)))
 	}
@@ -90,7 +90,7 @@ func TestRevokedWhileSendBlocked(t *testing.T) {
 // A claim that cannot pause its fetching (sarama's always can) is read only while its
 // backlog has room, so what the claim holds stays bounded.
 func TestClaimWithoutPauseStopsReadingWhenBacklogIsFull(t *testing.T) {
-	h := startClaim(t, Options{MaxInFlight: 1}, func(c *fakeClaim) sarama.ConsumerGroupClaim {
+	h := startClaim(t, Options{MaxInFlight: 1, ReadAhead: 1}, func(c *fakeClaim) sarama.ConsumerGroupClaim {
 		return struct{ sarama.ConsumerGroupClaim }{c} // hides Pause and Resume
 	})
 	h.feed(request(t, 0, "a"))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -60,7 +59,7 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.startServices(ctx); err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context) error{b.warmUp, b.closedLoop, b.openLoop, b.profile} {
+	for _, step := range []func(context.Context) error{b.warmUp, b.closedLoop, b.openLoop, b.brokerHops, b.profile} {
 		if err := step(ctx); err != nil {
 			return err
 		}
@@ -110,8 +109,9 @@ func (b *bench) goEnv(httpAddr string) ([]string, error) {
 	}, nil
 }
 
-// startWorker runs the Go worker from in to out as group, logging at level.
-func (b *bench) startWorker(ctx context.Context, name, level, in, out, group string) (*process, error) {
+// startWorker runs the Go worker from in to out as group, logging at level, with
+// extra variables added to its environment.
+func (b *bench) startWorker(ctx context.Context, name, level, in, out, group string, extra ...string) (*process, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -122,6 +122,7 @@ func (b *bench) startWorker(ctx context.Context, name, level, in, out, group str
 	}
 	env = append(env, "LOG_LEVEL="+level, "KAFKA_IN_TOPIC="+in, "KAFKA_OUT_TOPIC="+out,
 		"KAFKA_DLQ_TOPIC="+in+".dlq", "KAFKA_GROUP_ID="+group)
+	env = append(env, extra...)
 	p, err := b.start(name, env, "", b.bins.worker)
 	if err != nil {
 		return nil, err
@@ -429,9 +430,22 @@ func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int
 	}, nil
 }
 
-// drain measures the worker and ConsumerPerformance on one backlog: each round the
-// worker (fresh group, fresh out-topic) answers all of it, and ConsumerPerformance
-// (fresh group) reads all of it, in alternating order.
+// brokerHops measures one produce → consume hop through the broker with Kafka's own
+// clients, each round: the floor under both systems' end-to-end latency.
+func (b *bench) brokerHops(ctx context.Context) error {
+	for round := range b.o.rounds {
+		hop, err := b.kafkaHop(ctx, round)
+		if err != nil {
+			return err
+		}
+		b.results.Hops = append(b.results.Hops, hop)
+	}
+	return nil
+}
+
+// drain measures the worker, the sarama pipe and ConsumerPerformance on one backlog:
+// each round the worker and the pipe (fresh group, fresh out-topic) answer all of it,
+// and ConsumerPerformance (fresh group) reads all of it, in alternating order.
 func (b *bench) drain(ctx context.Context) error {
 	in := b.topic("backlog")
 	if err := b.c.createTopics(in, in+".dlq"); err != nil {
@@ -456,6 +470,10 @@ func (b *bench) drain(ctx context.Context) error {
 				run.ConsumerPerf, run.ConsumerPerfFetch, err = b.consumerPerf(ctx, in, round)
 				return err
 			},
+			func() (err error) {
+				run.Pipe, run.PipeCPU, err = b.drainPipe(ctx, in, round)
+				return err
+			},
 		}
 		for _, step := range rotate(steps, round) {
 			if err := step(); err != nil {
@@ -464,7 +482,7 @@ func (b *bench) drain(ctx context.Context) error {
 		}
 		b.results.Drain = append(b.results.Drain, run)
 	}
-	return nil
+	return b.profileWorker(ctx, in)
 }
 
 func (b *bench) drainWorker(ctx context.Context, in, level string, round int) (overall, steady, cpu float64, err error) {
@@ -472,11 +490,6 @@ func (b *bench) drainWorker(ctx context.Context, in, level string, round int) (o
 	if err := b.c.createTopics(out); err != nil {
 		return 0, 0, 0, err
 	}
-	watch, err := b.c.watchReplies(ctx, out)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer watch.stop()
 	logf("drain, round %d/%d: worker, logs %s", round+1, b.o.rounds, level)
 	began := time.Now()
 	p, err := b.startWorker(ctx, "drain worker", level, in, out, group)
@@ -484,23 +497,14 @@ func (b *bench) drainWorker(ctx context.Context, in, level string, round int) (o
 		return 0, 0, 0, err
 	}
 	defer p.stop(20 * time.Second)
-	deadline := time.Now().Add(b.o.drainWait)
-	for {
-		n, first, last := watch.progress()
-		if n >= b.o.backlog {
-			cpu := perRequest(p.cpu(), n)
-			return float64(n) / last.Sub(began).Seconds(), float64(n-1) / max(last.Sub(first), time.Millisecond).Seconds(), cpu, nil
-		}
+	w, err := b.c.waitWritten(ctx, out, b.o.backlog, b.o.drainWait, func() error {
 		if p.exited() {
-			return 0, 0, 0, p.failure()
+			return p.failure()
 		}
-		if time.Now().After(deadline) {
-			return 0, 0, 0, fmt.Errorf("worker answered %d of %d backlog records within %v", n, b.o.backlog, b.o.drainWait)
-		}
-		select {
-		case <-ctx.Done():
-			return 0, 0, 0, errors.Join(errStopped, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("worker: %w", err)
 	}
+	return float64(b.o.backlog) / w.last.Sub(began).Seconds(), w.steady(b.o.backlog), perRequest(p.cpu(), b.o.backlog), nil
 }

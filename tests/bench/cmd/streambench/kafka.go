@@ -178,6 +178,67 @@ func (c *cluster) records(topic string) (int64, error) {
 	if err := c.client.RefreshMetadata(topic); err != nil {
 		return 0, err
 	}
+	return c.highWaterMarks(topic)
+}
+
+// written is how far a drain got: the records a topic held when it was first seen
+// non-empty, and when it was first seen non-empty and holding n.
+type written struct {
+	atFirst     int64
+	first, last time.Time
+}
+
+// steady is the rate from the first poll that saw records to the one that saw n.
+func (w written) steady(n int) float64 {
+	return float64(int64(n)-w.atFirst) / max(w.last.Sub(w.first), time.Millisecond).Seconds()
+}
+
+// waitWritten polls topic's high-water marks every 10ms until it holds n records:
+// counting what the broker took costs the measured process nothing, where reading the
+// records back would take CPU from it. alive is checked between polls (a process that
+// exited); timeout bounds the wait.
+func (c *cluster) waitWritten(ctx context.Context, topic string, n int, timeout time.Duration, alive func() error) (written, error) {
+	var w written
+	if err := c.client.RefreshMetadata(topic); err != nil {
+		return w, err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		sum, err := c.highWaterMarks(topic)
+		if err != nil {
+			// A topic just created may not be served by the leader its metadata names yet.
+			if time.Now().After(deadline) {
+				return w, err
+			}
+			_ = c.client.RefreshMetadata(topic)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		now := time.Now()
+		if sum > 0 && w.first.IsZero() {
+			w.atFirst, w.first = sum, now
+		}
+		if sum >= int64(n) {
+			w.last = now
+			return w, nil
+		}
+		if err := alive(); err != nil {
+			return w, err
+		}
+		if now.After(deadline) {
+			return w, fmt.Errorf("%d of %d records written to %s within %v", sum, n, topic, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return w, errors.Join(errStopped, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// highWaterMarks is the sum of topic's high-water marks, from the metadata the client
+// has.
+func (c *cluster) highWaterMarks(topic string) (int64, error) {
 	var sum int64
 	for p := range int32(partitions) {
 		hwm, err := c.client.GetOffset(topic, p, sarama.OffsetNewest)
@@ -221,9 +282,6 @@ func (c *cluster) waitDrained(ctx context.Context, in, out string, timeout time.
 type replyWatch struct {
 	mu       sync.Mutex
 	seen     map[string]time.Time
-	count    int
-	first    time.Time
-	last     time.Time
 	consumer sarama.Consumer
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -286,11 +344,6 @@ func (w *replyWatch) note(value []byte) {
 	if _, dup := w.seen[reply.CorrelationID]; !dup {
 		w.seen[reply.CorrelationID] = now
 	}
-	if w.count == 0 {
-		w.first = now
-	}
-	w.count++
-	w.last = now
 }
 
 // at returns when the reply to id was first seen.
@@ -299,13 +352,6 @@ func (w *replyWatch) at(id string) (time.Time, bool) {
 	defer w.mu.Unlock()
 	t, ok := w.seen[id]
 	return t, ok
-}
-
-// progress returns how many replies arrived, the first and the last time one did.
-func (w *replyWatch) progress() (int, time.Time, time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.count, w.first, w.last
 }
 
 // stop ends the watch: partition consumers first, as sarama requires.

@@ -64,7 +64,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each measures every variant once, in a rotated order")
 	flag.IntVar(&o.concurrency, "concurrency", 32, "clients of the closed loop")
 	flag.StringVar(&rates, "rates", "200,1000", "request rates of the open loop, per second")
-	flag.IntVar(&o.backlog, "backlog", 200000, "records the worker and ConsumerPerformance drain")
+	flag.IntVar(&o.backlog, "backlog", 1000000, "records the worker and ConsumerPerformance drain")
 	flag.IntVar(&o.pyWorkers, "py-workers", 2, "uvicorn worker processes of the Python original")
 	flag.DurationVar(&o.drainWait, "drain-timeout", 90*time.Second, "how long a backlog may take to drain before a round")
 	flag.BoolVar(&o.profile, "profile", false, "also take CPU and allocation profiles of the gateway under load")

@@ -16,7 +16,8 @@ import (
 
 // profile takes a CPU and an allocation profile of the gateway (Kafka on, logs at info)
 // during a closed-loop load of -duration, and writes them with their `top -cum`
-// summaries into -out. Only with -profile (the gateway is then built with -tags pprof).
+// summaries into -out. Only with -profile (both services are then built with -tags
+// pprof).
 func (b *bench) profile(ctx context.Context) error {
 	if !b.o.profile {
 		return nil
@@ -31,7 +32,7 @@ func (b *bench) profile(ctx context.Context) error {
 	errs := make([]error, 2)
 	for i, kind := range []string{"profile", "allocs"} {
 		wg.Go(func() {
-			errs[i] = b.fetchProfile(ctx, kind, seconds)
+			errs[i] = b.fetchProfile(ctx, b.pprofAddr, b.bins.gateway, "", kind, seconds)
 		})
 	}
 	client := loadgen.NewClient(b.o.concurrency)
@@ -49,10 +50,44 @@ func (b *bench) profile(ctx context.Context) error {
 	return nil
 }
 
-// fetchProfile saves /debug/pprof/<kind>?seconds=N (for allocs: what was allocated in
-// those seconds) as <kind>.pb.gz and its `go tool pprof -top -cum` as <kind>.txt.
-func (b *bench) fetchProfile(ctx context.Context, kind string, seconds int) error {
-	url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", b.pprofAddr, kind, seconds)
+// profileWorker takes a CPU profile of a worker draining in (logs at info) for
+// seconds, after its first second, and writes it as worker-profile.{pb.gz,txt}. The
+// drain is extra, not one of the measured rounds. Only with -profile.
+func (b *bench) profileWorker(ctx context.Context, in string) error {
+	if !b.o.profile {
+		return nil
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	out, group := b.topic("drain-out-profile"), b.topic("drain-profile")
+	if err := b.c.createTopics(out); err != nil {
+		return err
+	}
+	seconds := 2
+	if b.o.smoke {
+		seconds = 1
+	}
+	logf("profiling the worker draining for %ds", seconds)
+	p, err := b.startWorker(ctx, "profiled drain worker", "info", in, out, group, "PPROF_ADDR="+addr)
+	if err != nil {
+		return err
+	}
+	defer p.stop(20 * time.Second)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Second): // joined and answering
+	}
+	return b.fetchProfile(ctx, addr, b.bins.worker, "worker-", "profile", seconds)
+}
+
+// fetchProfile saves /debug/pprof/<kind>?seconds=N from the pprof listener at addr of
+// binary (for allocs: what was allocated in those seconds) as <prefix><kind>.pb.gz and
+// its `go tool pprof -top -cum` as <prefix><kind>.txt.
+func (b *bench) fetchProfile(ctx context.Context, addr, binary, prefix, kind string, seconds int) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, kind, seconds)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -65,7 +100,7 @@ func (b *bench) fetchProfile(ctx context.Context, kind string, seconds int) erro
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("profile: GET %s: status %d", url, resp.StatusCode)
 	}
-	raw := filepath.Join(b.o.out, kind+".pb.gz")
+	raw := filepath.Join(b.o.out, prefix+kind+".pb.gz")
 	f, err := os.Create(raw)
 	if err != nil {
 		return err
@@ -81,11 +116,11 @@ func (b *bench) fetchProfile(ctx context.Context, kind string, seconds int) erro
 	if kind == "allocs" {
 		args = append(args, "-sample_index=alloc_space")
 	}
-	top, err := exec.CommandContext(ctx, "go", append(args, b.bins.gateway, raw)...).CombinedOutput()
+	top, err := exec.CommandContext(ctx, "go", append(args, binary, raw)...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("go tool pprof %s: %w\n%s", raw, err, top)
 	}
-	summary := filepath.Join(b.o.out, kind+".txt")
+	summary := filepath.Join(b.o.out, prefix+kind+".txt")
 	b.results.Profiles = append(b.results.Profiles, summary)
 	return os.WriteFile(summary, top, 0o644)
 }

@@ -11,8 +11,8 @@ import (
 
 type binaries struct{ gateway, worker, baseline string }
 
-// build compiles both services as a release build does (the profiling build of the
-// gateway, with net/http/pprof on PPROF_ADDR, only with -profile).
+// build compiles both services as a release build does (with -profile, the profiling
+// build: net/http/pprof on PPROF_ADDR).
 func build(ctx context.Context, root, dir string, profile bool) (binaries, error) {
 	bins := binaries{gateway: filepath.Join(dir, "gateway"), worker: filepath.Join(dir, "worker")}
 	for _, b := range []struct {
@@ -23,7 +23,7 @@ func build(ctx context.Context, root, dir string, profile bool) (binaries, error
 		{bins.worker, "./services/worker/cmd/worker", nil},
 	} {
 		args := []string{"build", "-trimpath", "-o", b.out}
-		if profile && b.out == bins.gateway {
+		if profile {
 			args = append(args, "-tags", "pprof")
 		}
 		cmd := exec.CommandContext(ctx, "go", append(args, b.pkg)...)

@@ -1,6 +1,6 @@
 //go:build pprof
 
-package main
+package profiling
 
 import (
 	"net/http"
@@ -8,8 +8,8 @@ import (
 	"os"
 )
 
-// Only in the benchmark's profiling build (go build -tags pprof): net/http/pprof on
-// PPROF_ADDR, for the life of the process. Release builds have no such listener.
+// The listener lives as long as the process: it is a benchmark's probe, not part of
+// the service, so it has no shutdown.
 func init() {
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
 		go func() { _ = http.ListenAndServe(addr, nil) }()
