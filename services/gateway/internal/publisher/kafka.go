@@ -241,3 +241,5 @@ func (k *Kafka) Close() error {
 	}
 	return errors.Join(conn.producer.Close(), conn.client.Close())
 }
+
+var _ Requester = (*Kafka)(nil)

@@ -2,7 +2,6 @@ package publisher
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/streamgate/streamgate/pkg/messages"
@@ -15,17 +14,24 @@ type Publisher interface {
 	Publish(ctx context.Context, msg messages.SampleReqMsg) error
 }
 
-// Observed measures every publish of the Publisher it wraps and runs it under a
-// producer span, whose context that Publisher writes into the record's headers.
+// Requester is a Publisher that can also publish a request awaiting its reply on a
+// reply topic (POST /v1/requests); *Kafka is one.
+type Requester interface {
+	Publisher
+	Request(ctx context.Context, msg messages.SampleReqMsg, replyTo, requestID string) error
+}
+
+// Observed measures every publish of the Requester it wraps and runs it under a
+// producer span, whose context that Requester writes into the record's headers.
 type Observed struct {
-	next    Publisher
+	next    Requester
 	topic   string
 	metrics *metrics.Metrics
 	tracing *tracing.Tracing
 }
 
 // Observe wraps next, which publishes to topic.
-func Observe(next Publisher, topic string, m *metrics.Metrics, t *tracing.Tracing) *Observed {
+func Observe(next Requester, topic string, m *metrics.Metrics, t *tracing.Tracing) *Observed {
 	return &Observed{next: next, topic: topic, metrics: m, tracing: t}
 }
 
@@ -37,15 +43,7 @@ func (o *Observed) Publish(ctx context.Context, msg messages.SampleReqMsg) error
 // Request publishes a request awaiting its reply on replyTo through the wrapped
 // Publisher, measured and traced as Publish is.
 func (o *Observed) Request(ctx context.Context, msg messages.SampleReqMsg, replyTo, requestID string) error {
-	r, ok := o.next.(requester)
-	if !ok {
-		return errors.New("publisher: the wrapped publisher cannot send requests awaiting a reply")
-	}
-	return o.observe(ctx, func(ctx context.Context) error { return r.Request(ctx, msg, replyTo, requestID) })
-}
-
-type requester interface {
-	Request(ctx context.Context, msg messages.SampleReqMsg, replyTo, requestID string) error
+	return o.observe(ctx, func(ctx context.Context) error { return o.next.Request(ctx, msg, replyTo, requestID) })
 }
 
 func (o *Observed) observe(ctx context.Context, publish func(context.Context) error) error {
