@@ -1,20 +1,22 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// scrape reads s's /metrics: every sample, keyed by its series exactly as exposed
-// (name{label="value",...}, labels sorted by name).
+// scrape reads s's /metrics with Prometheus' own text parser: every sample, keyed by
+// its series as exposed (name{label="value",...}, labels sorted by name); a histogram
+// gives its _count and _sum series.
 func (s *service) scrape(t *testing.T) map[string]float64 {
 	t.Helper()
 	client := http.Client{Timeout: 10 * time.Second}
@@ -26,25 +28,43 @@ func (s *service) scrape(t *testing.T) map[string]float64 {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("scrape %s: status %d", s.name, resp.StatusCode)
 	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		t.Fatal(err)
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", s.name, err)
 	}
 	samples := map[string]float64{}
-	lines := bufio.NewScanner(&buf)
-	for lines.Scan() {
-		line := lines.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	for name, family := range families {
+		for _, m := range family.GetMetric() {
+			labels := series(m.GetLabel())
+			switch {
+			case m.GetHistogram() != nil:
+				samples[name+"_count"+labels] = float64(m.GetHistogram().GetSampleCount())
+				samples[name+"_sum"+labels] = m.GetHistogram().GetSampleSum()
+			case m.GetCounter() != nil:
+				samples[name+labels] = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				samples[name+labels] = m.GetGauge().GetValue()
+			case m.GetUntyped() != nil:
+				samples[name+labels] = m.GetUntyped().GetValue()
+			}
 		}
-		cut := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[cut+1:], 64)
-		if err != nil {
-			t.Fatalf("scrape %s: line %q: %v", s.name, line, err)
-		}
-		samples[line[:cut]] = v
 	}
 	return samples
+}
+
+// series writes labels as the text format does: {name="value",...} sorted by name, ""
+// without labels.
+func series(labels []*dto.LabelPair) string {
+	if len(labels) == 0 {
+		return ""
+	}
+	pairs := make([]string, 0, len(labels))
+	for _, l := range labels {
+		pairs = append(pairs, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+	}
+	slices.Sort(pairs)
+	return "{" + strings.Join(pairs, ",") + "}"
 }
 
 // sumOf adds the samples of the series of name whose labels include every one of with.

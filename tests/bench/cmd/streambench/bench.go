@@ -109,9 +109,9 @@ func (b *bench) goEnv(httpAddr string) ([]string, error) {
 	}, nil
 }
 
-// startWorker runs the Go worker from in to out as group, logging at level, with
-// extra variables added to its environment.
-func (b *bench) startWorker(ctx context.Context, name, level, in, out, group string, extra ...string) (*process, error) {
+// startWorker runs the worker binary bin from in to out as group, logging at level,
+// with extra variables added to its environment.
+func (b *bench) startWorker(ctx context.Context, bin, name, level, in, out, group string, extra ...string) (*process, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func (b *bench) startWorker(ctx context.Context, name, level, in, out, group str
 	env = append(env, "LOG_LEVEL="+level, "KAFKA_IN_TOPIC="+in, "KAFKA_OUT_TOPIC="+out,
 		"KAFKA_DLQ_TOPIC="+in+".dlq", "KAFKA_GROUP_ID="+group)
 	env = append(env, extra...)
-	p, err := b.start(name, env, "", b.bins.worker)
+	p, err := b.start(name, env, "", bin)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (b *bench) startServices(ctx context.Context) error {
 	if err := b.c.createTopics(goIn, goOut, goIn+".dlq", pyIn, pyOut); err != nil {
 		return err
 	}
-	worker, err := b.startWorker(ctx, "worker", "info", goIn, goOut, b.topic("worker"))
+	worker, err := b.startWorker(ctx, b.bins.worker, "worker", "info", goIn, goOut, b.topic("worker"))
 	if err != nil {
 		return err
 	}
@@ -144,11 +144,11 @@ func (b *bench) startServices(ctx context.Context) error {
 		kafka      bool
 		level, bin string
 	}{{true, "info", b.bins.gateway}, {true, "warn", b.bins.gateway}, {false, "info", b.bins.gateway}, {false, "warn", b.bins.gateway}}
-	if b.bins.baseline != "" {
+	if b.bins.baselineGateway != "" {
 		gateways = append(gateways, struct {
 			kafka      bool
 			level, bin string
-		}{true, "info", b.bins.baseline})
+		}{true, "info", b.bins.baselineGateway})
 	}
 	for _, g := range gateways {
 		addr, err := freeAddr()
@@ -164,7 +164,7 @@ func (b *bench) startServices(ctx context.Context) error {
 		v := &variant{system: systemGo, kafka: g.kafka, url: "http://" + addr + "/v1/ping"}
 		if g.kafka {
 			name = "gateway, Kafka on, logs " + g.level
-			if g.bin == b.bins.baseline {
+			if g.bin == b.bins.baselineGateway {
 				name = "baseline " + b.o.baseline + ": " + name
 			}
 			v.worker, v.in, v.out = worker, goIn, goOut
@@ -459,11 +459,11 @@ func (b *bench) drain(ctx context.Context) error {
 		run := drainRun{Round: round, Records: b.o.backlog}
 		steps := []func() error{
 			func() (err error) {
-				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, in, "info", round)
+				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, b.bins.worker, in, "info", round)
 				return err
 			},
 			func() (err error) {
-				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, in, "warn", round)
+				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, b.bins.worker, in, "warn", round)
 				return err
 			},
 			func() (err error) {
@@ -475,6 +475,12 @@ func (b *bench) drain(ctx context.Context) error {
 				return err
 			},
 		}
+		if b.bins.baselineWorker != "" {
+			steps = append(steps, func() (err error) {
+				run.Baseline, run.BaselineSteady, run.BaselineCPU, err = b.drainWorker(ctx, b.bins.baselineWorker, in, "baseline", round)
+				return err
+			})
+		}
 		for _, step := range rotate(steps, round) {
 			if err := step(); err != nil {
 				return err
@@ -485,14 +491,19 @@ func (b *bench) drain(ctx context.Context) error {
 	return b.profileWorker(ctx, in)
 }
 
-func (b *bench) drainWorker(ctx context.Context, in, level string, round int) (overall, steady, cpu float64, err error) {
+// drainWorker measures the worker binary bin answering the whole backlog in, logging
+// at level ("baseline": the -baseline worker, at info).
+func (b *bench) drainWorker(ctx context.Context, bin, in, level string, round int) (overall, steady, cpu float64, err error) {
 	out, group := b.topic(fmt.Sprintf("drain-out-%s-%d", level, round)), b.topic(fmt.Sprintf("drain-%s-%d", level, round))
 	if err := b.c.createTopics(out); err != nil {
 		return 0, 0, 0, err
 	}
-	logf("drain, round %d/%d: worker, logs %s", round+1, b.o.rounds, level)
+	logf("drain, round %d/%d: worker, %s", round+1, b.o.rounds, level)
+	if level == "baseline" {
+		level = "info"
+	}
 	began := time.Now()
-	p, err := b.startWorker(ctx, "drain worker", level, in, out, group)
+	p, err := b.startWorker(ctx, bin, "drain worker", level, in, out, group)
 	if err != nil {
 		return 0, 0, 0, err
 	}

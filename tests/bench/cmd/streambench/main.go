@@ -69,7 +69,7 @@ func main() {
 	flag.DurationVar(&o.drainWait, "drain-timeout", 90*time.Second, "how long a backlog may take to drain before a round")
 	flag.BoolVar(&o.profile, "profile", false, "also take CPU and allocation profiles of the gateway under load")
 	flag.BoolVar(&o.python, "python", true, "measure the Python original too")
-	flag.StringVar(&o.baseline, "baseline", "", "also measure the gateway built from this git revision (closed loop, Kafka on, logs info): before and after in one run")
+	flag.StringVar(&o.baseline, "baseline", "", "also measure the gateway (closed loop, Kafka on, logs info) and the worker (drain, logs info) built from this git revision: before and after in one run")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound on the whole run")
 	flag.Parse()
 	if o.smoke {
@@ -119,8 +119,8 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	if o.baseline != "" {
-		logf("building the gateway at %s", o.baseline)
-		if bins.baseline, err = buildBaseline(ctx, root, work, o.baseline); err != nil {
+		logf("building the services at %s", o.baseline)
+		if bins.baselineGateway, bins.baselineWorker, err = buildBaseline(ctx, root, work, o.baseline); err != nil {
 			return err
 		}
 	}

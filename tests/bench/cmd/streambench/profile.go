@@ -70,7 +70,7 @@ func (b *bench) profileWorker(ctx context.Context, in string) error {
 		seconds = 1
 	}
 	logf("profiling the worker draining for %ds", seconds)
-	p, err := b.startWorker(ctx, "profiled drain worker", "info", in, out, group, "PPROF_ADDR="+addr)
+	p, err := b.startWorker(ctx, b.bins.worker, "profiled drain worker", "info", in, out, group, "PPROF_ADDR="+addr)
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,9 @@ type drainRun struct {
 	WorkerQuiet       float64 `json:"worker_logs_warn_records_per_s"`
 	WorkerQuietSteady float64 `json:"worker_logs_warn_steady_records_per_s"`
 	WorkerQuietCPU    float64 `json:"worker_logs_warn_cpu_us_per_record"`
+	Baseline          float64 `json:"baseline_worker_records_per_s,omitempty"`
+	BaselineSteady    float64 `json:"baseline_worker_steady_records_per_s,omitempty"`
+	BaselineCPU       float64 `json:"baseline_worker_cpu_us_per_record,omitempty"`
 	Pipe              float64 `json:"sarama_pipe_steady_records_per_s"`
 	PipeCPU           float64 `json:"sarama_pipe_cpu_us_per_record"`
 	ConsumerPerf      float64 `json:"consumer_perf_records_per_s"`
@@ -82,7 +85,7 @@ func describe(o options) map[string]string {
 	return map[string]string{
 		"duration": o.duration.String(), "warmup": o.warmup.String(), "rounds": fmt.Sprint(o.rounds),
 		"concurrency": fmt.Sprint(o.concurrency), "rates": fmt.Sprint(o.rates), "backlog": fmt.Sprint(o.backlog),
-		"py_workers": fmt.Sprint(o.pyWorkers), "smoke": fmt.Sprint(o.smoke), "started": time.Now().UTC().Format(time.RFC3339),
+		"py_workers": fmt.Sprint(o.pyWorkers), "smoke": fmt.Sprint(o.smoke), "baseline": o.baseline, "started": time.Now().UTC().Format(time.RFC3339),
 	}
 }
 
@@ -192,6 +195,12 @@ func (r *results) markdown(w io.Writer) {
 			collect(r.Drain, all, func(d drainRun) float64 { return d.WorkerQuiet }).format(0),
 			collect(r.Drain, all, func(d drainRun) float64 { return d.WorkerQuietSteady }).format(0),
 			collect(r.Drain, all, func(d drainRun) float64 { return d.WorkerQuietCPU }).format(1))
+		if r.Drain[0].BaselineSteady > 0 {
+			fmt.Fprintf(w, "| baseline %s: worker, logs info | %s | %s | %s |\n", r.Options["baseline"],
+				collect(r.Drain, all, func(d drainRun) float64 { return d.Baseline }).format(0),
+				collect(r.Drain, all, func(d drainRun) float64 { return d.BaselineSteady }).format(0),
+				collect(r.Drain, all, func(d drainRun) float64 { return d.BaselineCPU }).format(1))
+		}
 		fmt.Fprintf(w, "| sarama pipe: consume, produce acks=all, nothing else (the floor of a sarama worker) | | %s | %s |\n",
 			collect(r.Drain, all, func(d drainRun) float64 { return d.Pipe }).format(0),
 			collect(r.Drain, all, func(d drainRun) float64 { return d.PipeCPU }).format(1))
@@ -323,6 +332,10 @@ func (r *results) targets(w io.Writer) {
 		fmt.Fprintf(w, "| worker drain ÷ ConsumerPerformance, after joining (steady ÷ fetch) | %s | ≥ 0.5 | %s |\n", steady.format(2), verdict(steady, atLeastHalf))
 		quiet := drain(func(d drainRun) float64 { return ratio(d.WorkerQuietSteady, d.ConsumerPerfFetch) })
 		fmt.Fprintf(w, "| the same, worker logs at warn | %s | | |\n", quiet.format(2))
+		if r.Drain[0].BaselineSteady > 0 {
+			after := drain(func(d drainRun) float64 { return ratio(d.WorkerSteady, d.BaselineSteady) })
+			fmt.Fprintf(w, "| worker drain ÷ baseline %s's (steady) | %s | | |\n", r.Options["baseline"], after.format(2))
+		}
 		if r.Drain[0].Pipe > 0 {
 			pipe := drain(func(d drainRun) float64 { return ratio(d.Pipe, d.ConsumerPerfFetch) })
 			fmt.Fprintf(w, "| sarama pipe ÷ ConsumerPerformance (steady ÷ fetch) | %s | | the ceiling of a sarama worker |\n", pipe.format(2))

@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-type binaries struct{ gateway, worker, baseline string }
+// binaries are the services under test and, with -baseline, both built at that revision.
+type binaries struct{ gateway, worker, baselineGateway, baselineWorker string }
 
 // build compiles both services as a release build does (with -profile, the profiling
 // build: net/http/pprof on PPROF_ADDR).
@@ -47,22 +48,24 @@ func pythonVenv(ctx context.Context, root string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// buildBaseline compiles the gateway as it was at git revision ref, to measure it in
-// the same run as the working tree's.
-func buildBaseline(ctx context.Context, root, dir, ref string) (string, error) {
+// buildBaseline compiles both services as they were at git revision ref, to measure
+// them in the same run as the working tree's.
+func buildBaseline(ctx context.Context, root, dir, ref string) (gateway, worker string, err error) {
 	src := filepath.Join(dir, "baseline-src")
 	if err := os.MkdirAll(src, 0o755); err != nil {
-		return "", err
+		return "", "", err
 	}
 	archive := exec.CommandContext(ctx, "sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", root, ref, src)
 	if out, err := archive.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("git archive %s: %w\n%s", ref, err, out)
+		return "", "", fmt.Errorf("git archive %s: %w\n%s", ref, err, out)
 	}
-	out := filepath.Join(dir, "gateway-baseline")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./services/gateway/cmd/gateway")
-	cmd.Dir = src
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build the gateway at %s: %w\n%s", ref, err, msg)
+	gateway, worker = filepath.Join(dir, "gateway-baseline"), filepath.Join(dir, "worker-baseline")
+	for out, pkg := range map[string]string{gateway: "./services/gateway/cmd/gateway", worker: "./services/worker/cmd/worker"} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+		cmd.Dir = src
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			return "", "", fmt.Errorf("go build %s at %s: %w\n%s", pkg, ref, err, msg)
+		}
 	}
-	return out, nil
+	return gateway, worker, nil
 }
