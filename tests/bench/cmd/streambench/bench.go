@@ -430,15 +430,22 @@ func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int
 	}, nil
 }
 
-// brokerHops measures one produce → consume hop through the broker with Kafka's own
-// clients, each round: the floor under both systems' end-to-end latency.
+// brokerHops measures one produce → consume hop through the broker, with Kafka's own
+// clients and with sarama, each round: the floor under both systems' end-to-end
+// latency.
 func (b *bench) brokerHops(ctx context.Context) error {
+	records := hopRecords
+	if b.o.smoke {
+		records = 50
+	}
 	for round := range b.o.rounds {
-		hop, err := b.kafkaHop(ctx, round)
-		if err != nil {
-			return err
+		for _, measure := range []func(context.Context, int, int) (hopRun, error){b.kafkaHop, b.saramaHop} {
+			hop, err := measure(ctx, round, records)
+			if err != nil {
+				return err
+			}
+			b.results.Hops = append(b.results.Hops, hop)
 		}
-		b.results.Hops = append(b.results.Hops, hop)
 	}
 	return nil
 }

@@ -62,12 +62,13 @@ func parseConsumerPerf(out string) (overall, fetch float64, err error) {
 	return overall, fetch, nil
 }
 
-// hopRun is Kafka's EndToEndLatency over one topic: a Java producer (acks=all) and
-// consumer, one record at a time, each sent once the previous one was consumed. It is
-// one broker hop; a request to streamgate or to the Python original makes two (the
-// request, then the reply). Percentiles are whole milliseconds, rounded down, as the
-// tool prints them; the average is exact.
+// hopRun is one broker hop measured by Client: a producer (acks=all) and a consumer,
+// one record at a time, each sent once the previous one was consumed. A request to
+// streamgate or to the Python original makes two hops in series (the request, then the
+// reply). Kafka's EndToEndLatency prints percentiles in whole milliseconds, rounded
+// down; its average is exact.
 type hopRun struct {
+	Client  string  `json:"client"`
 	Round   int     `json:"round"`
 	Records int     `json:"records"`
 	Avg     float64 `json:"avg_ms"`
@@ -76,20 +77,16 @@ type hopRun struct {
 	P999    float64 `json:"p999_ms"`
 }
 
-// hopRecords is how many records each EndToEndLatency run sends: about as many
-// latencies as an open-loop round at 200/s gets.
+// hopRecords is how many records each hop measurement sends: about as many latencies
+// as an open-loop round at 200/s gets.
 const hopRecords = 1000
 
-// kafkaHop runs EndToEndLatency with records of the size of a request.
-func (b *bench) kafkaHop(ctx context.Context, round int) (hopRun, error) {
+// kafkaHop runs Kafka's EndToEndLatency with records of the size of a request.
+func (b *bench) kafkaHop(ctx context.Context, round, records int) (hopRun, error) {
 	logf("one broker hop, round %d/%d: Kafka EndToEndLatency", round+1, b.o.rounds)
 	topic := b.topic(fmt.Sprintf("hop-%d", round))
 	if err := b.c.createTopics(topic); err != nil {
 		return hopRun{}, err
-	}
-	records := hopRecords
-	if b.o.smoke {
-		records = 50
 	}
 	cmd := exec.CommandContext(ctx, "java", "-Xmx256m", "-cp", b.classpath, "org.apache.kafka.tools.EndToEndLatency",
 		b.c.brokers[0], topic, strconv.Itoa(records), "all", strconv.Itoa(requestBytes))
@@ -98,7 +95,7 @@ func (b *bench) kafkaHop(ctx context.Context, round int) (hopRun, error) {
 		return hopRun{}, fmt.Errorf("EndToEndLatency: %w\n%s", err, out)
 	}
 	run, err := parseEndToEndLatency(string(out))
-	run.Round, run.Records = round, records
+	run.Client, run.Round, run.Records = "Kafka EndToEndLatency (Java)", round, records
 	return run, err
 }
 
