@@ -81,18 +81,34 @@ func testClientConfig() *sarama.Config {
 // returns where it landed.
 func produce(t *testing.T, brokers, topic string, key, value []byte, headers ...sarama.RecordHeader) (partition int32, offset int64) {
 	t.Helper()
-	producer, err := sarama.NewSyncProducer(strings.Split(brokers, ","), clientConfig(brokers))
-	if err != nil {
-		t.Fatalf("producer: %v", err)
-	}
-	defer producer.Close()
 	msg := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(value), Headers: headers}
 	if key != nil {
 		msg.Key = sarama.ByteEncoder(key)
 	}
+	return send(t, brokers, clientConfig(brokers), msg)
+}
+
+// produceToPartition writes one record, without a key, to the given partition of topic
+// and returns its offset.
+func produceToPartition(t *testing.T, brokers, topic string, partition int32, value []byte, headers ...sarama.RecordHeader) int64 {
+	t.Helper()
+	cfg := clientConfig(brokers)
+	cfg.Producer.Partitioner = sarama.NewManualPartitioner
+	_, offset := send(t, brokers, cfg, &sarama.ProducerMessage{Topic: topic, Partition: partition, Value: sarama.ByteEncoder(value), Headers: headers})
+	return offset
+}
+
+// send writes msg with a producer of its own, configured by cfg.
+func send(t *testing.T, brokers string, cfg *sarama.Config, msg *sarama.ProducerMessage) (partition int32, offset int64) {
+	t.Helper()
+	producer, err := sarama.NewSyncProducer(strings.Split(brokers, ","), cfg)
+	if err != nil {
+		t.Fatalf("producer: %v", err)
+	}
+	defer producer.Close()
 	partition, offset, err = producer.SendMessage(msg)
 	if err != nil {
-		t.Fatalf("produce to %s: %v", topic, err)
+		t.Fatalf("produce to %s: %v", msg.Topic, err)
 	}
 	return partition, offset
 }

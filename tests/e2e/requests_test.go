@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/pkg/messages"
 )
 
 // postRequest sends POST /v1/requests to gateway with id as its X-Correlation-ID.
@@ -146,6 +149,93 @@ func TestRequestReplyWithTwoGateways(t *testing.T) {
 			return nil
 		})
 		t.Logf("gateway %d: %v goroutines before the load, %v after", i, before[i], g.scrape(t)["go_goroutines"])
+	}
+}
+
+// newReplyPartitionsLog is what the gateway logs when it starts reading partitions
+// added to the reply topic.
+const newReplyPartitionsLog = "reading new reply partitions"
+
+// Partitions added to the reply topic while a gateway runs are read without a
+// reconnect: from their start (a reply may be written there before the gateway looks),
+// and the partitions read before go on being read.
+func TestRequestReplyOnPartitionsAddedLater(t *testing.T) {
+	tp := newTopics(t, suite.brokers)
+	replyTopic := messages.ReplyTopic(tp.in)
+	admin := newAdmin(t, suite.brokers)
+	if err := admin.CreateTopic(replyTopic, &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	worker := startService(t, "worker", tp.env(suite.brokers)...)
+	gateway := startService(t, "gateway", append(tp.env(suite.brokers), "REPLY_PARTITION_CHECK_INTERVAL=2s")...)
+	waitReady(t, worker, 60*time.Second)
+	waitReady(t, gateway, 60*time.Second)
+	client := &http.Client{Timeout: 40 * time.Second}
+	waitFor(t, 60*time.Second, "the gateway answers a request", func() error {
+		status, body, err := postRequest(client, gateway, "warm-up", "10s")
+		if err != nil || status != http.StatusOK {
+			return fmt.Errorf("%d %s %v", status, body, err)
+		}
+		return nil
+	})
+
+	// From here on the test writes every reply itself, to the partition it chooses.
+	if err := worker.stop(syscall.SIGTERM, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	requestAnsweredOn(t, client, gateway, tp, "before-0", 0)
+
+	if err := admin.CreatePartitions(replyTopic, 4, nil, false); err != nil {
+		t.Fatalf("add partitions to %s: %v", replyTopic, err)
+	}
+	// Most likely written before the gateway looks again: read only from the start.
+	requestAnsweredOn(t, client, gateway, tp, "new-2", 2)
+	waitLogCount(t, gateway, newReplyPartitionsLog, 1)
+	requestAnsweredOn(t, client, gateway, tp, "new-3", 3)
+	requestAnsweredOn(t, client, gateway, tp, "after-1", 1)
+
+	// A partition without a leader yet is picked up at a later check, so 2 and 3 may
+	// come in two lines.
+	var added []any
+	for _, line := range gateway.logsWith("message", newReplyPartitionsLog) {
+		added = append(added, line["partitions"].([]any)...)
+	}
+	if got := fmt.Sprint(added); got != "[2 3]" {
+		t.Errorf("%q logged the partitions %s, want [2 3]", newReplyPartitionsLog, got)
+	}
+	// Nothing was restarted to get there.
+	if n := len(gateway.logsWith("message", "reading replies")); n != 1 {
+		t.Errorf("the gateway started reading the reply topic %d times, want 1", n)
+	}
+}
+
+// requestAnsweredOn sends a request with id as its X-Correlation-ID and, in place of a
+// worker, writes its reply to the given partition of the reply topic; the gateway must
+// answer with that reply.
+func requestAnsweredOn(t *testing.T, client *http.Client, gateway *service, tp topics, id string, partition int32) {
+	t.Helper()
+	var (
+		answered sync.WaitGroup
+		status   int
+		got      []byte
+		postErr  error
+	)
+	defer answered.Wait()
+	answered.Go(func() { status, got, postErr = postRequest(client, gateway, id, "10s") })
+
+	requestID := header(recordWithKey(t, tp.in, id), messages.HeaderCorrelationID)
+	reply, err := messages.EncodeResponse(messages.NewResponse(id, fmt.Sprintf("pong from partition %d", partition), messages.StatusCompleted, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: reply written to partition %d with the gateway's %q logged %d times", id, partition,
+		newReplyPartitionsLog, len(gateway.logsWith("message", newReplyPartitionsLog)))
+	produceToPartition(t, suite.brokers, messages.ReplyTopic(tp.in), partition, reply,
+		sarama.RecordHeader{Key: []byte(messages.HeaderCorrelationID), Value: []byte(requestID)})
+
+	answered.Wait()
+	if postErr != nil || status != http.StatusOK || !bytes.Equal(got, reply) {
+		t.Errorf("%s, answered on partition %d: %d %s %v; want 200 %s", id, partition, status, got, postErr, reply)
 	}
 }
 

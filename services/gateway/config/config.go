@@ -3,6 +3,8 @@
 package config
 
 import (
+	"time"
+
 	"github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/platform/metrics"
 )
@@ -18,6 +20,10 @@ var MetricsAddr = config.Var{Name: "METRICS_ADDR", Default: ":9090"}
 // those answered 4xx or 5xx (successful ones are logged at debug level), or "all".
 var AccessLog = config.Var{Name: "ACCESS_LOG", Default: AccessLogErrors}
 
+// ReplyPartitionCheckInterval is how often the reader of the reply topic looks for
+// partitions added to it while connected.
+var ReplyPartitionCheckInterval = config.Var{Name: "REPLY_PARTITION_CHECK_INTERVAL", Default: "30s"}
+
 // Values of AccessLog.
 const (
 	AccessLogErrors = "errors"
@@ -29,11 +35,13 @@ type Config struct {
 	config.Common
 	MetricsAddr string // host:port, or metrics.Disabled
 	AccessLog   string // AccessLogErrors or AccessLogAll
+	// ReplyPartitionCheckInterval: how often new partitions of the reply topic are looked for.
+	ReplyPartitionCheckInterval time.Duration
 }
 
 // vars lists every setting the gateway reads.
 func vars() []config.Var {
-	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog)
+	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval)
 }
 
 // EnvVars returns the primary names of the environment variables the gateway reads.
@@ -46,9 +54,10 @@ func EnvVars() []string {
 func Load() (Config, error) {
 	r := config.NewReader()
 	cfg := Config{
-		Common:      r.Common(HTTPAddr),
-		MetricsAddr: r.AddrOrOff(MetricsAddr, metrics.Disabled),
-		AccessLog:   r.OneOf(AccessLog, AccessLogErrors, AccessLogAll),
+		Common:                      r.Common(HTTPAddr),
+		MetricsAddr:                 r.AddrOrOff(MetricsAddr, metrics.Disabled),
+		AccessLog:                   r.OneOf(AccessLog, AccessLogErrors, AccessLogAll),
+		ReplyPartitionCheckInterval: r.Duration(ReplyPartitionCheckInterval),
 	}
 	if err := r.Err(); err != nil {
 		return Config{}, err

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadDefaults(t *testing.T) {
@@ -11,7 +12,8 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTPAddr != ":8080" || cfg.InTopic != "in-topic" || !cfg.KafkaEnabled || cfg.MetricsAddr != ":9090" || cfg.AccessLog != AccessLogErrors {
+	if cfg.HTTPAddr != ":8080" || cfg.InTopic != "in-topic" || !cfg.KafkaEnabled || cfg.MetricsAddr != ":9090" || cfg.AccessLog != AccessLogErrors ||
+		cfg.ReplyPartitionCheckInterval != 30*time.Second {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 }
@@ -36,7 +38,7 @@ func TestLoadRejectsBadValue(t *testing.T) {
 }
 
 func TestEnvVars(t *testing.T) {
-	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG"}
+	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG", "REPLY_PARTITION_CHECK_INTERVAL"}
 	if got := EnvVars(); !slices.Equal(got, want) {
 		t.Fatalf("EnvVars = %v, want %v", got, want)
 	}
@@ -65,5 +67,18 @@ func TestAccessLog(t *testing.T) {
 	t.Setenv("ACCESS_LOG", "some")
 	if _, err := Load(); err == nil || !strings.Contains(err.Error(), `ACCESS_LOG="some"`) {
 		t.Fatalf("err = %v, want it to name ACCESS_LOG and its value", err)
+	}
+}
+
+func TestReplyPartitionCheckInterval(t *testing.T) {
+	t.Setenv("REPLY_PARTITION_CHECK_INTERVAL", "2s")
+	if cfg, err := Load(); err != nil || cfg.ReplyPartitionCheckInterval != 2*time.Second {
+		t.Fatalf("REPLY_PARTITION_CHECK_INTERVAL=2s: %+v, %v", cfg, err)
+	}
+	for _, bad := range []string{"often", "0s", "-1s", ""} {
+		t.Setenv("REPLY_PARTITION_CHECK_INTERVAL", bad)
+		if _, err := Load(); err == nil || !strings.Contains(err.Error(), `REPLY_PARTITION_CHECK_INTERVAL="`+bad+`"`) {
+			t.Errorf("err = %v, want %q refused with the variable and its value", err, bad)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,10 +24,18 @@ var ErrNotReading = errors.New("replies: not reading the reply topic yet")
 // errPartitionClosed ends a read whose partition consumer sarama closed by itself.
 var errPartitionClosed = errors.New("replies: the partition consumer stopped")
 
+// DefaultPartitionCheckInterval is how often a Consumer looks for partitions added to
+// the reply topic, unless PartitionCheckInterval says otherwise.
+const DefaultPartitionCheckInterval = 30 * time.Second
+
 // Consumer reads every partition of the reply topic from its end, without a consumer
 // group (each instance needs every reply; none is ever committed), and delivers each
 // record to the waiter its correlation_id header names.
 type Consumer struct {
+	// PartitionCheckInterval is how often the topic's metadata is refreshed to find
+	// partitions added while connected; set it before Run.
+	PartitionCheckInterval time.Duration
+
 	brokers  []string
 	topic    string
 	security kafka.Security
@@ -37,7 +46,14 @@ type Consumer struct {
 
 // NewConsumer returns a consumer of topic for waiters; start Run next.
 func NewConsumer(brokers []string, topic string, security kafka.Security, waiters *Waiters, logger *zap.Logger) *Consumer {
-	return &Consumer{brokers: brokers, topic: topic, security: security, waiters: waiters, logger: logger}
+	return &Consumer{
+		PartitionCheckInterval: DefaultPartitionCheckInterval,
+		brokers:                brokers,
+		topic:                  topic,
+		security:               security,
+		waiters:                waiters,
+		logger:                 logger,
+	}
 }
 
 // Ready reports whether replies are being read: a request published before that could
@@ -69,8 +85,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// read consumes every partition until ctx ends or one of them fails; it calls reading
-// once every partition is read.
+// read consumes every partition until ctx ends or one of them fails, including those
+// added to the topic while it runs; it calls reading once every partition present at
+// the start is read.
 func (c *Consumer) read(ctx context.Context, reading func()) error {
 	cfg := kafka.ConsumerConfig("streamgate-gateway-replies")
 	if err := c.security.Apply(cfg); err != nil {
@@ -95,10 +112,9 @@ func (c *Consumer) read(ctx context.Context, reading func()) error {
 	var readers sync.WaitGroup
 	defer readers.Wait()
 	defer stop(nil)
-	for _, p := range partitions {
-		pc, err := consumer.ConsumePartition(c.topic, p, sarama.OffsetNewest)
+	consume := func(p int32, offset int64) error {
+		pc, err := consumer.ConsumePartition(c.topic, p, offset)
 		if err != nil {
-			stop(err)
 			return fmt.Errorf("replies: consume %s/%d: %w", c.topic, p, err)
 		}
 		readers.Go(func() {
@@ -107,7 +123,19 @@ func (c *Consumer) read(ctx context.Context, reading func()) error {
 				stop(err)
 			}
 		})
+		return nil
 	}
+	for _, p := range partitions {
+		if err := consume(p, sarama.OffsetNewest); err != nil {
+			stop(err)
+			return err
+		}
+	}
+	readers.Go(func() {
+		if err := c.watchPartitions(ctx, client, partitions, consume); err != nil {
+			stop(err)
+		}
+	})
 	// From here on a reply to a request published now is read: ConsumePartition has
 	// resolved each partition's end offset.
 	c.reading.Store(true)
@@ -116,6 +144,66 @@ func (c *Consumer) read(ctx context.Context, reading func()) error {
 	c.logger.Info("reading replies", logging.Topic(c.topic), zap.Int("partitions", len(partitions)))
 	<-ctx.Done()
 	return context.Cause(ctx)
+}
+
+// watchPartitions refreshes the topic's metadata every PartitionCheckInterval until ctx
+// ends and consumes each partition not in initial from its start: it is new, and a worker
+// may have written replies there before we noticed it. A refresh that fails is tried
+// again at the next tick; a partition that cannot be consumed ends the read.
+func (c *Consumer) watchPartitions(ctx context.Context, client sarama.Client, initial []int32, consume func(p int32, offset int64) error) error {
+	known := make(map[int32]bool, len(initial))
+	for _, p := range initial {
+		known[p] = true
+	}
+	interval := c.PartitionCheckInterval
+	if interval <= 0 {
+		interval = DefaultPartitionCheckInterval
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+		partitions, err := c.partitions(client)
+		if err != nil {
+			c.logger.Warn("cannot look for new reply partitions", logging.Topic(c.topic), zap.Error(err))
+			continue
+		}
+		var added []int32
+		for _, p := range partitions {
+			if !known[p] {
+				added = append(added, p)
+			}
+		}
+		if len(added) == 0 {
+			continue
+		}
+		slices.Sort(added)
+		for _, p := range added {
+			if err := consume(p, sarama.OffsetOldest); err != nil {
+				return err
+			}
+			known[p] = true
+		}
+		c.logger.Info("reading new reply partitions", logging.Topic(c.topic), zap.Int32s("partitions", added))
+	}
+}
+
+// partitions asks the brokers for the topic's partitions now, rather than what the
+// client cached. Only those with a leader: one just created may have none yet, and
+// consuming it would fail the whole read; it is found at a later tick.
+func (c *Consumer) partitions(client sarama.Client) ([]int32, error) {
+	if err := client.RefreshMetadata(c.topic); err != nil {
+		return nil, fmt.Errorf("replies: refresh metadata of %s: %w", c.topic, err)
+	}
+	partitions, err := client.WritablePartitions(c.topic)
+	if err != nil {
+		return nil, fmt.Errorf("replies: partitions of %s: %w", c.topic, err)
+	}
+	return partitions, nil
 }
 
 // readPartition delivers the partition's records until ctx ends. sarama reconnects by
