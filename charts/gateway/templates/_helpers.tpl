@@ -4,13 +4,16 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 */}}
 
 {{/*
-The environment the gateway reads: the shared variables, its access log and
-how often it looks for new reply partitions (README.md, Configuration).
+The environment the gateway reads: the shared variables, its access log, how
+often it looks for new reply partitions and its producer's linger (README.md,
+Configuration).
 */}}
 {{- define "gateway.env" -}}
 {{- $own := printf `- name: ACCESS_LOG
   value: %s
 - name: REPLY_PARTITION_CHECK_INTERVAL
-  value: %s` (.Values.accessLog | quote) (printf "%ds" (int .Values.replyPartitionCheckSeconds) | quote) }}
+  value: %s
+- name: KAFKA_LINGER
+  value: %s` (.Values.accessLog | quote) (printf "%ds" (int .Values.replyPartitionCheckSeconds) | quote) (.Values.kafkaLinger | quote) }}
 {{- include "streamgate.env" (dict "root" . "serviceEnv" $own) }}
 {{- end }}

@@ -111,13 +111,26 @@ func (r *Reader) Bool(v Var) bool {
 
 // Duration returns the value of v parsed as a positive Go duration such as 15s or 1m30s.
 func (r *Reader) Duration(v Var) time.Duration {
+	return r.duration(v, false)
+}
+
+// NonNegativeDuration returns the value of v as a duration that may be zero.
+func (r *Reader) NonNegativeDuration(v Var) time.Duration {
+	return r.duration(v, true)
+}
+
+func (r *Reader) duration(v Var, zeroAllowed bool) time.Duration {
 	value, source := r.lookup(v)
 	d, err := time.ParseDuration(value)
 	switch {
 	case err != nil:
 		r.fail(source, value, "must be a duration such as 15s or 1m")
-	case d <= 0:
-		r.fail(source, value, "must be positive")
+	case d < 0 || (d == 0 && !zeroAllowed):
+		if zeroAllowed {
+			r.fail(source, value, "must not be negative")
+		} else {
+			r.fail(source, value, "must be positive")
+		}
 	}
 	return d
 }

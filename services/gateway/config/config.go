@@ -24,6 +24,11 @@ var AccessLog = config.Var{Name: "ACCESS_LOG", Default: AccessLogErrors}
 // partitions added to it while connected.
 var ReplyPartitionCheckInterval = config.Var{Name: "REPLY_PARTITION_CHECK_INTERVAL", Default: "30s"}
 
+// KafkaLinger is how long the gateway's producer waits for more records to batch with
+// one it has to send (Kafka's linger.ms): 1ms costs up to about a millisecond per
+// request at low rates and saves CPU at high ones (README, Performance).
+var KafkaLinger = config.Var{Name: "KAFKA_LINGER", Default: "1ms"}
+
 // Values of AccessLog.
 const (
 	AccessLogErrors = "errors"
@@ -37,11 +42,13 @@ type Config struct {
 	AccessLog   string // AccessLogErrors or AccessLogAll
 	// ReplyPartitionCheckInterval: how often new partitions of the reply topic are looked for.
 	ReplyPartitionCheckInterval time.Duration
+	// KafkaLinger: how long the producer waits to batch records; 0 sends at once.
+	KafkaLinger time.Duration
 }
 
 // vars lists every setting the gateway reads.
 func vars() []config.Var {
-	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval)
+	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval, KafkaLinger)
 }
 
 // EnvVars returns the primary names of the environment variables the gateway reads.
@@ -58,6 +65,7 @@ func Load() (Config, error) {
 		MetricsAddr:                 r.AddrOrOff(MetricsAddr, metrics.Disabled),
 		AccessLog:                   r.OneOf(AccessLog, AccessLogErrors, AccessLogAll),
 		ReplyPartitionCheckInterval: r.Duration(ReplyPartitionCheckInterval),
+		KafkaLinger:                 r.NonNegativeDuration(KafkaLinger),
 	}
 	if err := r.Err(); err != nil {
 		return Config{}, err

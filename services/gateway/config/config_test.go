@@ -13,7 +13,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.HTTPAddr != ":8080" || cfg.InTopic != "in-topic" || !cfg.KafkaEnabled || cfg.MetricsAddr != ":9090" || cfg.AccessLog != AccessLogErrors ||
-		cfg.ReplyPartitionCheckInterval != 30*time.Second {
+		cfg.ReplyPartitionCheckInterval != 30*time.Second || cfg.KafkaLinger != time.Millisecond {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 }
@@ -38,7 +38,7 @@ func TestLoadRejectsBadValue(t *testing.T) {
 }
 
 func TestEnvVars(t *testing.T) {
-	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG", "REPLY_PARTITION_CHECK_INTERVAL"}
+	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG", "REPLY_PARTITION_CHECK_INTERVAL", "KAFKA_LINGER"}
 	if got := EnvVars(); !slices.Equal(got, want) {
 		t.Fatalf("EnvVars = %v, want %v", got, want)
 	}
@@ -78,6 +78,21 @@ func TestReplyPartitionCheckInterval(t *testing.T) {
 	for _, bad := range []string{"often", "0s", "-1s", ""} {
 		t.Setenv("REPLY_PARTITION_CHECK_INTERVAL", bad)
 		if _, err := Load(); err == nil || !strings.Contains(err.Error(), `REPLY_PARTITION_CHECK_INTERVAL="`+bad+`"`) {
+			t.Errorf("err = %v, want %q refused with the variable and its value", err, bad)
+		}
+	}
+}
+
+func TestKafkaLinger(t *testing.T) {
+	for value, want := range map[string]time.Duration{"0": 0, "0s": 0, "500us": 500 * time.Microsecond, "5ms": 5 * time.Millisecond} {
+		t.Setenv("KAFKA_LINGER", value)
+		if cfg, err := Load(); err != nil || cfg.KafkaLinger != want {
+			t.Fatalf("KAFKA_LINGER=%s: %v, %v; want %v", value, cfg.KafkaLinger, err, want)
+		}
+	}
+	for _, bad := range []string{"soon", "-1ms", ""} {
+		t.Setenv("KAFKA_LINGER", bad)
+		if _, err := Load(); err == nil || !strings.Contains(err.Error(), `KAFKA_LINGER="`+bad+`"`) {
 			t.Errorf("err = %v, want %q refused with the variable and its value", err, bad)
 		}
 	}

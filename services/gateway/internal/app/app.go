@@ -86,6 +86,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 	if cfg.KafkaEnabled {
 		cfg.KafkaSecurity.Log(logger)
 		kafkaPub = publisher.NewKafka(cfg.KafkaBrokers, cfg.InTopic, cfg.KafkaSecurity, logger, tr)
+		kafkaPub.Linger = cfg.KafkaLinger
 		observed := publisher.Observe(kafkaPub, cfg.InTopic, m, tr)
 		pub = observed
 		workers.Go(func() { _ = kafkaPub.Run(background) }) // ends with background
