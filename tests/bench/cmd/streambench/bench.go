@@ -14,8 +14,11 @@ import (
 )
 
 const (
-	systemGo     = "streamgate"
-	systemPython = "python"
+	systemGo = "streamgate"
+	// systemGoNoLinger is streamgate with KAFKA_LINGER=0: the gateway's producer sends
+	// each record at once instead of batching what arrives within 1ms.
+	systemGoNoLinger = "streamgate, KAFKA_LINGER=0"
+	systemPython     = "python"
 )
 
 // variant is one server the HTTP load goes to.
@@ -140,15 +143,17 @@ func (b *bench) startServices(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	gateways := []struct {
-		kafka      bool
-		level, bin string
-	}{{true, "info", b.bins.gateway}, {true, "warn", b.bins.gateway}, {false, "info", b.bins.gateway}, {false, "warn", b.bins.gateway}}
+	type gateway struct {
+		kafka              bool
+		level, bin, linger string // linger "": the default
+	}
+	gateways := []gateway{
+		{true, "info", b.bins.gateway, ""}, {true, "warn", b.bins.gateway, ""},
+		{false, "info", b.bins.gateway, ""}, {false, "warn", b.bins.gateway, ""},
+		{true, "info", b.bins.gateway, "0"},
+	}
 	if b.bins.baselineGateway != "" {
-		gateways = append(gateways, struct {
-			kafka      bool
-			level, bin string
-		}{true, "info", b.bins.baselineGateway})
+		gateways = append(gateways, gateway{true, "info", b.bins.baselineGateway, ""})
 	}
 	for _, g := range gateways {
 		addr, err := freeAddr()
@@ -166,6 +171,11 @@ func (b *bench) startServices(ctx context.Context) error {
 			name = "gateway, Kafka on, logs " + g.level
 			if g.bin == b.bins.baselineGateway {
 				name = "baseline " + b.o.baseline + ": " + name
+			}
+			if g.linger != "" {
+				name += ", KAFKA_LINGER=" + g.linger
+				v.system = systemGoNoLinger
+				env = append(env, "KAFKA_LINGER="+g.linger)
 			}
 			v.worker, v.in, v.out = worker, goIn, goOut
 			if b.o.profile && b.pprofAddr == "" {
@@ -307,11 +317,11 @@ func (b *bench) closedLoop(ctx context.Context) error {
 }
 
 // e2eVariants are the systems compared end to end: the gateway as deployed (Kafka on,
-// logs at info) with its worker, and the Python original.
+// logs at info) with its worker, the same with KAFKA_LINGER=0, and the Python original.
 func (b *bench) e2eVariants() []*variant {
 	var out []*variant
 	for _, v := range b.variants {
-		if v.kafka && (v.system == systemPython || v == b.variants[0]) {
+		if v.kafka && (v.system != systemGo || v == b.variants[0]) {
 			out = append(out, v)
 		}
 	}

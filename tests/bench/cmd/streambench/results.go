@@ -317,6 +317,10 @@ func (r *results) targets(w io.Writer) {
 			target, met = "≤ 0.20", verdict(p99, func(v float64) bool { return v <= 0.2 })
 		}
 		fmt.Fprintf(w, "| e2e p99 ÷ Python's at %.0f/s | %s | %s | %s |\n", rate, p99.format(3), target, met)
+		noLingerAt := func(o openRun) bool { return o.Rate == rate && o.System == systemGoNoLinger }
+		if noLinger := spreadOf(paired(r.Open, openRound, noLingerAt, pyAt, func(x, y openRun) float64 { return ratio(x.E2EP99, y.E2EP99) })); !math.IsNaN(noLinger.median) {
+			fmt.Fprintf(w, "| the same with KAFKA_LINGER=0 | %s | | |\n", noLinger.format(3))
+		}
 		if rate == 200 && len(r.Hops) > 0 {
 			// A request and its reply cross the broker twice, one after the other, so the
 			// end-to-end p99 is at least one hop's p99.
