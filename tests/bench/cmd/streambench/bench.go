@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -391,7 +392,8 @@ func (b *bench) watch(ctx context.Context, v *variant) error {
 func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int) (openRun, error) {
 	client := loadgen.NewClient(4096)
 	defer client.CloseIdleConnections()
-	prefix := fmt.Sprintf("open-%s-%.0f-%d-", b.id, rate, round)
+	// The variant's index keeps the IDs of two variants that share an out-topic apart.
+	prefix := fmt.Sprintf("open-%s-%d-%.0f-%d-", b.id, slices.Index(b.variants, v), rate, round)
 	systemBefore := cpuOf(v.processes())
 	r := loadgen.Open(ctx, client, loadgen.Target{URL: v.url, IDPrefix: prefix}, rate, b.o.duration, 4096)
 	if err := ctx.Err(); err != nil {
