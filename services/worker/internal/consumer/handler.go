@@ -62,8 +62,8 @@ type Options struct {
 	// partition's fetching while it holds that many, and at once while a write waits
 	// for its retry. Pausing as soon as one record waits stalls a busy worker: sarama's
 	// fetcher naps 100ms whenever every partition it serves is paused, so with
-	// ReadAhead 1 a backlog drained at 0.5-0.6x the rate of 4096 (make bench, worker
-	// drain). What a claim holds stays bounded: ReadAhead plus one fetch.
+	// ReadAhead 1 a backlog drained at 0.6-0.8x the rate of 4096 (docs/perf, round 2).
+	// What a claim holds stays bounded: ReadAhead plus one fetch.
 	ReadAhead int
 	// DrainTimeout bounds how long a claim that ends waits for the acknowledgements
 	// of writes already sent, so that it can mark them.
