@@ -48,15 +48,42 @@ type Kafka struct {
 	// rebuild asks Run for a new client: the cluster refused the current one's
 	// credentials, and the secret files may have changed since it was built.
 	rebuild chan error
-	// sending is held shared by every Publish and exclusively by Close: a request the
-	// server's graceful shutdown gave up on may still be publishing, and sarama panics
-	// on a send to a closed producer.
-	sending sync.RWMutex
 }
 
+// connection is one client and its producer. Each send holds its use lock shared and
+// closing holds it exclusively: sarama panics on a send to a closed producer, and a
+// request the server's graceful shutdown gave up on may still be publishing. The lock
+// is the connection's own, so while a replaced connection waits for its last sends
+// (up to the producer's delivery window) new ones go to its successor at once.
 type connection struct {
 	client   sarama.Client
 	producer sarama.SyncProducer
+	use      sync.RWMutex
+	closed   bool // set under use, exclusively
+}
+
+// acquire returns the current connection with its use lock held shared (release it
+// with use.RUnlock), or ErrNotConnected.
+func (k *Kafka) acquire() (*connection, error) {
+	for {
+		conn := k.conn.Load()
+		if conn == nil {
+			return nil, ErrNotConnected
+		}
+		conn.use.RLock()
+		if !conn.closed {
+			return conn, nil
+		}
+		conn.use.RUnlock() // replaced and closed since it was loaded: take its successor
+	}
+}
+
+// close closes c once the sends using it have returned.
+func (c *connection) close() error {
+	c.use.Lock()
+	defer c.use.Unlock()
+	c.closed = true
+	return errors.Join(c.producer.Close(), c.client.Close())
 }
 
 // NewKafka returns a publisher to topic on the cluster at brokers; start Run next. The
@@ -137,11 +164,9 @@ func dial(brokers []string, security kafka.Security, linger time.Duration) (*con
 }
 
 // closeRetired closes a connection Run replaced, once the Publish calls that may still
-// use it have returned.
+// use it have returned; new ones already use its successor.
 func (k *Kafka) closeRetired(old *connection) {
-	k.sending.Lock()
-	defer k.sending.Unlock()
-	if err := errors.Join(old.producer.Close(), old.client.Close()); err != nil {
+	if err := old.close(); err != nil {
 		k.logger.Warn("closing the replaced Kafka client", zap.Error(err))
 	}
 }
@@ -162,12 +187,11 @@ func (k *Kafka) Request(ctx context.Context, msg messages.SampleReqMsg, replyTo,
 }
 
 func (k *Kafka) send(ctx context.Context, msg messages.SampleReqMsg, headers []sarama.RecordHeader) error {
-	k.sending.RLock()
-	defer k.sending.RUnlock()
-	conn := k.conn.Load()
-	if conn == nil {
-		return ErrNotConnected
+	conn, err := k.acquire()
+	if err != nil {
+		return err
 	}
+	defer conn.use.RUnlock()
 	payload, err := messages.EncodeRequest(msg)
 	if err != nil {
 		return fmt.Errorf("publisher: %w", err)
@@ -241,13 +265,11 @@ func (k *Kafka) logCheck(err error) {
 // Close waits for running Publish calls, then flushes and closes the producer and the
 // client; later calls to Publish return ErrNotConnected.
 func (k *Kafka) Close() error {
-	k.sending.Lock()
-	defer k.sending.Unlock()
 	conn := k.conn.Swap(nil)
 	if conn == nil {
 		return nil
 	}
-	return errors.Join(conn.producer.Close(), conn.client.Close())
+	return conn.close()
 }
 
 var _ Requester = (*Kafka)(nil)
