@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -35,9 +36,9 @@ const readinessInterval = 2 * time.Second
 const maxWaitingReplies = 1024
 
 // Run serves until ctx is done, then shuts down gracefully: /readyz turns 503, in-flight
-// requests get cfg.ShutdownTimeout to finish, then the producer flushes and closes (bounded
-// by its own network timeouts). In Kubernetes the chart's preStop sleep is what keeps the
-// listener open while endpoints drop the pod.
+// requests get cfg.ShutdownTimeout to finish, then the producer flushes and closes, all
+// within cfg.ShutdownTimeout of ctx's end. In Kubernetes the chart's preStop sleep is
+// what keeps the listener open while endpoints drop the pod.
 func Run(ctx context.Context, cfg config.Config, logger *zap.Logger) error {
 	return run(ctx, cfg, logger, os.LookupEnv, nil)
 }
@@ -127,18 +128,39 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 
 	stopBackground()
 	workers.Wait()
+	stop() // when the API server failed rather than ctx ended
+	deadline := <-stopBy
 	var closeErr error
 	if kafkaPub != nil {
-		if closeErr = kafkaPub.Close(); closeErr != nil {
+		if closeErr = closeBy(kafkaPub, deadline, logger); closeErr != nil {
 			closeErr = fmt.Errorf("gateway: close producer: %w", closeErr)
 		}
 	}
-	stop() // when the API server failed rather than ctx ended
-	flushCtx, cancelFlush := context.WithDeadline(context.WithoutCancel(ctx), <-stopBy)
+	flushCtx, cancelFlush := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancelFlush()
 	if err := errors.Join(metricsErr, serveErr, closeErr, tr.Shutdown(flushCtx)); err != nil {
 		return err
 	}
 	logger.Info("gateway stopped")
 	return nil
+}
+
+// closeBy closes the producer, waiting for publishes still running until deadline: a
+// broker failing over can hold one for the producer's whole delivery window (up to 21s),
+// longer than SHUTDOWN_TIMEOUT, and the pod's grace period is sized for the latter.
+// Past the deadline the process exits without them: their HTTP requests were abandoned
+// by the server's shutdown, and the idempotent producer wrote each record once or not
+// at all. The goroutine left closing ends with the process, which is exiting.
+func closeBy(producer io.Closer, deadline time.Time, logger *zap.Logger) error {
+	closed := make(chan error, 1)
+	go func() { closed <- producer.Close() }()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case err := <-closed:
+		return err
+	case <-timer.C:
+		logger.Warn("stopped waiting for publishes still in flight: the shutdown time is up")
+		return nil
+	}
 }

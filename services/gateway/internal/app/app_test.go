@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/streamgate/streamgate/pkg/platform/config"
 	gwconfig "github.com/streamgate/streamgate/services/gateway/config"
@@ -163,5 +164,35 @@ func TestMetricsPortInUseStopsGateway(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("gateway kept running without its metrics server")
+	}
+}
+
+// blockedCloser is a producer whose Close waits for publishes that never end.
+type blockedCloser struct{ release chan struct{} }
+
+func (c blockedCloser) Close() error {
+	<-c.release
+	return nil
+}
+
+// Closing the producer waits for running publishes only until the shutdown deadline.
+func TestCloseByGivesUpAtTheDeadline(t *testing.T) {
+	producer := blockedCloser{release: make(chan struct{})}
+	defer close(producer.release)
+	core, logs := observer.New(zap.WarnLevel)
+	began := time.Now()
+	if err := closeBy(producer, began.Add(100*time.Millisecond), zap.New(core)); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(began); waited < 100*time.Millisecond || waited > 2*time.Second {
+		t.Errorf("closeBy returned after %v, want about 100ms", waited)
+	}
+	if logs.FilterMessage("stopped waiting for publishes still in flight: the shutdown time is up").Len() != 1 {
+		t.Errorf("no warning that publishes were left: %v", logs.All())
+	}
+	quick := blockedCloser{release: make(chan struct{})}
+	close(quick.release)
+	if err := closeBy(quick, time.Now().Add(time.Minute), zap.New(core)); err != nil {
+		t.Fatal(err)
 	}
 }
