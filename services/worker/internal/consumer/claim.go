@@ -27,8 +27,8 @@ import (
 // the whole session when a revoked claim does not return within the rebalance timeout.
 // While the claim cannot take records (too many pending, or a failed write waiting for
 // its retry), what it reads waits in backlog; the partition's fetching is paused while
-// a retry waits or the backlog holds ReadAhead records, so the backlog stays bounded
-// by ReadAhead plus what sarama had already fetched.
+// the backlog holds a record and a retry waits, or holds ReadAhead records, so the
+// backlog stays bounded by ReadAhead plus what sarama had already fetched.
 type claimLoop struct {
 	opts  *Options
 	log   *zap.Logger
@@ -207,11 +207,17 @@ func (c *claimLoop) pauseFetching(pause bool) {
 	c.paused = pause
 }
 
-// holdingTooMuch reports whether the partition's fetching should pause: a write waits
-// for its retry (more records would only pile up behind a failing broker), or the
-// claim holds ReadAhead records it cannot take yet.
+// holdingTooMuch reports whether the partition's fetching should pause: the claim holds
+// a record while a write waits for its retry (more would only pile up behind a failing
+// broker), or it holds ReadAhead records it cannot take yet. With nothing held it keeps
+// fetching even while retrying: a paused partition is fetched again only after the
+// retry, and sarama's fetcher may be napping then (every partition paused), so records
+// would reach the claim a retry later, or, with retries failing at once, never.
 func (c *claimLoop) holdingTooMuch() bool {
-	return len(c.retries) > 0 || len(c.backlog) >= c.opts.ReadAhead
+	if len(c.retries) > 0 {
+		return len(c.backlog) > 0
+	}
+	return len(c.backlog) >= c.opts.ReadAhead
 }
 
 // takeBacklog takes queued records while there is room and no retry waits: more
