@@ -125,12 +125,10 @@ func (r *Reader) duration(v Var, zeroAllowed bool) time.Duration {
 	switch {
 	case err != nil:
 		r.fail(source, value, "must be a duration such as 15s or 1m")
-	case d < 0 || (d == 0 && !zeroAllowed):
-		if zeroAllowed {
-			r.fail(source, value, "must not be negative")
-		} else {
-			r.fail(source, value, "must be positive")
-		}
+	case zeroAllowed && d < 0:
+		r.fail(source, value, "must not be negative")
+	case !zeroAllowed && d <= 0:
+		r.fail(source, value, "must be positive")
 	}
 	return d
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/streamgate/streamgate/tests/bench/backlog"
@@ -478,11 +479,11 @@ func (b *bench) drain(ctx context.Context) error {
 		run := drainRun{Round: round, Records: b.o.backlog}
 		steps := []func() error{
 			func() (err error) {
-				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, b.bins.worker, in, "info", round)
+				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, b.bins.worker, "logs info", in, "info", round)
 				return err
 			},
 			func() (err error) {
-				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, b.bins.worker, in, "warn", round)
+				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, b.bins.worker, "logs warn", in, "warn", round)
 				return err
 			},
 			func() (err error) {
@@ -496,7 +497,7 @@ func (b *bench) drain(ctx context.Context) error {
 		}
 		if b.bins.baselineWorker != "" {
 			steps = append(steps, func() (err error) {
-				run.Baseline, run.BaselineSteady, run.BaselineCPU, err = b.drainWorker(ctx, b.bins.baselineWorker, in, "baseline", round)
+				run.Baseline, run.BaselineSteady, run.BaselineCPU, err = b.drainWorker(ctx, b.bins.baselineWorker, "baseline", in, "info", round)
 				return err
 			})
 		}
@@ -510,17 +511,15 @@ func (b *bench) drain(ctx context.Context) error {
 	return b.profileWorker(ctx, in)
 }
 
-// drainWorker measures the worker binary bin answering the whole backlog in, logging
-// at level ("baseline": the -baseline worker, at info).
-func (b *bench) drainWorker(ctx context.Context, bin, in, level string, round int) (overall, steady, cpu float64, err error) {
-	out, group := b.topic(fmt.Sprintf("drain-out-%s-%d", level, round)), b.topic(fmt.Sprintf("drain-%s-%d", level, round))
+// drainWorker measures the worker binary bin, named label, answering the whole backlog
+// in while logging at level.
+func (b *bench) drainWorker(ctx context.Context, bin, label, in, level string, round int) (overall, steady, cpu float64, err error) {
+	slug := strings.ReplaceAll(label, " ", "-")
+	out, group := b.topic(fmt.Sprintf("drain-out-%s-%d", slug, round)), b.topic(fmt.Sprintf("drain-%s-%d", slug, round))
 	if err := b.c.createTopics(out); err != nil {
 		return 0, 0, 0, err
 	}
-	logf("drain, round %d/%d: worker, %s", round+1, b.o.rounds, level)
-	if level == "baseline" {
-		level = "info"
-	}
+	logf("drain, round %d/%d: worker, %s", round+1, b.o.rounds, label)
 	began := time.Now()
 	p, err := b.startWorker(ctx, bin, "drain worker", level, in, out, group)
 	if err != nil {

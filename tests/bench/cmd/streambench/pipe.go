@@ -4,28 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/IBM/sarama"
 
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/tests/bench/proc"
 )
 
 // drainPipe measures the floor of any worker built on sarama: a consumer group member
 // and an async producer with the worker's settings (kafka.ConsumerGroupConfig,
 // kafka.ProducerConfig) that copy each record of in to a fresh out-topic and do
 // nothing else: no decoding, encoding, tracking, marking or logging. It runs in this
-// process, which does nothing else meanwhile, and returns its steady records/s and
-// CPU µs per record.
+// process (its children are not counted), which does nothing else meanwhile, and
+// returns its steady records/s and CPU µs per record.
 func (b *bench) drainPipe(ctx context.Context, in string, round int) (steady, cpu float64, err error) {
 	out, group := b.topic(fmt.Sprintf("drain-out-pipe-%d", round)), b.topic(fmt.Sprintf("drain-pipe-%d", round))
 	if err := b.c.createTopics(out); err != nil {
 		return 0, 0, err
 	}
 	logf("drain, round %d/%d: sarama pipe", round+1, b.o.rounds)
-	before, err := selfCPU()
+	before, err := proc.CPU(os.Getpid())
 	if err != nil {
 		return 0, 0, err
 	}
@@ -69,7 +69,7 @@ func (b *bench) drainPipe(ctx context.Context, in string, round int) (steady, cp
 		defer mu.Unlock()
 		return failed
 	})
-	after, cpuErr := selfCPU()
+	after, cpuErr := proc.CPU(os.Getpid())
 	stop()
 	err = errors.Join(err, cpuErr, consumer.Close())
 	producer.AsyncClose()
@@ -104,13 +104,4 @@ func (p pipe) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Consum
 		}
 	}
 	return nil
-}
-
-// selfCPU is the CPU time this process has used (its children are not counted).
-func selfCPU() (time.Duration, error) {
-	var u syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
-	}
-	return time.Duration(u.Utime.Nano() + u.Stime.Nano()), nil
 }

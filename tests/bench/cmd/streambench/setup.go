@@ -15,25 +15,27 @@ type binaries struct{ gateway, worker, baselineGateway, baselineWorker string }
 // build compiles both services as a release build does (with -profile, the profiling
 // build: net/http/pprof on PPROF_ADDR).
 func build(ctx context.Context, root, dir string, profile bool) (binaries, error) {
-	bins := binaries{gateway: filepath.Join(dir, "gateway"), worker: filepath.Join(dir, "worker")}
-	for _, b := range []struct {
-		out, pkg string
-		tags     []string
-	}{
-		{bins.gateway, "./services/gateway/cmd/gateway", nil},
-		{bins.worker, "./services/worker/cmd/worker", nil},
-	} {
-		args := []string{"build", "-trimpath", "-o", b.out}
-		if profile {
-			args = append(args, "-tags", "pprof")
-		}
-		cmd := exec.CommandContext(ctx, "go", append(args, b.pkg)...)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return bins, fmt.Errorf("go build %s: %w\n%s", b.pkg, err, out)
+	var tags []string
+	if profile {
+		tags = []string{"-tags", "pprof"}
+	}
+	gateway, worker, err := buildServices(ctx, root, dir, "", tags...)
+	return binaries{gateway: gateway, worker: worker}, err
+}
+
+// buildServices compiles the gateway and the worker of the source tree src into dir,
+// their names ending in suffix.
+func buildServices(ctx context.Context, src, dir, suffix string, flags ...string) (gateway, worker string, err error) {
+	gateway, worker = filepath.Join(dir, "gateway"+suffix), filepath.Join(dir, "worker"+suffix)
+	for out, pkg := range map[string]string{gateway: "./services/gateway/cmd/gateway", worker: "./services/worker/cmd/worker"} {
+		args := append([]string{"build", "-trimpath", "-o", out}, flags...)
+		cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
+		cmd.Dir = src
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			return "", "", fmt.Errorf("go build %s in %s: %w\n%s", pkg, src, err, msg)
 		}
 	}
-	return bins, nil
+	return gateway, worker, nil
 }
 
 // pythonVenv returns the python of the venv with the original's stack, made once by
@@ -59,13 +61,5 @@ func buildBaseline(ctx context.Context, root, dir, ref string) (gateway, worker 
 	if out, err := archive.CombinedOutput(); err != nil {
 		return "", "", fmt.Errorf("git archive %s: %w\n%s", ref, err, out)
 	}
-	gateway, worker = filepath.Join(dir, "gateway-baseline"), filepath.Join(dir, "worker-baseline")
-	for out, pkg := range map[string]string{gateway: "./services/gateway/cmd/gateway", worker: "./services/worker/cmd/worker"} {
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
-		cmd.Dir = src
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			return "", "", fmt.Errorf("go build %s at %s: %w\n%s", pkg, ref, err, msg)
-		}
-	}
-	return gateway, worker, nil
+	return buildServices(ctx, src, dir, "-baseline")
 }
