@@ -200,7 +200,7 @@ func TestStuckPartitionSignal(t *testing.T) {
 		t.Errorf("publish retries = %v, want at least 1", retries)
 	}
 	if ready, _, _ := worker.get("/readyz", nil); ready != http.StatusOK {
-		t.Errorf("worker /readyz = %d while stuck; the README says it stays ready", ready)
+		t.Errorf("worker /readyz = %d while stuck; docs/observability.md says it stays ready", ready)
 	}
 	warnings := worker.logsWith("message", "partition stuck: its oldest unfinished record is older than the threshold")
 	if len(warnings) != 1 || warnings[0]["level"] != "warn" || warnings[0]["topic"] != tp.in {
