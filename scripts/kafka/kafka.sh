@@ -26,7 +26,7 @@
 # With KAFKA_NODES > 1, node i (1..N) listens on KAFKA_PORT+3(i-1) (controller +1, SSL +2),
 # keeps its data in KAFKA_DATA_DIR/node-i, and topics get replication factor min(N, 3)
 # with min.insync.replicas=2: a cluster that survives the loss of any one node.
-# Secure mode only (see README.md): no client-facing plaintext listener; KAFKA_PORT is
+# Secure mode only (see docs/secured-kafka.md): no client-facing plaintext listener; KAFKA_PORT is
 # SASL_SSL with SCRAM-SHA-512, KAFKA_SSL_PORT is SSL with client certificates required,
 # the StandardAuthorizer enforces ACLs.
 #   KAFKA_SSL_PORT         SSL (mutual TLS) listener port      default KAFKA_PORT+2

@@ -5,8 +5,7 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 
 {{/*
 The environment the gateway reads: the shared variables, its access log, how
-often it looks for new reply partitions and its producer's linger (README.md,
-Configuration).
+often it looks for new reply partitions and its producer's linger (docs/configuration.md).
 */}}
 {{- define "gateway.env" -}}
 {{- $own := printf `- name: ACCESS_LOG

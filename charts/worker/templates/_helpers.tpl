@@ -5,7 +5,7 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 
 {{/*
 The environment the worker reads: the shared variables, its topics and
-group, and when a partition counts as stuck (README.md, Configuration).
+group, and when a partition counts as stuck (docs/configuration.md).
 */}}
 {{- define "worker.env" -}}
 {{- $own := printf `- name: KAFKA_OUT_TOPIC
