@@ -37,6 +37,15 @@ lint: ## gofmt and go vet on every module
 unit: ## Unit tests of every module, with the race detector
 	$(GO_TEST) $(GO_PACKAGES)
 
+.PHONY: rename
+rename: ## Rename the Go module path everywhere: make rename MODULE=github.com/acme/orders
+	@test -n "$(MODULE)" || { echo "usage: make rename MODULE=github.com/acme/orders"; exit 1; }
+	scripts/rename-module.sh "$(MODULE)"
+
+.PHONY: newcomer
+newcomer: ## A fresh clone renamed with make rename, then make build unit on it (what a newcomer does)
+	scripts/newcomer-check.sh
+
 .PHONY: e2e
 e2e: e2e-deps ## End-to-end tests: real binaries on real Kafka (STREAMGATE_TEST_KAFKA=host:port, or started here)
 	$(GO_TEST) -timeout 20m -v ./tests/e2e/...
