@@ -71,8 +71,10 @@ func TestHostileClients(t *testing.T) {
 		if statuses["431"] == 0 || statuses["431"]+statuses["reset"] != 150 {
 			t.Errorf("answers %v, want 431 (or the connection cut while the client still wrote) for all 150", statuses)
 		}
-		if after > chartMemoryLimit/2 {
-			t.Errorf("gateway RSS %d MiB after the burst, want under half the chart's %d MiB", after>>20, chartMemoryLimit>>20)
+		// The e2e binaries are built with -race, which multiplies memory; with Go's
+		// default 1 MiB header limit the same burst took a plain build from 37 to 210 MiB.
+		if grown := after - before; grown > chartMemoryLimit/2 {
+			t.Errorf("gateway RSS grew %d MiB in the burst, want under half the chart's %d MiB", grown>>20, chartMemoryLimit>>20)
 		}
 	})
 
