@@ -169,8 +169,19 @@ func (s *service) get(path string, header http.Header) (int, []byte, error) {
 	return status, body, err
 }
 
+// readyReasons calls /readyz on the private metrics port, which says why the service is
+// not ready (the public one does not).
+func (s *service) readyReasons() (int, []byte, error) {
+	status, _, body, err := s.requestAt(s.metricsAddr, "/readyz", nil)
+	return status, body, err
+}
+
 func (s *service) request(path string, header http.Header) (int, http.Header, []byte, error) {
-	req, err := http.NewRequest(http.MethodGet, "http://"+s.addr+path, nil)
+	return s.requestAt(s.addr, path, header)
+}
+
+func (s *service) requestAt(addr, path string, header http.Header) (int, http.Header, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
 	if err != nil {
 		return 0, nil, nil, err
 	}

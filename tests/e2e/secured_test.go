@@ -217,7 +217,7 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 			svc := startService(t, tc.service, tc.configure(t, tp, s)...)
 
 			waitFor(t, 30*time.Second, tc.service+" /readyz explains the refusal", func() error {
-				status, body, err := svc.get("/readyz", nil)
+				status, body, err := svc.readyReasons()
 				if err == nil && (status != http.StatusServiceUnavailable || !strings.Contains(string(body), jsonEscaped(tc.reason))) {
 					err = fmt.Errorf("status %d %s", status, body)
 				}
@@ -236,7 +236,11 @@ func TestSecuredBadCredentialsRecover(t *testing.T) {
 			if svc.exited() {
 				t.Fatal("the service exited on a bad credential")
 			}
-			_, body, _ := svc.get("/readyz", nil)
+			_, body, _ := svc.readyReasons()
+			_, public, _ := svc.get("/readyz", nil)
+			if !strings.Contains(string(public), `"not ready"`) || strings.Contains(string(public), tc.reason) {
+				t.Errorf("public /readyz = %s, want only not ready", public)
+			}
 			for _, secret := range []string{wrongPassword, scramPasswords["gateway"], scramPasswords["worker"], "late-user-password", "PRIVATE KEY"} {
 				if svc.logged(secret) || strings.Contains(string(body), secret) {
 					t.Errorf("a secret (%.4s...) appears in the log or /readyz", secret)
@@ -272,7 +276,7 @@ func TestSecuredHostnameMismatchRecovers(t *testing.T) {
 
 	reason := "kafka: TLS: broker certificate does not match the host: x509: certificate is valid for localhost, not " + host
 	waitFor(t, 30*time.Second, "/readyz explains the mismatch", func() error {
-		status, body, err := gateway.get("/readyz", nil)
+		status, body, err := gateway.readyReasons()
 		if err == nil && (status != http.StatusServiceUnavailable || !strings.Contains(string(body), reason)) {
 			err = fmt.Errorf("status %d %s", status, body)
 		}

@@ -207,7 +207,9 @@ func (r *Reader) OptionalFile(v Var) string {
 		return ""
 	}
 	if err := checkReadable(path); err != nil {
-		r.fail(v.Name, path, err.Error())
+		// The value is not echoed: a secret put in a *_FILE variable by mistake would
+		// end up in the start-up error and the logs.
+		r.errs = append(r.errs, fmt.Errorf("%s (value not shown, %d characters): %w", v.Name, len(path), err))
 	}
 	return path
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +78,9 @@ func TestKafkaSecurityMistakesStopStartUp(t *testing.T) {
 		{"certificate without key", map[string]string{"KAFKA_TLS_ENABLED": "true", "KAFKA_TLS_CERT_FILE": secretFile(t, "user.crt")},
 			"KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE go together"},
 		{"missing file", map[string]string{"KAFKA_TLS_ENABLED": "true", "KAFKA_TLS_CA_FILE": missing},
-			`KAFKA_TLS_CA_FILE="` + missing + `": cannot open the file: no such file or directory`},
+			`KAFKA_TLS_CA_FILE (value not shown, ` + fmt.Sprint(len(missing)) + ` characters): cannot open the file: no such file or directory`},
+		{"a password in the _FILE variable", map[string]string{"KAFKA_SASL_MECHANISM": "PLAIN", "KAFKA_SASL_USERNAME": "u",
+			"KAFKA_SASL_PASSWORD_FILE": "hunter2"}, "KAFKA_SASL_PASSWORD_FILE (value not shown, 7 characters): cannot open the file"},
 		{"a directory", map[string]string{"KAFKA_TLS_ENABLED": "true", "KAFKA_TLS_CA_FILE": t.TempDir()},
 			"is a directory"},
 		{"TLS file without TLS", map[string]string{"KAFKA_TLS_CA_FILE": secretFile(t, "ca.crt")},

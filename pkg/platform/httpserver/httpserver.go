@@ -11,15 +11,29 @@ import (
 	"time"
 )
 
-// New returns a server with timeouts that protect it from slow clients.
+// Limits of every server New builds.
+const (
+	// MaxHeaderBytes bounds a request's headers: Go's default (1 MiB) times the
+	// requests a gateway holds while they wait for replies exceeds the chart's memory
+	// limit; 32 KiB is more than any browser or proxy sends.
+	MaxHeaderBytes = 32 << 10
+	// WriteTimeout bounds a request from its headers' arrival to the last byte of the
+	// answer. Handlers that wait (a reply) must answer before it, or the client gets an
+	// empty reply: see Deadline.
+	WriteTimeout = 35 * time.Second
+)
+
+// New returns a server with timeouts that protect it from slow clients and a bound on
+// header size. Handlers can read when a request arrived with Started.
 func New(addr string, handler http.Handler) *http.Server {
 	return &http.Server{
 		Addr:              addr,
-		Handler:           handler,
+		Handler:           stampArrival(handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      WriteTimeout,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -116,4 +117,48 @@ func listenerClosed(addr string, within time.Duration) bool {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return false
+}
+
+// Headers over MaxHeaderBytes are refused with 431 before any handler runs, so a
+// request waiting for its reply holds at most that much header.
+func TestHeadersOverTheLimitAre431(t *testing.T) {
+	handled := make(chan struct{}, 1)
+	addr, cancel, _ := start(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { handled <- struct{}{} }), time.Second)
+	defer cancel()
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Big", strings.Repeat("a", 64<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("64 KiB of headers: status %d, want 431", resp.StatusCode)
+	}
+	select {
+	case <-handled:
+		t.Fatal("the handler ran for an oversized request")
+	default:
+	}
+}
+
+// Started is when the request reached the server, before the handler ran.
+func TestStartedIsTheArrivalTime(t *testing.T) {
+	got := make(chan time.Duration, 1)
+	addr, cancel, _ := start(t, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+		got <- time.Since(Started(r.Context()))
+	}), time.Second)
+	defer cancel()
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if d := <-got; d < 50*time.Millisecond {
+		t.Fatalf("Started was %s before the handler's end, want at least 50ms", d)
+	}
 }

@@ -2,9 +2,11 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/platform/probe"
 )
 
 func TestNamesListsEveryFamilyEvenWithoutSeries(t *testing.T) {
@@ -85,4 +89,15 @@ func get(t *testing.T, url string, status int) string {
 		t.Fatalf("%s: %d, want %d", url, resp.StatusCode, status)
 	}
 	return string(body)
+}
+
+// The private port says why the service is not ready.
+func TestWithReadinessServesTheReason(t *testing.T) {
+	var r probe.Readiness
+	r.Set(errors.New("broker down"))
+	rec := httptest.NewRecorder()
+	Handler(prometheus.NewRegistry(), WithReadiness(&r)).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, probe.ReasonsPath, nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "broker down") {
+		t.Fatalf("metrics port %s: %d %s, want 503 with the reason", probe.ReasonsPath, rec.Code, rec.Body)
+	}
 }

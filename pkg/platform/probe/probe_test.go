@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,8 +14,13 @@ import (
 
 func readyz(t *testing.T, r *Readiness) (int, map[string]string) {
 	t.Helper()
+	return get(t, r.Reasons())
+}
+
+func get(t *testing.T, h http.Handler) (int, map[string]string) {
+	t.Helper()
 	rec := httptest.NewRecorder()
-	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	var body map[string]string
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatalf("body is not JSON: %v: %s", err, rec.Body)
@@ -39,6 +45,28 @@ func TestReadinessStates(t *testing.T) {
 	r.Set(nil)
 	if code, body := readyz(t, &r); code != http.StatusServiceUnavailable || body["reason"] != ErrShuttingDown.Error() {
 		t.Fatalf("draining must win over a good check: %d %v", code, body)
+	}
+}
+
+// The public /readyz says ready or not ready and nothing else, whatever the reason.
+func TestPublicReadyzHidesTheReason(t *testing.T) {
+	var r Readiness
+	r.Set(errors.New("kafka: SASL user gateway at broker-0.internal:9094 refused, CA /etc/kafka/ca.crt"))
+	code, body := get(t, &r)
+	if code != http.StatusServiceUnavailable || len(body) != 1 || body["status"] != "not ready" {
+		t.Fatalf("public /readyz: %d %v, want 503 and only {status: not ready}", code, body)
+	}
+}
+
+// Changed hears each new outcome once, not every check.
+func TestChangedHearsEachNewOutcomeOnce(t *testing.T) {
+	var heard []string
+	r := Readiness{Changed: func(err error) { heard = append(heard, errText(err)) }}
+	for _, err := range []error{errors.New("down"), errors.New("down"), nil, nil, errors.New("down")} {
+		r.Set(err)
+	}
+	if got := strings.Join(heard, ","); got != "down,,down" {
+		t.Fatalf("Changed heard %q, want \"down,,down\"", got)
 	}
 }
 

@@ -29,6 +29,11 @@ var ReplyPartitionCheckInterval = config.Var{Name: "REPLY_PARTITION_CHECK_INTERV
 // request at low rates and saves CPU at high ones (README, Performance).
 var KafkaLinger = config.Var{Name: "KAFKA_LINGER", Default: "1ms"}
 
+// TrustIncomingTraceContext adopts the traceparent, tracestate and baggage a client
+// sends; off (the default), an internet client cannot join or steer the service's traces
+// or put baggage on records. Turn on behind a proxy that sets or checks them.
+var TrustIncomingTraceContext = config.Var{Name: "TRUST_INCOMING_TRACE_CONTEXT", Default: "false"}
+
 // Values of AccessLog.
 const (
 	AccessLogErrors = "errors"
@@ -44,11 +49,13 @@ type Config struct {
 	ReplyPartitionCheckInterval time.Duration
 	// KafkaLinger: how long the producer waits to batch records; 0 sends at once.
 	KafkaLinger time.Duration
+	// TrustIncomingTraceContext: adopt the client's trace context and baggage.
+	TrustIncomingTraceContext bool
 }
 
 // vars lists every setting the gateway reads.
 func vars() []config.Var {
-	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval, KafkaLinger)
+	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval, KafkaLinger, TrustIncomingTraceContext)
 }
 
 // EnvVars returns the primary names of the environment variables the gateway reads.
@@ -66,6 +73,7 @@ func Load() (Config, error) {
 		AccessLog:                   r.OneOf(AccessLog, AccessLogErrors, AccessLogAll),
 		ReplyPartitionCheckInterval: r.Duration(ReplyPartitionCheckInterval),
 		KafkaLinger:                 r.NonNegativeDuration(KafkaLinger),
+		TrustIncomingTraceContext:   r.Bool(TrustIncomingTraceContext),
 	}
 	if err := r.Err(); err != nil {
 		return Config{}, err

@@ -38,7 +38,7 @@ func TestLoadRejectsBadValue(t *testing.T) {
 }
 
 func TestEnvVars(t *testing.T) {
-	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG", "REPLY_PARTITION_CHECK_INTERVAL", "KAFKA_LINGER"}
+	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG", "REPLY_PARTITION_CHECK_INTERVAL", "KAFKA_LINGER", "TRUST_INCOMING_TRACE_CONTEXT"}
 	if got := EnvVars(); !slices.Equal(got, want) {
 		t.Fatalf("EnvVars = %v, want %v", got, want)
 	}

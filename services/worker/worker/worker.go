@@ -62,7 +62,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		zap.Duration("stuck_partition_threshold", cfg.StuckThreshold),
 		zap.Bool("tracing", tel.tracing.Enabled()))
 
-	ready := &probe.Readiness{}
+	ready := &probe.Readiness{Changed: probe.LogChanges(log)}
 	ready.Set(consumer.ErrNoSession)
 
 	// The probe and metrics servers outlive the work, so /readyz answers 503 and the
@@ -140,7 +140,7 @@ func serveEndpoints(ctx context.Context, cfg config.Config, log *zap.Logger, rea
 	})
 	servers.Go(func() {
 		defer stop()
-		metricsErr = metrics.Serve(ctx, cfg.MetricsAddr, tel.metrics.Registry, log, hk.metricsListening)
+		metricsErr = metrics.Serve(ctx, cfg.MetricsAddr, tel.metrics.Registry, log, hk.metricsListening, metrics.WithReadiness(ready))
 	})
 	servers.Wait()
 	return errors.Join(probeErr, metricsErr)

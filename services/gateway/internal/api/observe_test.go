@@ -17,10 +17,14 @@ import (
 )
 
 // spanPublisher remembers the span context each Publish call ran under.
-type spanPublisher struct{ got []trace.SpanContext }
+type spanPublisher struct {
+	got  []trace.SpanContext
+	ctxs []context.Context
+}
 
 func (p *spanPublisher) Publish(ctx context.Context, _ messages.SampleReqMsg) error {
 	p.got = append(p.got, trace.SpanContextFromContext(ctx))
+	p.ctxs = append(p.ctxs, ctx)
 	return nil
 }
 

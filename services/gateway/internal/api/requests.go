@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/correlation"
+	"github.com/streamgate/streamgate/pkg/platform/httpserver"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/gateway/internal/replies"
@@ -81,7 +82,9 @@ func (h requestHandler) serve(c *gin.Context) {
 		publishFailed(c, h.logger, h.topic, err)
 		return
 	}
-	timer := time.NewTimer(timeout)
+	// Measured from the request's arrival, so the answer leaves before the server's
+	// write timeout cuts it (MaxReplyTimeout < httpserver.WriteTimeout).
+	timer := time.NewTimer(time.Until(httpserver.Started(ctx).Add(timeout)))
 	defer timer.Stop()
 	select {
 	case body := <-reply:

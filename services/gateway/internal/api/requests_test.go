@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/httpserver"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/gateway/internal/replies"
@@ -133,5 +134,13 @@ func TestRequestsLeakNothing(t *testing.T) {
 	}
 	if after := runtime.NumGoroutine(); after > before+2 {
 		t.Errorf("goroutines: %d before, %d after", before, after)
+	}
+}
+
+// The longest reply wait a client may ask for ends, with a margin for the answer, before
+// the server's write timeout: equal values gave an empty reply at ?timeout=30s.
+func TestMaxReplyTimeoutEndsBeforeTheWriteTimeout(t *testing.T) {
+	if margin := httpserver.WriteTimeout - MaxReplyTimeout; margin < time.Second {
+		t.Fatalf("MaxReplyTimeout %s leaves %s before the write timeout %s, want at least 1s", MaxReplyTimeout, margin, httpserver.WriteTimeout)
 	}
 }

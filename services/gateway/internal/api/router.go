@@ -37,6 +37,8 @@ type Deps struct {
 	Replies *ReplyRouting
 	// AccessLogAll logs every request at info level, not only the unsuccessful ones.
 	AccessLogAll bool
+	// TrustIncomingTraceContext keeps the client's traceparent, tracestate and baggage.
+	TrustIncomingTraceContext bool
 	// Now stamps messages; tests pin it.
 	Now func() time.Time
 }
@@ -50,6 +52,9 @@ func NewRouter(deps Deps) *gin.Engine {
 
 	if deps.Metrics != nil {
 		router.Use(middleware.Metrics(deps.Metrics.HTTPRequests, deps.Metrics.HTTPRequestDuration))
+	}
+	if !deps.TrustIncomingTraceContext {
+		router.Use(middleware.DropTraceContext())
 	}
 	router.Use(
 		middleware.Correlation(),

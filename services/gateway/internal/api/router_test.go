@@ -55,6 +55,7 @@ func newObservedRouter(t *testing.T, pub Publisher, tr *tracing.Tracing) (*gin.E
 	router := NewRouter(Deps{
 		Logger: zap.New(core), Publisher: pub, Readiness: readiness, Version: "1.2.3", Topic: "in-topic",
 		Now: func() time.Time { return fixedNow }, Metrics: m, Tracing: tr, AsyncAPI: []byte(`{"asyncapi":"3.0.0"}`),
+		TrustIncomingTraceContext: true, // the tracing tests continue the client's trace; TestClientTraceContextIsDroppedUnlessTrusted checks the default
 	})
 	return router, logs, readiness, m
 }

@@ -63,7 +63,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 	defer stop()
 	var metricsErr error // read after workers.Wait
 
-	readiness := &probe.Readiness{}
+	readiness := &probe.Readiness{Changed: probe.LogChanges(logger)}
 	context.AfterFunc(ctx, readiness.Drain)
 	// SHUTDOWN_TIMEOUT bounds the whole stop, from the moment ctx ends.
 	stopBy := make(chan time.Time, 1)
@@ -76,7 +76,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 
 	// The metrics server outlives the API server, so the drain can be watched.
 	workers.Go(func() {
-		if metricsErr = platformmetrics.Serve(background, cfg.MetricsAddr, m.Registry, logger, metricsListening); metricsErr != nil {
+		if metricsErr = platformmetrics.Serve(background, cfg.MetricsAddr, m.Registry, logger, metricsListening, platformmetrics.WithReadiness(readiness)); metricsErr != nil {
 			stop()
 		}
 	})
@@ -112,7 +112,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 	router := api.NewRouter(api.Deps{
 		Logger: logger, Publisher: pub, Readiness: readiness, Version: cfg.AppVersion, Topic: cfg.InTopic, Now: time.Now,
 		Metrics: m, Tracing: tr, AsyncAPI: asyncAPI, Replies: replyRouting,
-		AccessLogAll: cfg.AccessLog == config.AccessLogAll,
+		AccessLogAll: cfg.AccessLog == config.AccessLogAll, TrustIncomingTraceContext: cfg.TrustIncomingTraceContext,
 	})
 	logger.Info("starting gateway",
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),

@@ -26,7 +26,7 @@ func AccessLog(logger *zap.Logger, all bool, quietPaths ...string) gin.HandlerFu
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		status := c.Writer.Status()
+		status := answeredStatus(c)
 		level := zap.InfoLevel
 		if quiet[c.Request.URL.Path] || (!all && status < http.StatusBadRequest) {
 			level = zap.DebugLevel
@@ -39,7 +39,7 @@ func AccessLog(logger *zap.Logger, all bool, quietPaths ...string) gin.HandlerFu
 			logging.CorrelationID(correlation.FromContext(c.Request.Context())),
 			tracing.LogFields(c.Request.Context()),
 			zap.String("method", c.Request.Method),
-			zap.String("path", c.Request.URL.Path),
+			logging.String("path", c.Request.URL.Path),
 			zap.Int("status", status),
 			zap.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			zap.String("client_ip", c.ClientIP()),

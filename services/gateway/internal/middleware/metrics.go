@@ -37,7 +37,7 @@ func Metrics(requests *prometheus.CounterVec, duration *prometheus.HistogramVec)
 		if !knownMethods[method] {
 			method = otherMethod
 		}
-		requests.WithLabelValues(route, method, strconv.Itoa(c.Writer.Status())).Inc()
+		requests.WithLabelValues(route, method, strconv.Itoa(answeredStatus(c))).Inc()
 		duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 	}
 }

@@ -1,0 +1,40 @@
+package api
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/baggage"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/platform/probe"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
+)
+
+// By default a client's traceparent and baggage do not reach the record: the trace is
+// the gateway's own, and no client-chosen baggage is passed on.
+func TestClientTraceContextIsDroppedUnlessTrusted(t *testing.T) {
+	for _, trust := range []bool{false, true} {
+		pub := &spanPublisher{}
+		readiness := &probe.Readiness{}
+		readiness.Set(nil)
+		router := NewRouter(Deps{
+			Logger: zap.NewNop(), Publisher: pub, Readiness: readiness, Version: "1", Topic: "in-topic",
+			Now: time.Now, Tracing: tracing.Disabled(), TrustIncomingTraceContext: trust,
+		})
+		get(router, "/v1/ping", http.Header{
+			"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+			"Baggage":     {"tenant=attacker"},
+		})
+		if len(pub.got) != 1 {
+			t.Fatalf("trust=%v: %d publishes, want 1", trust, len(pub.got))
+		}
+		if adopted := pub.got[0].SpanID().String() == "00f067aa0ba902b7"; adopted != trust {
+			t.Errorf("trust=%v: client's trace context adopted = %v", trust, adopted)
+		}
+		if got := baggage.FromContext(pub.ctxs[0]).Member("tenant").Value(); (got == "attacker") != trust {
+			t.Errorf("trust=%v: baggage tenant = %q", trust, got)
+		}
+	}
+}
