@@ -221,7 +221,9 @@ type result struct {
 // the n requests has a reply there.
 func watchReplies(ctx context.Context, b *testing.B, brokers []string, topic string, n int) <-chan result {
 	b.Helper()
-	consumer, err := sarama.NewConsumer(brokers, kafka.ConsumerGroupConfig("streamgate-bench-watch"))
+	cfg := kafka.ConsumerGroupConfig("streamgate-bench-watch")
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted // a reply counts once its transaction (if any) commits
+	consumer, err := sarama.NewConsumer(brokers, cfg)
 	if err != nil {
 		b.Fatalf("watch consumer: %v", err)
 	}

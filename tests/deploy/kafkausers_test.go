@@ -102,7 +102,8 @@ func TestKafkaSecuredListener(t *testing.T) {
 }
 
 // TestKafkaUsersLeastPrivilege: one SCRAM-SHA-512 KafkaUser per service with
-// exactly the ACLs issue 6 gives it (and the reply topic of POST /v1/requests), on the services' default topics and group.
+// exactly the ACLs issue 6 gives it (and the reply topic of POST /v1/requests, and the
+// worker's transactional IDs for DELIVERY=exactly-once), on the services' default topics and group.
 func TestKafkaUsersLeastPrivilege(t *testing.T) {
 	s := strimziResources(t)
 	group := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, charts[1], nil))).Spec.Template.Spec.Containers[0])["KAFKA_GROUP_ID"]
@@ -119,6 +120,8 @@ func TestKafkaUsersLeastPrivilege(t *testing.T) {
 			"topic/" + messages.TopicDeadLetter + ": Describe,Write",
 			"topic/" + messages.ReplyTopic(messages.TopicIn) + ": Describe,Write",
 			"cluster/: IdempotentWrite",
+			// DELIVERY=exactly-once: the instances' transactional IDs, <group>-<instance>.
+			"transactionalId/" + group + "-: Describe,Write",
 		},
 	}
 	users := ofKind(s.objs, "KafkaUser")
@@ -145,8 +148,13 @@ func TestKafkaUsersLeastPrivilege(t *testing.T) {
 			if a.Type != "" && a.Type != "allow" {
 				t.Errorf("KafkaUser %s: a %s rule", o.Metadata.Name, a.Type)
 			}
-			if a.Resource.Type != "cluster" && a.Resource.PatternType != "literal" {
-				t.Errorf("KafkaUser %s: %s %s is a %q pattern, want literal", o.Metadata.Name, a.Resource.Type, a.Resource.Name, a.Resource.PatternType)
+			// Only the transactional IDs are a prefix (one per worker instance).
+			wantPattern := "literal"
+			if a.Resource.Type == "transactionalId" {
+				wantPattern = "prefix"
+			}
+			if a.Resource.Type != "cluster" && a.Resource.PatternType != wantPattern {
+				t.Errorf("KafkaUser %s: %s %s is a %q pattern, want %s", o.Metadata.Name, a.Resource.Type, a.Resource.Name, a.Resource.PatternType, wantPattern)
 			}
 			ops := slices.Clone(a.Operations)
 			sort.Strings(ops)

@@ -117,7 +117,9 @@ func send(t *testing.T, brokers string, cfg *sarama.Config, msg *sarama.Producer
 // seen so far are enough, failing the test after within.
 func readUntil(t *testing.T, brokers, topic string, within time.Duration, done func([]*sarama.ConsumerMessage) bool) []*sarama.ConsumerMessage {
 	t.Helper()
-	consumer, err := sarama.NewConsumer(strings.Split(brokers, ","), clientConfig(brokers))
+	cfg := clientConfig(brokers)
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted // what an exactly-once worker committed, once
+	consumer, err := sarama.NewConsumer(strings.Split(brokers, ","), cfg)
 	if err != nil {
 		t.Fatalf("consumer: %v", err)
 	}

@@ -190,12 +190,17 @@ func (b *securedBroker) mtlsEnv(tp topics, s secrets) []string {
 }
 
 // serviceACLs are exactly the ACLs issue 6 gives the services, for tp: leastACLs plus
-// Describe on the in-topic for the gateway and IdempotentWrite on the cluster for both.
+// Describe on the in-topic for the gateway, IdempotentWrite on the cluster for both, and
+// (as k8s/users.yaml) the worker's transactional IDs <group>-* for DELIVERY=exactly-once.
 func serviceACLs(tp topics, gateway, worker string) []*sarama.ResourceAcls {
+	transactionalIDs := aclsOn(sarama.AclResourceTransactionalID, tp.group+"-",
+		allow(worker, sarama.AclOperationWrite), allow(worker, sarama.AclOperationDescribe))
+	transactionalIDs.Resource.ResourcePatternType = sarama.AclPatternPrefixed
 	return append(leastACLs(tp, gateway, worker),
 		aclsOn(sarama.AclResourceTopic, tp.in, allow(gateway, sarama.AclOperationDescribe)),
 		aclsOn(sarama.AclResourceCluster, "kafka-cluster",
-			allow(gateway, sarama.AclOperationIdempotentWrite), allow(worker, sarama.AclOperationIdempotentWrite)))
+			allow(gateway, sarama.AclOperationIdempotentWrite), allow(worker, sarama.AclOperationIdempotentWrite)),
+		transactionalIDs)
 }
 
 // leastACLs are the fewest ACLs the services work with, as measured on Kafka 4.3: the

@@ -90,6 +90,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 // the start is read.
 func (c *Consumer) read(ctx context.Context, reading func()) error {
 	cfg := kafka.ConsumerConfig("streamgate-gateway-replies")
+	// Replies of an exactly-once worker are visible once their transaction commits; an
+	// aborted one is never delivered. Without transactions read_committed reads the same
+	// records (the last stable offset is the high-water mark), so it is not a setting.
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
 	if err := c.security.Apply(cfg); err != nil {
 		return err
 	}

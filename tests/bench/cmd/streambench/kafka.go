@@ -290,6 +290,7 @@ type replyWatch struct {
 func (c *cluster) watchReplies(ctx context.Context, topic string) (*replyWatch, error) {
 	cfg := kafka.ConsumerGroupConfig("streambench-replies")
 	cfg.Consumer.MaxWaitTime = 50 * time.Millisecond
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted // a reply counts once its transaction (if any) commits
 	consumer, err := sarama.NewConsumer(c.brokers, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("reply consumer: %w", err)

@@ -1,0 +1,137 @@
+// Package transactional delivers a consumer group's outputs and consumed offsets in one
+// Kafka transaction (KIP-447), the building block of DELIVERY=exactly-once.
+//
+// The seam it expects from the worker's engine (pkg/router, docs/exactly-once.md): per
+// partition, the outputs (replies, dead letters) of the contiguous completed prefix of
+// records, in offset order, and the offset after that prefix. Outputs of records above
+// the lowest unfinished one must not be in a Batch.
+package transactional
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// ErrFenced: another producer with this instance's transactional ID, or a newer
+// generation of the group, owns the work; the instance must stop, not retry.
+var ErrFenced = errors.New("transactional: producer fenced")
+
+// Batch is what one transaction commits.
+type Batch struct {
+	// Outputs in offset order of the records that produced them, per partition.
+	Outputs []*sarama.ProducerMessage
+	// Offsets: per topic, the next offset to consume of each partition in the batch.
+	Offsets map[string][]*sarama.PartitionOffsetMetadata
+}
+
+// Observer records a transaction's outcome (metrics); nil observes nothing.
+type Observer interface {
+	Committed(d time.Duration)
+	Aborted(d time.Duration)
+}
+
+// Delivery owns one transactional producer (one per worker instance).
+type Delivery struct {
+	producer sarama.AsyncProducer
+	observe  Observer
+}
+
+// Config returns a copy of base set up for a transactional producer with id: idempotent,
+// one request in flight, acks from all in-sync replicas, results returned.
+func Config(base *sarama.Config, id string) *sarama.Config {
+	cfg := *base
+	cfg.Producer.Transaction.ID = id
+	cfg.Producer.Idempotent = true
+	cfg.Net.MaxOpenRequests = 1
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.Return.Errors = true
+	return &cfg
+}
+
+// New starts the producer; it fences any older producer with the same transactional ID.
+func New(brokers []string, cfg *sarama.Config, observe Observer) (*Delivery, error) {
+	p, err := sarama.NewAsyncProducer(brokers, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("transactional: producer %q: %w", cfg.Producer.Transaction.ID, err)
+	}
+	return &Delivery{producer: p, observe: observe}, nil
+}
+
+// Commit puts b's outputs and offsets into one transaction with the group's metadata
+// (generation and member: a zombie of an older generation is refused) and commits it.
+// On error the transaction is aborted and the caller must rewind to the last committed
+// offsets (end the group session); errors.Is(err, ErrFenced) means stop this instance.
+func (d *Delivery) Commit(group *sarama.ConsumerGroupMetadata, b Batch) error {
+	start := time.Now()
+	if err := d.commit(group, b); err != nil {
+		return d.abort(start, err)
+	}
+	if d.observe != nil {
+		d.observe.Committed(time.Since(start))
+	}
+	return nil
+}
+
+func (d *Delivery) commit(group *sarama.ConsumerGroupMetadata, b Batch) error {
+	if err := d.producer.BeginTxn(); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	for _, m := range b.Outputs {
+		d.producer.Input() <- m
+	}
+	// Every output's result, so a failed send aborts this transaction, not a later one.
+	var sendErr error
+	for range b.Outputs {
+		select {
+		case <-d.producer.Successes():
+		case pe := <-d.producer.Errors():
+			sendErr = errors.Join(sendErr, fmt.Errorf("send to %s: %w", pe.Msg.Topic, pe.Err))
+		}
+	}
+	if sendErr != nil {
+		return sendErr
+	}
+	if err := d.producer.AddOffsetsToTxnWithGroupMetadata(b.Offsets, group); err != nil {
+		return fmt.Errorf("add offsets: %w", err)
+	}
+	if err := d.producer.CommitTxn(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (d *Delivery) abort(start time.Time, cause error) error {
+	if d.observe != nil {
+		defer func() { d.observe.Aborted(time.Since(start)) }()
+	}
+	if fenced(cause) || d.producer.TxnStatus()&sarama.ProducerTxnFlagFatalError != 0 {
+		return fmt.Errorf("%w: %w", ErrFenced, cause)
+	}
+	if d.producer.TxnStatus()&sarama.ProducerTxnFlagInTransaction != 0 ||
+		d.producer.TxnStatus()&sarama.ProducerTxnFlagAbortableError != 0 {
+		if err := d.producer.AbortTxn(); err != nil {
+			if fenced(err) {
+				return fmt.Errorf("%w: %w", ErrFenced, err)
+			}
+			return fmt.Errorf("transactional: abort after %w: %w", cause, err)
+		}
+	}
+	return fmt.Errorf("transactional: aborted: %w", cause)
+}
+
+func fenced(err error) bool {
+	return errors.Is(err, sarama.ErrProducerFenced) || errors.Is(err, sarama.ErrInvalidProducerEpoch) ||
+		errors.Is(err, sarama.ErrFencedInstancedId)
+}
+
+// Close stops the producer; an open transaction is aborted by the broker on timeout.
+func (d *Delivery) Close() error {
+	if err := d.producer.Close(); err != nil {
+		return fmt.Errorf("transactional: close: %w", err)
+	}
+	return nil
+}
