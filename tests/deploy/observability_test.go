@@ -99,7 +99,8 @@ func TestAlertRules(t *testing.T) {
 	wantAlerts := map[string][]string{
 		"gateway": {"StreamgateGatewayPublishErrors", "StreamgateGatewayKafkaDisconnected"},
 		"worker": {"StreamgateWorkerConsumerLagGrowing", "StreamgateWorkerPartitionStuck", "StreamgateWorkerDeadLetters",
-			"StreamgateWorkerPublishRetries", "StreamgateWorkerNoConsumerSession", "StreamgateWorkerKafkaDisconnected"},
+			"StreamgateWorkerPublishRetries", "StreamgateWorkerNoConsumerSession", "StreamgateWorkerKafkaDisconnected",
+			"StreamgateWorkerTransactionAborts"},
 	}
 	for _, c := range charts {
 		t.Run(c.name, func(t *testing.T) {

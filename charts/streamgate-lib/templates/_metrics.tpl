@@ -73,7 +73,8 @@ spec:
 
 {{/*
 A PrometheusRule with the chart's alert rules. Takes (dict "root" $ "rules"
-"<the rules, a YAML list>").
+"<the rules, a YAML list>"), and optionally "groups": more rule groups, a dict
+of group name suffix to rules, each its own group.
 */}}
 {{- define "streamgate.prometheusRule" -}}
 {{- with .root }}
@@ -92,6 +93,11 @@ spec:
     - name: {{ printf "streamgate-%s" (include "streamgate.fullname" .) }}
       rules:
         {{- $.rules | trim | nindent 8 }}
+    {{- range $suffix, $rules := $.groups }}
+    - name: {{ printf "streamgate-%s-%s" (include "streamgate.fullname" $.root) $suffix }}
+      rules:
+        {{- $rules | trim | nindent 8 }}
+    {{- end }}
 {{- end }}
 {{- end }}
 {{- end }}

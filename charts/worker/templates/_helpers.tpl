@@ -5,7 +5,8 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 
 {{/*
 The environment the worker reads: the shared variables, its topics and
-group, and when a partition counts as stuck (docs/configuration.md).
+group, when a partition counts as stuck (docs/configuration.md) and the
+delivery mode (docs/exactly-once.md).
 */}}
 {{- define "worker.env" -}}
 {{- $own := printf `- name: KAFKA_OUT_TOPIC
@@ -15,6 +16,13 @@ group, and when a partition counts as stuck (docs/configuration.md).
 - name: KAFKA_GROUP_ID
   value: %s
 - name: STUCK_PARTITION_THRESHOLD
-  value: %s` (.Values.kafka.topics.out | quote) (.Values.kafka.topics.dlq | quote) (.Values.kafka.groupId | quote) (printf "%ds" (int .Values.stuckPartitionThresholdSeconds) | quote) }}
+  value: %s
+- name: DELIVERY
+  value: %s
+- name: TRANSACTION_MAX_RECORDS
+  value: %s
+- name: TRANSACTION_MAX_WAIT
+  value: %s` (.Values.kafka.topics.out | quote) (.Values.kafka.topics.dlq | quote) (.Values.kafka.groupId | quote) (printf "%ds" (int .Values.stuckPartitionThresholdSeconds) | quote)
+  (.Values.delivery.mode | quote) (.Values.delivery.transactionMaxRecords | int | toString | quote) (printf "%dms" (int .Values.delivery.transactionMaxWaitMilliseconds) | quote) }}
 {{- include "streamgate.env" (dict "root" . "serviceEnv" $own) }}
 {{- end }}

@@ -109,6 +109,17 @@ func (r *Reader) Bool(v Var) bool {
 	return false
 }
 
+// PositiveInt returns the value of v parsed as a whole number of at least 1 and at
+// most limit.
+func (r *Reader) PositiveInt(v Var, limit int) int {
+	value, source := r.lookup(v)
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 || n > limit {
+		r.fail(source, value, fmt.Sprintf("must be a whole number from 1 to %d", limit))
+	}
+	return n
+}
+
 // Duration returns the value of v parsed as a positive Go duration such as 15s or 1m30s.
 func (r *Reader) Duration(v Var) time.Duration {
 	return r.duration(v, false)

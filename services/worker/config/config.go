@@ -23,7 +23,23 @@ var (
 	metricsAddr = platform.Var{Name: "METRICS_ADDR", Default: ":9091"}
 	// stuckThreshold: a partition whose oldest unfinished record is older is stuck.
 	stuckThreshold = platform.Var{Name: "STUCK_PARTITION_THRESHOLD", Default: "60s"}
+	// delivery: at-least-once, or exactly-once with Kafka transactions (docs/exactly-once.md).
+	delivery = platform.Var{Name: "DELIVERY", Default: AtLeastOnce}
+	// A transaction commits once it holds this many records or is this old, whichever
+	// comes first (exactly-once only).
+	transactionMaxRecords = platform.Var{Name: "TRANSACTION_MAX_RECORDS", Default: "500"}
+	transactionMaxWait    = platform.Var{Name: "TRANSACTION_MAX_WAIT", Default: "100ms"}
 )
+
+// The DELIVERY modes.
+const (
+	AtLeastOnce = "at-least-once"
+	ExactlyOnce = "exactly-once"
+)
+
+// maxTransactionRecords bounds TRANSACTION_MAX_RECORDS: every record of a transaction
+// is held, with its output, until the commit.
+const maxTransactionRecords = 10_000
 
 // Config is everything the worker reads at start-up.
 type Config struct {
@@ -34,11 +50,21 @@ type Config struct {
 
 	MetricsAddr    string // host:port, or metrics.Disabled
 	StuckThreshold time.Duration
+
+	Delivery    string // AtLeastOnce or ExactlyOnce
+	Transaction Transaction
+}
+
+// Transaction is how exactly-once delivery batches records into transactions.
+type Transaction struct {
+	MaxRecords int
+	MaxWait    time.Duration
 }
 
 // vars lists every setting the worker reads, in the order the README documents them.
 func vars() []platform.Var {
-	return append(platform.CommonVars(httpAddr), outTopic, dlqTopic, groupID, metricsAddr, stuckThreshold)
+	return append(platform.CommonVars(httpAddr), outTopic, dlqTopic, groupID, metricsAddr, stuckThreshold,
+		delivery, transactionMaxRecords, transactionMaxWait)
 }
 
 // EnvVars returns the primary names (aliases excluded) of every environment variable
@@ -59,6 +85,12 @@ func Load() (Config, error) {
 
 		MetricsAddr:    r.AddrOrOff(metricsAddr, metrics.Disabled),
 		StuckThreshold: r.Duration(stuckThreshold),
+
+		Delivery: r.OneOf(delivery, AtLeastOnce, ExactlyOnce),
+		Transaction: Transaction{
+			MaxRecords: r.PositiveInt(transactionMaxRecords, maxTransactionRecords),
+			MaxWait:    r.Duration(transactionMaxWait),
+		},
 	}
 	if err := r.Err(); err != nil {
 		return Config{}, err

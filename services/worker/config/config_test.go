@@ -47,6 +47,9 @@ func TestLoadDefaults(t *testing.T) {
 		{"LogLevel", cfg.LogLevel, "info"},
 		{"LogFormat", cfg.LogFormat, "json"},
 		{"ShutdownTimeout", cfg.ShutdownTimeout, 15 * time.Second},
+		{"Delivery", cfg.Delivery, AtLeastOnce},
+		{"Transaction.MaxRecords", cfg.Transaction.MaxRecords, 500},
+		{"Transaction.MaxWait", cfg.Transaction.MaxWait, 100 * time.Millisecond},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -71,6 +74,9 @@ func TestLoadOverrides(t *testing.T) {
 		"SHUTDOWN_TIMEOUT":          "1m30s",
 		"METRICS_ADDR":              "off",
 		"STUCK_PARTITION_THRESHOLD": "2m",
+		"DELIVERY":                  "exactly-once",
+		"TRANSACTION_MAX_RECORDS":   "50",
+		"TRANSACTION_MAX_WAIT":      "20ms",
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -86,6 +92,9 @@ func TestLoadOverrides(t *testing.T) {
 
 		MetricsAddr:    "off",
 		StuckThreshold: 2 * time.Minute,
+
+		Delivery:    ExactlyOnce,
+		Transaction: Transaction{MaxRecords: 50, MaxWait: 20 * time.Millisecond},
 	}
 	want.HTTPAddr = "127.0.0.1:9000"
 	want.AppVersion = "1.2.3"
@@ -132,6 +141,10 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{map[string]string{"LOG_FORMAT": "xml", "KAFKA_BROKERS": "nohost"}, []string{`LOG_FORMAT="xml"`, `KAFKA_BROKERS="nohost"`}},
 		{map[string]string{"KAFKA_OUT_TOPIC": "in-topic"}, []string{`KAFKA_OUT_TOPIC="in-topic"`, "KAFKA_IN_TOPIC"}},
 		{map[string]string{"KAFKA_IN_TOPIC": "x", "KAFKA_DLQ_TOPIC": "x"}, []string{`KAFKA_DLQ_TOPIC="x"`, "KAFKA_IN_TOPIC"}},
+		{map[string]string{"DELIVERY": "exactly_once"}, []string{`DELIVERY="exactly_once"`, "at-least-once, exactly-once"}},
+		{map[string]string{"TRANSACTION_MAX_RECORDS": "0"}, []string{`TRANSACTION_MAX_RECORDS="0"`, "from 1 to 10000"}},
+		{map[string]string{"TRANSACTION_MAX_RECORDS": "many"}, []string{`TRANSACTION_MAX_RECORDS="many"`}},
+		{map[string]string{"TRANSACTION_MAX_WAIT": "0s"}, []string{`TRANSACTION_MAX_WAIT="0s"`, "positive"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(slices.Sorted(maps.Keys(tt.env)), "+"), func(t *testing.T) {
@@ -164,6 +177,7 @@ func TestEnvVars(t *testing.T) {
 		"LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
 		"KAFKA_OUT_TOPIC", "KAFKA_DLQ_TOPIC", "KAFKA_GROUP_ID",
 		"METRICS_ADDR", "STUCK_PARTITION_THRESHOLD",
+		"DELIVERY", "TRANSACTION_MAX_RECORDS", "TRANSACTION_MAX_WAIT",
 	}
 	if got := EnvVars(); !slices.Equal(got, want) {
 		t.Errorf("EnvVars() = %q, want %q", got, want)

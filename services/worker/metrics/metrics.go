@@ -5,6 +5,7 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streamgate/streamgate/pkg/platform/kafka/transactional"
 	platform "github.com/streamgate/streamgate/pkg/platform/metrics"
 	"github.com/streamgate/streamgate/services/worker/internal/deadletter"
 )
@@ -28,6 +29,9 @@ type Metrics struct {
 
 	Rebalances    prometheus.Counter
 	SessionActive prometheus.Gauge
+
+	// Transactions of DELIVERY=exactly-once; at 0 in at-least-once mode.
+	Transactions *transactional.Metrics
 }
 
 // New returns the worker's metrics in a registry of their own.
@@ -83,12 +87,14 @@ func New(version string) (*Metrics, error) {
 			Name: "streamgate_worker_session_active",
 			Help: "1 while the worker is in a consumer group session.",
 		}),
+		Transactions: transactional.NewMetrics(),
 	}
 	for _, reason := range deadletter.Reasons {
 		m.DeadLetters.WithLabelValues(reason)
 	}
-	err = reg.RegisterAll(m.RecordsReceived, m.RepliesPublished, m.DeadLetters, m.PublishRetries, m.WritesInFlight,
-		m.CommittedOffset, m.ConsumerLag, m.OldestUnfinishedAge, m.PartitionStuck, m.Rebalances, m.SessionActive)
+	collectors := []prometheus.Collector{m.RecordsReceived, m.RepliesPublished, m.DeadLetters, m.PublishRetries, m.WritesInFlight,
+		m.CommittedOffset, m.ConsumerLag, m.OldestUnfinishedAge, m.PartitionStuck, m.Rebalances, m.SessionActive}
+	err = reg.RegisterAll(append(collectors, m.Transactions.Collectors()...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,9 @@ func TestNamesAreTheContract(t *testing.T) {
 	want := []string{
 		"streamgate_build_info",
 		"streamgate_kafka_connected",
+		"streamgate_kafka_transaction_duration_seconds",
+		"streamgate_kafka_transactions_aborted_total",
+		"streamgate_kafka_transactions_committed_total",
 		"streamgate_worker_committed_offset",
 		"streamgate_worker_consumer_lag",
 		"streamgate_worker_dead_letters_total",

@@ -60,7 +60,7 @@ func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, tel telemetry,
 	group sarama.ConsumerGroup, producer sarama.AsyncProducer,
 ) error {
-	handler, err := consumer.New(consumer.Options{
+	opts := consumer.Options{
 		OutTopic: cfg.OutTopic,
 		DLQTopic: cfg.DLQTopic,
 		Producer: producer,
@@ -73,9 +73,6 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe
 		Tracing:        tel.tracing,
 		GroupID:        cfg.GroupID,
 		StuckThreshold: cfg.StuckThreshold,
-	})
-	if err != nil {
-		return errors.Join(err, group.Close(), producer.Close())
 	}
 
 	// A fetch, commit or reply connection refused on re-authentication is reported only
@@ -88,16 +85,25 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe
 		refused.Store(true)
 		endSession()
 	}
+	handler, err := newHandler(cfg, opts, producer, tel, func(err error) {
+		log.Error("the transactional producer is fenced; building a new client", zap.Error(err))
+		refuse()
+	})
+	if err != nil {
+		return errors.Join(err, group.Close(), producer.Close())
+	}
 	var wg sync.WaitGroup
 	// Both run until the group, then the producer, are closed below.
 	wg.Go(func() { logGroupErrors(group.Errors(), cfg.KafkaSecurity, log, refuse) })
-	wg.Go(func() {
-		consumer.Dispatch(producer, log, func(err error) {
-			if kafka.NeedsNewClient(cfg.KafkaSecurity.Explain(err)) {
-				refuse()
-			}
+	if cfg.Delivery == config.AtLeastOnce { // exactly-once reads its results itself
+		wg.Go(func() {
+			consumer.Dispatch(producer, log, func(err error) {
+				if kafka.NeedsNewClient(cfg.KafkaSecurity.Explain(err)) {
+					refuse()
+				}
+			})
 		})
-	})
+	}
 
 	loopErr := consumeLoop(session, group, []string{cfg.InTopic}, handler, cfg.KafkaSecurity, log, ready, tel.metrics.Registry.KafkaConnected)
 	if loopErr == nil && refused.Load() && ctx.Err() == nil {
@@ -145,6 +151,9 @@ func connect(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 
 func dial(cfg config.Config) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
 	groupCfg, producerCfg := kafka.ConsumerGroupConfig(clientID), kafka.ProducerConfig(clientID)
+	if cfg.Delivery == config.ExactlyOnce {
+		groupCfg, producerCfg = exactlyOnceConfigs(groupCfg, producerCfg, cfg.GroupID)
+	}
 	for _, c := range []*sarama.Config{groupCfg, producerCfg} {
 		if err := cfg.KafkaSecurity.Apply(c); err != nil {
 			return nil, nil, err

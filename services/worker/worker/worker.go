@@ -60,6 +60,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 		zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
 		zap.String("metrics_addr", cfg.MetricsAddr),
 		zap.Duration("stuck_partition_threshold", cfg.StuckThreshold),
+		zap.String("delivery", cfg.Delivery),
 		zap.Bool("tracing", tel.tracing.Enabled()))
 
 	ready := &probe.Readiness{Changed: probe.LogChanges(log)}

@@ -49,8 +49,16 @@ func Config(base *sarama.Config, id string) *sarama.Config {
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
+	cfg.Producer.Transaction.Timeout = Timeout
 	return &cfg
 }
+
+// Timeout is how long the broker lets a transaction stay open before it aborts it: at
+// most that long, a crashed instance's open transaction holds back read_committed
+// readers of the partitions it wrote to. A commit that takes longer (a broker failing
+// over) is aborted by the broker and fences its producer, which the worker then
+// replaces: slower, never wrong.
+const Timeout = 10 * time.Second
 
 // New starts the producer; it fences any older producer with the same transactional ID.
 func New(brokers []string, cfg *sarama.Config, observe Observer) (*Delivery, error) {
@@ -58,7 +66,13 @@ func New(brokers []string, cfg *sarama.Config, observe Observer) (*Delivery, err
 	if err != nil {
 		return nil, fmt.Errorf("transactional: producer %q: %w", cfg.Producer.Transaction.ID, err)
 	}
-	return &Delivery{producer: p, observe: observe}, nil
+	return Over(p, observe), nil
+}
+
+// Over delivers with p, a producer made with Config, whose results only the Delivery
+// reads; closing p is the caller's.
+func Over(p sarama.AsyncProducer, observe Observer) *Delivery {
+	return &Delivery{producer: p, observe: observe}
 }
 
 // Commit puts b's outputs and offsets into one transaction with the group's metadata

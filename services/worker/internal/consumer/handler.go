@@ -97,11 +97,17 @@ var _ sarama.ConsumerGroupHandler = (*Handler)(nil)
 
 // New returns a Handler; zero optional Options take their defaults.
 func New(opts Options) (*Handler, error) {
+	if opts.Producer == nil {
+		return nil, errors.New("consumer: Producer is required")
+	}
+	return newHandler(opts)
+}
+
+// newHandler is New without the Producer, which exactly-once delivery does not use.
+func newHandler(opts Options) (*Handler, error) {
 	switch {
 	case opts.OutTopic == "" || opts.DLQTopic == "":
 		return nil, errors.New("consumer: OutTopic and DLQTopic are required")
-	case opts.Producer == nil:
-		return nil, errors.New("consumer: Producer is required")
 	case opts.Log == nil:
 		return nil, errors.New("consumer: Log is required")
 	}
