@@ -33,17 +33,18 @@ func (a *acked) list() []string {
 func replyCounts(t *testing.T, brokers string, tp topics, want []string, within time.Duration) map[string]int {
 	t.Helper()
 	counts := map[string]int{}
+	missing := map[string]bool{}
+	for _, id := range want {
+		missing[id] = true
+	}
+	read := 0 // done sees every record so far each time: count only the new ones
 	readUntil(t, brokers, tp.out, within, func(seen []*sarama.ConsumerMessage) bool {
-		clear(counts)
-		for _, msg := range seen {
+		for _, msg := range seen[read:] {
 			counts[string(msg.Key)]++
+			delete(missing, string(msg.Key))
 		}
-		for _, id := range want {
-			if counts[id] == 0 {
-				return false
-			}
-		}
-		return true
+		read = len(seen)
+		return len(missing) == 0
 	})
 	return counts
 }

@@ -12,6 +12,12 @@
         SampleResMsg, until every id has been seen on both. Prints {"requests": {id: body},
         "replies": {id: body}, "missing": [...]}.
 
+    python faststream_peer.py count --brokers B --topic T --partitions N --isolation L --timeout S
+        Reads T from the start with a FastStream subscriber whose aiokafka consumer has
+        isolation_level L (read_committed or read_uncommitted), until it has seen the end
+        marker (header e2e=e2e-end-of-topic) the test wrote last to each of the N
+        partitions. Prints {"counts": {key: replies with that key}, "missing_markers": n}.
+
 FastStream's own KafkaBroker.request() refuses to run on a real broker ("Kafka doesn't
 support `request` method without test client", faststream 0.5-0.7), so `request` is the
 reply_to pattern it leaves to applications; a FastStream subscriber answers such a
@@ -117,6 +123,34 @@ async def subscribe(args):
     return 1 if missing else 0
 
 
+async def count(args):
+    broker = KafkaBroker(args.brokers, logger=LOG)
+    counts = {}
+    ended = set()
+    done = asyncio.Event()
+
+    @broker.subscriber(args.topic, group_id="peer-" + uuid.uuid4().hex, auto_offset_reset="earliest",
+                       isolation_level=args.isolation)
+    async def on_record(msg: KafkaMessage):
+        raw = msg.raw_message
+        if dict(raw.headers or []).get("e2e") == b"e2e-end-of-topic":
+            ended.add(raw.partition)
+            if len(ended) == args.partitions:
+                done.set()
+            return
+        key = raw.key.decode() if raw.key is not None else ""
+        counts[key] = counts.get(key, 0) + 1
+
+    await broker.start()
+    try:
+        await wait(done, args.timeout)
+    finally:
+        await broker.stop()
+    missing = args.partitions - len(ended)
+    print(json.dumps({"counts": counts, "missing_markers": missing}))
+    return 1 if missing else 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="command", required=True)
@@ -128,11 +162,16 @@ def main():
     s.add_argument("--in-topic", required=True)
     s.add_argument("--out-topic", required=True)
     s.add_argument("--ids", required=True)
-    for x in (r, s):
+    c = sub.add_parser("count")
+    c.add_argument("--topic", required=True)
+    c.add_argument("--partitions", type=int, required=True)
+    c.add_argument("--isolation", choices=["read_committed", "read_uncommitted"], required=True)
+    for x in (r, s, c):
         x.add_argument("--brokers", required=True)
         x.add_argument("--timeout", type=float, default=60)
     args = p.parse_args()
-    sys.exit(asyncio.run(request(args) if args.command == "request" else subscribe(args)))
+    commands = {"request": request, "subscribe": subscribe, "count": count}
+    sys.exit(asyncio.run(commands[args.command](args)))
 
 
 if __name__ == "__main__":
