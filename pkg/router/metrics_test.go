@@ -1,4 +1,4 @@
-package metrics
+package router
 
 import (
 	"slices"
@@ -9,8 +9,8 @@ import (
 )
 
 // The names are a contract: the chart's alerts and dashboard query them.
-func TestNamesAreTheContract(t *testing.T) {
-	names, err := Names()
+func TestMetricNamesAreTheContract(t *testing.T) {
+	names, err := MetricNames()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,6 +21,9 @@ func TestNamesAreTheContract(t *testing.T) {
 		"streamgate_worker_committed_offset",
 		"streamgate_worker_consumer_lag",
 		"streamgate_worker_dead_letters_total",
+		"streamgate_worker_handler_calls_total",
+		"streamgate_worker_handler_duration_seconds",
+		"streamgate_worker_handler_retries_total",
 		"streamgate_worker_oldest_unfinished_record_age_seconds",
 		"streamgate_worker_partition_stuck",
 		"streamgate_worker_publish_retries_total",
@@ -35,22 +38,26 @@ func TestNamesAreTheContract(t *testing.T) {
 	}
 }
 
-// Every dead-letter reason and the configured topics are series from the start.
-func TestKnownLabelValuesStartAtZero(t *testing.T) {
-	m, err := New("v")
+// Every dead-letter reason, outcome and the route's topics are series from the start.
+func TestRouteSeriesStartAtZero(t *testing.T) {
+	m, err := NewMetrics("worker", "v")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Topics("in", "out", "dlq")
-	for metric, n := range map[string]int{
+	r := New(Config{Metrics: m})
+	if err := Register(r, Route[string, string]{Topic: "in", ReplyTopic: "out", DeadLetterTopic: "dlq", Handler: echo}); err != nil {
+		t.Fatal(err)
+	}
+	for metric, got := range map[string]int{
 		"dead letters": testutil.CollectAndCount(m.DeadLetters),
 		"received":     testutil.CollectAndCount(m.RecordsReceived),
 		"replies":      testutil.CollectAndCount(m.RepliesPublished),
 		"retries":      testutil.CollectAndCount(m.PublishRetries),
+		"calls":        testutil.CollectAndCount(m.HandlerCalls),
 	} {
-		want := map[string]int{"dead letters": 3, "received": 1, "replies": 1, "retries": 2}[metric]
-		if n != want {
-			t.Errorf("%s: %d series, want %d", metric, n, want)
+		want := map[string]int{"dead letters": 8, "received": 1, "replies": 1, "retries": 2, "calls": 4}[metric]
+		if got != want {
+			t.Errorf("%s: %d series, want %d", metric, got, want)
 		}
 	}
 }

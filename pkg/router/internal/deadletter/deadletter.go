@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/IBM/sarama"
 
@@ -14,11 +15,12 @@ import (
 
 // Message returns rec for topic unchanged (same key, value and headers) plus headers
 // that say why it is there and where it came from, so it can be inspected and replayed
-// without the worker's logs.
+// without the worker's logs. The record's own dlq_* headers are dropped: a sender must
+// not be able to forge the provenance of a dead letter.
 func Message(topic string, rec *sarama.ConsumerMessage, reason error) *sarama.ProducerMessage {
 	headers := make([]sarama.RecordHeader, 0, len(rec.Headers)+4)
 	for _, h := range rec.Headers {
-		if h != nil {
+		if h != nil && !strings.HasPrefix(string(h.Key), provenancePrefix) {
 			headers = append(headers, *h)
 		}
 	}
@@ -62,6 +64,9 @@ func TooLarge(err error) bool {
 	var local sarama.ConfigurationError
 	return errors.Is(err, sarama.ErrMessageSizeTooLarge) || errors.As(err, &local)
 }
+
+// provenancePrefix starts every header the worker adds to a dead letter.
+const provenancePrefix = "dlq_"
 
 func header(key, value string) sarama.RecordHeader {
 	return sarama.RecordHeader{Key: []byte(key), Value: []byte(value)}
