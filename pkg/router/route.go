@@ -91,11 +91,11 @@ type Route[Req, Res any] struct {
 // route is a registered Route with its types erased: what the engine runs.
 type route struct {
 	name, topic, replyTopic, dlqTopic string
-	concurrency                      int
-	ordering                         Ordering
-	retry                            Retry
-	timeout                          time.Duration
-	replyTo                          replyToCheck
+	concurrency                       int
+	ordering                          Ordering
+	retry                             Retry
+	timeout                           time.Duration
+	replyTo                           replyToCheck
 	// call runs one attempt through the middleware chain.
 	call CallFunc
 	// exhausted builds the reply for a call that failed for good; nil dead-letters.
