@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The seam between "what a finished record produces" and "how it reaches Kafka and
@@ -64,6 +65,9 @@ type Finished struct {
 	Output *sarama.ProducerMessage
 	// Reason is why Output is a dead letter; nil for a reply.
 	Reason error
+	// ReplyTo is set when Output is a reply to the topic the record's reply_to header
+	// named (which the requester chose, and which may not exist).
+	ReplyTo bool
 	// DeadLetterTopic is the route's, for a reply that must become a dead letter.
 	DeadLetterTopic string
 	// Ctx carries the record's trace; a delivery parents its send spans on it.
@@ -72,3 +76,5 @@ type Finished struct {
 
 // DeadLetter reports whether f's output is a dead letter.
 func (f *Finished) DeadLetter() bool { return f.Reason != nil }
+
+func spanOf(f *Finished) trace.Span { return trace.SpanFromContext(f.Ctx) }

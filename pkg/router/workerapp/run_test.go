@@ -1,4 +1,4 @@
-package worker
+package workerapp
 
 import (
 	"context"
@@ -14,11 +14,19 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	platform "github.com/streamgate/streamgate/pkg/platform/config"
-	"github.com/streamgate/streamgate/services/worker/config"
+	"github.com/streamgate/streamgate/pkg/router"
 )
 
-func testConfig(kafkaEnabled bool, brokers ...string) config.Config {
-	return config.Config{
+// echoRoute registers one route that answers each record with its body.
+func echoRoute(r *router.Router, cfg Config) error {
+	return router.Register(r, router.Route[string, string]{
+		Topic: cfg.InTopic, ReplyTopic: cfg.OutTopic, DeadLetterTopic: cfg.DLQTopic,
+		Handler: func(_ context.Context, m router.Message[string]) (string, error) { return m.Body, nil },
+	})
+}
+
+func testConfig(kafkaEnabled bool, brokers ...string) Config {
+	return Config{
 		Common: platform.Common{
 			HTTPAddr:        "127.0.0.1:0",
 			AppVersion:      "test",
@@ -40,7 +48,7 @@ func testConfig(kafkaEnabled bool, brokers ...string) config.Config {
 
 // started runs the worker and returns its probe server's base URL, the observed logs
 // and a stop function that cancels the worker and returns Run's error.
-func started(t *testing.T, cfg config.Config) (string, *observer.ObservedLogs, func() error) {
+func started(t *testing.T, cfg Config) (string, *observer.ObservedLogs, func() error) {
 	t.Helper()
 	core, logs := observer.New(zap.DebugLevel)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -48,7 +56,7 @@ func started(t *testing.T, cfg config.Config) (string, *observer.ObservedLogs, f
 	done := make(chan error, 1)
 	noEnv := func(string) (string, bool) { return "", false }
 	go func() {
-		done <- run(ctx, cfg, zap.New(core), hooks{getenv: noEnv, listening: func(a net.Addr) { addr <- a }})
+		done <- run(ctx, cfg, zap.New(core), echoRoute, hooks{getenv: noEnv, listening: func(a net.Addr) { addr <- a }})
 	}()
 	stop := func() error {
 		cancel()
@@ -161,15 +169,25 @@ func TestUnreachableBrokerIsNotReadyAndRetries(t *testing.T) {
 	}
 }
 
+// A route the router refuses is a start-up error, before anything listens.
+func TestBadRouteFailsStartUp(t *testing.T) {
+	cfg := testConfig(false)
+	cfg.DLQTopic = "bad topic"
+	err := Run(context.Background(), cfg, zap.NewNop(), echoRoute)
+	if err == nil || !strings.Contains(err.Error(), "DeadLetterTopic") {
+		t.Fatalf("Run = %v, want an error naming DeadLetterTopic", err)
+	}
+}
+
 func TestProbePortInUseFailsStartUp(t *testing.T) {
-	portInUseFailsStartUp(t, func(cfg *config.Config, addr string) { cfg.HTTPAddr = addr })
+	portInUseFailsStartUp(t, func(cfg *Config, addr string) { cfg.HTTPAddr = addr })
 }
 
 func TestMetricsPortInUseFailsStartUp(t *testing.T) {
-	portInUseFailsStartUp(t, func(cfg *config.Config, addr string) { cfg.MetricsAddr = addr })
+	portInUseFailsStartUp(t, func(cfg *Config, addr string) { cfg.MetricsAddr = addr })
 }
 
-func portInUseFailsStartUp(t *testing.T, use func(*config.Config, string)) {
+func portInUseFailsStartUp(t *testing.T, use func(*Config, string)) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +197,7 @@ func portInUseFailsStartUp(t *testing.T, use func(*config.Config, string)) {
 	use(&cfg, ln.Addr().String())
 
 	done := make(chan error, 1)
-	go func() { done <- Run(context.Background(), cfg, zap.NewNop()) }()
+	go func() { done <- Run(context.Background(), cfg, zap.NewNop(), echoRoute) }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "listen") {

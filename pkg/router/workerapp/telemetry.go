@@ -1,4 +1,4 @@
-package worker
+package workerapp
 
 import (
 	"context"
@@ -8,22 +8,20 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
-	"github.com/streamgate/streamgate/services/worker/config"
-	"github.com/streamgate/streamgate/services/worker/metrics"
+	"github.com/streamgate/streamgate/pkg/router"
 )
 
 // telemetry is the worker's metrics and tracing.
 type telemetry struct {
-	metrics *metrics.Metrics
+	metrics *router.Metrics
 	tracing *tracing.Tracing
 }
 
-func newTelemetry(ctx context.Context, cfg config.Config, getenv func(string) (string, bool), log *zap.Logger) (telemetry, error) {
-	m, err := metrics.New(cfg.AppVersion)
+func newTelemetry(ctx context.Context, cfg Config, getenv func(string) (string, bool), log *zap.Logger) (telemetry, error) {
+	m, err := router.NewMetrics("worker", cfg.AppVersion)
 	if err != nil {
 		return telemetry{}, fmt.Errorf("worker: %w", err)
 	}
-	m.Topics(cfg.InTopic, cfg.OutTopic, cfg.DLQTopic)
 	tr, err := tracing.Setup(ctx, tracing.Options{Service: "worker", Version: cfg.AppVersion, Getenv: getenv, Log: log})
 	if err != nil {
 		return telemetry{}, fmt.Errorf("worker: %w", err)

@@ -1,4 +1,4 @@
-package consumer
+package router
 
 import (
 	"strconv"
@@ -9,14 +9,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/logging"
-	"github.com/streamgate/streamgate/services/worker/metrics"
 )
 
 // partitionState publishes one claimed partition's committed offset, lag, oldest
 // unfinished record age and stuck state, and logs when it turns stuck and when it
 // recovers. It belongs to the claim's goroutine.
 type partitionState struct {
-	m         *metrics.Metrics
+	m         *Metrics
 	log       *zap.Logger
 	topic     string
 	partition int32
@@ -29,7 +28,7 @@ type partitionState struct {
 	isStuck  bool
 }
 
-func newPartitionState(m *metrics.Metrics, claim sarama.ConsumerGroupClaim, threshold time.Duration, log *zap.Logger) *partitionState {
+func newPartitionState(m *Metrics, claim sarama.ConsumerGroupClaim, threshold time.Duration, log *zap.Logger) *partitionState {
 	labels := []string{claim.Topic(), strconv.FormatInt(int64(claim.Partition()), 10)}
 	s := &partitionState{
 		m: m, log: log, topic: claim.Topic(), partition: claim.Partition(), labels: labels, threshold: threshold,

@@ -1,10 +1,8 @@
-// Package worker runs the streamgate worker: the consumer group that answers requests,
-// the producer for replies and dead letters, and the probe server, started and stopped
-// in order.
-//
-// It is exported, unlike the packages it wires, so that benchmarks outside this module
-// can run the real worker in-process.
-package worker
+// Package workerapp runs a *router.Router as a service: settings from the environment,
+// the Kafka consumer group and producer (with their security), probes, the metrics
+// server, telemetry, and a graceful stop within SHUTDOWN_TIMEOUT. A worker's main is
+// one call of Main with a function that registers its routes (docs/handlers.md).
+package workerapp
 
 import (
 	"context"
@@ -20,21 +18,44 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/httpserver"
 	"github.com/streamgate/streamgate/pkg/platform/metrics"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
-	"github.com/streamgate/streamgate/services/worker/config"
-	"github.com/streamgate/streamgate/services/worker/internal/consumer"
+	"github.com/streamgate/streamgate/pkg/platform/service"
+	"github.com/streamgate/streamgate/pkg/router"
 )
 
 // probeShutdownTimeout bounds the probe server's own graceful stop; probes are quick
 // and are retried by the kubelet.
 const probeShutdownTimeout = time.Second
 
+// Register adds a service's routes to the router the worker runs; cfg is the worker's
+// configuration, for the main route's topics.
+type Register func(r *router.Router, cfg Config) error
+
+// Main is the body of a worker's main: it reads the configuration, runs the worker
+// until SIGINT or SIGTERM, and returns the process's exit status (the error on
+// standard error).
+//
+//	func main() { os.Exit(workerapp.Main(ping.Register)) }
+func Main(register Register) int {
+	cfg, err := Load()
+	if err == nil {
+		err = service.Run("worker", cfg.Common, func(ctx context.Context, log *zap.Logger) error {
+			return Run(ctx, cfg, log, register)
+		})
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "worker: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
 // Run runs the worker until ctx is done, then stops gracefully: /readyz turns 503, the
 // claims stop fetching, finish and commit what they hold, the worker leaves the group,
 // the producer closes and the probe server stops. If that takes longer than
 // cfg.ShutdownTimeout, Run returns an error without waiting further; the process is
 // expected to exit then.
-func Run(ctx context.Context, cfg config.Config, log *zap.Logger) error {
-	return run(ctx, cfg, log, hooks{getenv: os.LookupEnv})
+func Run(ctx context.Context, cfg Config, log *zap.Logger, register Register) error {
+	return run(ctx, cfg, log, register, hooks{getenv: os.LookupEnv})
 }
 
 // hooks let tests learn the servers' addresses and set the environment tracing reads.
@@ -45,25 +66,32 @@ type hooks struct {
 }
 
 // run is Run with hooks.
-func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) error {
+func run(ctx context.Context, cfg Config, log *zap.Logger, register Register, hk hooks) error {
 	tel, err := newTelemetry(ctx, cfg, hk.getenv, log)
 	if err != nil {
 		return err
 	}
+	ready := &probe.Readiness{Changed: probe.LogChanges(log)}
+	ready.Set(router.ErrNoSession)
+	r := router.New(router.Config{
+		Log: log, Metrics: tel.metrics, Tracing: tel.tracing, GroupID: cfg.GroupID, Ready: ready,
+		// A claim's final wait must fit in the shutdown budget.
+		DrainTimeout:   min(router.DefaultDrainTimeout, cfg.ShutdownTimeout/2),
+		StuckThreshold: cfg.StuckThreshold,
+	})
+	if err := register(r, cfg); err != nil {
+		return errors.Join(fmt.Errorf("worker: routes: %w", err), tel.flush(ctx, time.Second))
+	}
 	log.Info("starting worker",
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
 		zap.Strings("brokers", cfg.KafkaBrokers),
-		zap.String("in_topic", cfg.InTopic),
-		zap.String("out_topic", cfg.OutTopic),
-		zap.String("dlq_topic", cfg.DLQTopic),
+		zap.Strings("topics", r.Topics()),
+		zap.Strings("output_topics", r.OutputTopics()),
 		zap.String("group_id", cfg.GroupID),
 		zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
 		zap.String("metrics_addr", cfg.MetricsAddr),
 		zap.Duration("stuck_partition_threshold", cfg.StuckThreshold),
 		zap.Bool("tracing", tel.tracing.Enabled()))
-
-	ready := &probe.Readiness{Changed: probe.LogChanges(log)}
-	ready.Set(consumer.ErrNoSession)
 
 	// The probe and metrics servers outlive the work, so /readyz answers 503 and the
 	// metrics stay visible while the worker drains.
@@ -75,7 +103,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	worked := make(chan error, 1)
-	go func() { worked <- work(workCtx, cfg, log, ready, tel) }()
+	go func() { worked <- work(workCtx, cfg, log, ready, r) }()
 
 	select {
 	case <-ctx.Done():
@@ -123,7 +151,7 @@ func run(ctx context.Context, cfg config.Config, log *zap.Logger, hk hooks) erro
 
 // serveEndpoints runs the probe and the metrics server until ctx is done or one of them
 // fails, which stops the other.
-func serveEndpoints(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, tel telemetry, hk hooks) error {
+func serveEndpoints(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, tel telemetry, hk hooks) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var servers sync.WaitGroup
@@ -147,7 +175,7 @@ func serveEndpoints(ctx context.Context, cfg config.Config, log *zap.Logger, rea
 }
 
 // work consumes until ctx is done, or, with Kafka disabled, just waits for it.
-func work(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, tel telemetry) error {
+func work(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router) error {
 	if !cfg.KafkaEnabled {
 		log.Warn("Kafka is disabled (KAFKA_ENABLED=false): nothing will be consumed")
 		ready.Set(nil)
@@ -155,5 +183,5 @@ func work(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.
 		return nil
 	}
 	cfg.KafkaSecurity.Log(log)
-	return consume(ctx, cfg, log, ready, tel)
+	return consume(ctx, cfg, log, ready, r)
 }

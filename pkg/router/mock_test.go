@@ -1,4 +1,4 @@
-package consumer
+package router
 
 import (
 	"context"
@@ -43,17 +43,18 @@ func TestWithSaramaMockProducer(t *testing.T) {
 	claim.messages <- record(1, "junk-key", []byte("garbage"), nil)
 	claim.messages <- request(t, 2, "id-2")
 
+	r := New(Config{Log: zap.NewNop(), WriteRetryMin: time.Millisecond, WriteRetryMax: time.Millisecond})
+	if err := pingRoute(r); err != nil {
+		t.Fatal(err)
+	}
+	delivery := r.AtLeastOnce(producer)
 	dispatched := make(chan struct{})
 	var failures []error // Dispatch's own, read once it returned
 	go func() {
 		defer close(dispatched)
-		Dispatch(producer, zap.NewNop(), func(err error) { failures = append(failures, err) })
+		delivery.Dispatch(producer, func(err error) { failures = append(failures, err) })
 	}()
-	handler, err := New(Options{
-		OutTopic: "out-topic", DLQTopic: "in-topic.dlq",
-		Producer: producer, Log: zap.NewNop(),
-		RetryMin: time.Millisecond, RetryMax: time.Millisecond,
-	})
+	handler, err := r.Handler(delivery)
 	if err != nil {
 		t.Fatal(err)
 	}

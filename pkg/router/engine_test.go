@@ -1,4 +1,4 @@
-package consumer
+package router
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
-	"github.com/streamgate/streamgate/pkg/platform/probe"
 )
 
 var (
@@ -34,13 +33,36 @@ type harness struct {
 	done   chan error
 }
 
-func start(t *testing.T, opts Options) *harness {
+func start(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	return startClaim(t, opts, func(c *fakeClaim) sarama.ConsumerGroupClaim { return c })
+	return startClaim(t, cfg, func(c *fakeClaim) sarama.ConsumerGroupClaim { return c })
+}
+
+// pingRoute is the ping flow's route (services/worker/ping) as the engine tests need it:
+// the pkg/messages codec, replies stamped replyTime, reply_to topics for the tests, and
+// one call at a time (ByPartition), so that outputs come in offset order.
+func pingRoute(r *Router) error {
+	return Register(r, Route[messages.SampleReqMsg, messages.SampleResMsg]{
+		Name: "ping", Topic: "in-topic", ReplyTopic: "out-topic", DeadLetterTopic: "in-topic.dlq",
+		Request: CodecFuncs(messages.EncodeRequest, messages.DecodeRequest),
+		Reply:   CodecFuncs(messages.EncodeResponse, messages.DecodeResponse),
+		Handler: func(_ context.Context, m Message[messages.SampleReqMsg]) (messages.SampleResMsg, error) {
+			return messages.NewResponse(m.Body.CorrelationID, "pong from subscriber", messages.StatusCompleted, replyTime), nil
+		},
+		ReplyTo:  ReplyToPolicy{Topics: []string{"in-topic.replies", "py-replies", "forbidden"}},
+		Ordering: ByPartition,
+	})
 }
 
 // startClaim is start with the claim ConsumeClaim gets made from the fake by wrap.
-func startClaim(t *testing.T, opts Options, wrap func(*fakeClaim) sarama.ConsumerGroupClaim) *harness {
+func startClaim(t *testing.T, cfg Config, wrap func(*fakeClaim) sarama.ConsumerGroupClaim) *harness {
+	t.Helper()
+	return startRoute(t, cfg, pingRoute, wrap)
+}
+
+// startRoute runs one ConsumeClaim of the route register adds, over the at-least-once
+// delivery and the fake producer.
+func startRoute(t *testing.T, cfg Config, register func(*Router) error, wrap func(*fakeClaim) sarama.ConsumerGroupClaim) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	core, logs := observer.New(zap.DebugLevel)
@@ -54,16 +76,19 @@ func startClaim(t *testing.T, opts Options, wrap func(*fakeClaim) sarama.Consume
 		cancel: cancel,
 		done:   make(chan error, 1),
 	}
-	opts.OutTopic, opts.DLQTopic = "out-topic", "in-topic.dlq"
-	opts.Producer, opts.Log = h.prod, log
-	opts.Now = func() time.Time { return replyTime }
-	if opts.DrainTimeout == 0 {
-		opts.DrainTimeout = time.Second
+	cfg.Log = log
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = time.Second
 	}
-	if opts.RetryMin == 0 {
-		opts.RetryMin, opts.RetryMax = 5*time.Millisecond, 20*time.Millisecond
+	if cfg.WriteRetryMin == 0 {
+		cfg.WriteRetryMin, cfg.WriteRetryMax = 5*time.Millisecond, 20*time.Millisecond
 	}
-	handler, err := New(opts)
+	r := New(cfg)
+	if err := register(r); err != nil {
+		t.Fatal(err)
+	}
+	delivery := r.AtLeastOnce(h.prod)
+	handler, err := r.Handler(delivery)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +96,7 @@ func startClaim(t *testing.T, opts Options, wrap func(*fakeClaim) sarama.Consume
 	dispatched := make(chan struct{})
 	go func() {
 		defer close(dispatched)
-		Dispatch(h.prod, log, nil)
+		delivery.Dispatch(h.prod, nil)
 	}()
 	go func() { h.done <- handler.ConsumeClaim(h.sess, wrap(h.claim)) }()
 	t.Cleanup(func() {
@@ -229,7 +254,7 @@ func checkFields(t *testing.T, line map[string]any, want map[string]any) {
 }
 
 func TestValidRecordIsAnsweredAndMarkedAfterAck(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Config{})
 	h.feed(request(t, 7, "abc-123"))
 
 	msg := h.prod.next(t)
@@ -281,7 +306,7 @@ func TestMalformedRecordIsDeadLetteredAndMarked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := start(t, Options{})
+			h := start(t, Config{})
 			rec := record(3, tt.key, tt.value, tt.headers)
 			rec.Partition = 0
 			h.feed(rec)
@@ -317,10 +342,10 @@ func TestMalformedRecordIsDeadLetteredAndMarked(t *testing.T) {
 			h.prod.succeed(msg, 0)
 			h.expectMark(4)
 
-			warn := h.logLine("malformed record; sending it to the dead-letter topic")
+			warn := h.logLine("giving up on the record; sending it to the dead-letter topic")
 			checkFields(t, warn, map[string]any{"correlation_id": tt.logID, "offset": 3, "dlq_topic": "in-topic.dlq"})
-			if !strings.Contains(fmt.Sprint(warn["reason"]), tt.reason) {
-				t.Errorf("reason = %v, want it to mention %q", warn["reason"], tt.reason)
+			if !strings.Contains(fmt.Sprint(warn["error"]), tt.reason) || warn["attempts"] != int64(1) {
+				t.Errorf("error = %v, attempts %v; want it to mention %q after one attempt", warn["error"], warn["attempts"], tt.reason)
 			}
 			checkFields(t, h.logLine("published dead letter"), map[string]any{
 				"correlation_id": tt.logID, "topic": "in-topic.dlq", "operation": "publish",
@@ -336,7 +361,7 @@ func TestMalformedRecordIsDeadLetteredAndMarked(t *testing.T) {
 }
 
 func TestFailedWriteIsRetriedAndNotMarkedUntilAcknowledged(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Config{})
 	h.feed(request(t, 0, "id-0"))
 
 	first := h.prod.next(t)
@@ -371,7 +396,7 @@ func TestFailedWriteIsRetriedAndNotMarkedUntilAcknowledged(t *testing.T) {
 // and hold the partition forever; it goes out stripped instead, and a record whose
 // stripped dead letter is refused too is skipped, so the partition moves on.
 func TestOversizedDeadLetterIsStrippedThenSkipped(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Config{})
 	h.feed(record(0, "big", []byte(strings.Repeat("x", 2000)), kafka.Headers("big")))
 
 	whole := h.prod.next(t)
@@ -399,31 +424,8 @@ func TestOversizedDeadLetterIsStrippedThenSkipped(t *testing.T) {
 	h.waitLog("dead letter refused even stripped; skipping the record")
 }
 
-// While a write waits for its retry, the claim takes no new records: it reads them
-// (to notice a revocation) but holds them, and pauses fetching.
-func TestNoNewRecordsWhileRetrying(t *testing.T) {
-	h := start(t, Options{RetryMin: time.Second, RetryMax: 2 * time.Second}) // first retry after 0.5-1s
-	h.feed(request(t, 0, "id-0"))
-	h.prod.fail(h.prod.next(t), errors.New("down"))
-	h.waitLog("publish failed; will retry")
-
-	h.feed(request(t, 1, "id-1"))
-	h.waitPaused(true)
-	h.prod.none(t, 100*time.Millisecond)
-	for _, want := range []string{"id-0", "id-1"} { // the retry, then the held record
-		m := h.prod.next(t)
-		if got := encoded(t, m.Key); got != want {
-			t.Fatalf("sent %s, want %s", got, want)
-		}
-		h.prod.succeed(m, 0)
-	}
-	h.expectMark(1)
-	h.expectMark(2)
-	h.waitPaused(false)
-}
-
 func TestOutOfOrderAcksMarkOnlyContiguousPrefix(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Config{})
 	var sent []*sarama.ProducerMessage
 	for o := int64(10); o < 14; o++ {
 		h.feed(request(t, o, fmt.Sprintf("id-%d", o)))
@@ -439,7 +441,7 @@ func TestOutOfOrderAcksMarkOnlyContiguousPrefix(t *testing.T) {
 }
 
 func TestStopsTakingAtInFlightCap(t *testing.T) {
-	h := start(t, Options{MaxInFlight: 2, ReadAhead: 2})
+	h := start(t, Config{MaxInFlight: 2, ReadAhead: 2})
 	h.feed(request(t, 0, "a"))
 	h.feed(request(t, 1, "b"))
 	a, b := h.prod.next(t), h.prod.next(t)
@@ -471,7 +473,7 @@ func TestStopsTakingAtInFlightCap(t *testing.T) {
 // At the end of a session the claim still waits for writes already sent and marks
 // them, so a graceful stop or rebalance does not redeliver finished work.
 func TestSessionEndWaitsForInFlightWritesThenCommits(t *testing.T) {
-	h := start(t, Options{DrainTimeout: waitTimeout})
+	h := start(t, Config{DrainTimeout: waitTimeout})
 	h.feed(request(t, 0, "a"))
 	h.feed(request(t, 1, "b"))
 	a, b := h.prod.next(t), h.prod.next(t)
@@ -487,7 +489,7 @@ func TestSessionEndWaitsForInFlightWritesThenCommits(t *testing.T) {
 }
 
 func TestSessionEndGivesUpAfterDrainTimeout(t *testing.T) {
-	h := start(t, Options{DrainTimeout: 50 * time.Millisecond})
+	h := start(t, Config{DrainTimeout: 50 * time.Millisecond})
 	h.feed(request(t, 0, "a"))
 	h.prod.next(t) // never acknowledged
 
@@ -501,7 +503,7 @@ func TestSessionEndGivesUpAfterDrainTimeout(t *testing.T) {
 }
 
 func TestFailureDuringDrainIsNotRetried(t *testing.T) {
-	h := start(t, Options{DrainTimeout: waitTimeout})
+	h := start(t, Config{DrainTimeout: waitTimeout})
 	h.feed(request(t, 0, "a"))
 	a := h.prod.next(t)
 	h.cancel()
@@ -513,7 +515,7 @@ func TestFailureDuringDrainIsNotRetried(t *testing.T) {
 
 // A claim released by sarama closes its channel; ConsumeClaim must return.
 func TestClaimChannelClosedEndsClaim(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Config{})
 	h.feed(request(t, 0, "a"))
 	a := h.prod.next(t)
 	close(h.claim.messages)
@@ -522,76 +524,8 @@ func TestClaimChannelClosedEndsClaim(t *testing.T) {
 	h.returns(waitTimeout)
 }
 
-func TestSetupAndCleanupSetReadiness(t *testing.T) {
-	var ready probe.Readiness
-	ready.Set(ErrNoSession)
-	h, err := New(Options{OutTopic: "out", DLQTopic: "dlq", Producer: newFakeProducer(), Log: zap.NewNop(), Ready: &ready})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess := newFakeSession(context.Background())
-	if err := h.Setup(sess); err != nil {
-		t.Fatal(err)
-	}
-	if err := ready.Err(); err != nil {
-		t.Errorf("ready after Setup = %v, want nil", err)
-	}
-	if err := h.Cleanup(sess); err != nil {
-		t.Fatal(err)
-	}
-	if err := ready.Err(); !errors.Is(err, ErrNoSession) {
-		t.Errorf("ready after Cleanup = %v, want ErrNoSession", err)
-	}
-}
-
-func TestNewRejectsMissingOptions(t *testing.T) {
-	full := Options{OutTopic: "out", DLQTopic: "dlq", Producer: newFakeProducer(), Log: zap.NewNop()}
-	for name, breakIt := range map[string]func(*Options){
-		"OutTopic": func(o *Options) { o.OutTopic = "" },
-		"DLQTopic": func(o *Options) { o.DLQTopic = "" },
-		"Producer": func(o *Options) { o.Producer = nil },
-		"Log":      func(o *Options) { o.Log = nil },
-	} {
-		opts := full
-		breakIt(&opts)
-		if _, err := New(opts); err == nil || !strings.Contains(err.Error(), name) {
-			t.Errorf("New without %s: err = %v, want one naming it", name, err)
-		}
-	}
-	if _, err := New(full); err != nil {
-		t.Errorf("New with every option: %v", err)
-	}
-}
-
-func TestRecordCorrelationID(t *testing.T) {
-	long := strings.Repeat("a", 129)
-	tests := []struct {
-		name    string
-		key     string
-		headers []sarama.RecordHeader
-		want    string
-	}{
-		{"header wins", "key", kafka.Headers("hdr"), "hdr"},
-		{"key when no header", "key-1", nil, "key-1"},
-		{"empty header falls back", "key-1", kafka.Headers(""), "key-1"},
-		{"oversized header falls back", "key-1", kafka.Headers(long), "key-1"},
-		{"longest header wins", "key-1", kafka.Headers(strings.Repeat("a", 128)), strings.Repeat("a", 128)},
-		{"non-ASCII header falls back", "key-1", kafka.Headers("é"), "key-1"},
-		{"invalid UTF-8 header falls back", "key-1", kafka.Headers("ab\xff"), "key-1"},
-		{"key with bad characters", "a b\n", nil, ""},
-		{"nothing", "", nil, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := recordCorrelationID(record(0, tt.key, nil, tt.headers)); got != tt.want {
-				t.Errorf("recordCorrelationID = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestReplyToTopicIsAnsweredThere(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Config{})
 	h.feed(requestWithReplyTo(t, 4, "abc", "py-replies"))
 
 	msg := h.prod.next(t)
@@ -606,7 +540,7 @@ func TestReplyToTopicIsAnsweredThere(t *testing.T) {
 // A reply_to topic the worker cannot write to would otherwise be retried forever and
 // hold the partition: the request goes to the dead-letter topic with the refusal.
 func TestRefusedReplyToTopicDeadLettersTheRequest(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Config{})
 	h.feed(requestWithReplyTo(t, 4, "abc", "forbidden"))
 
 	h.prod.fail(h.prod.next(t), sarama.ErrTopicAuthorizationFailed)
@@ -614,7 +548,7 @@ func TestRefusedReplyToTopicDeadLettersTheRequest(t *testing.T) {
 	if dead.Topic != "in-topic.dlq" {
 		t.Fatalf("Topic = %q, want in-topic.dlq", dead.Topic)
 	}
-	if got := headerMap(dead.Headers)["dlq_error"]; !strings.Contains(got, `reply_to topic "forbidden" refused`) {
+	if got := headerMap(dead.Headers)["dlq_error"]; !strings.Contains(got, `reply to topic "forbidden" refused`) {
 		t.Errorf("dlq_error = %q", got)
 	}
 	h.expectNoMark(20 * time.Millisecond)
@@ -624,11 +558,11 @@ func TestRefusedReplyToTopicDeadLettersTheRequest(t *testing.T) {
 }
 
 func TestInvalidReplyToIsDeadLettered(t *testing.T) {
-	h := start(t, Options{})
+	h := start(t, Config{})
 	h.feed(requestWithReplyTo(t, 4, "abc", "no/such topic"))
 
 	dead := h.prod.next(t)
-	if got := headerMap(dead.Headers)["dlq_error"]; dead.Topic != "in-topic.dlq" || !strings.Contains(got, "reply_to header is not a valid topic name") {
+	if got := headerMap(dead.Headers)["dlq_error"]; dead.Topic != "in-topic.dlq" || !strings.Contains(got, "reply_to topic not allowed") {
 		t.Errorf("sent to %s with dlq_error %q", dead.Topic, got)
 	}
 	h.prod.succeed(dead, 0)

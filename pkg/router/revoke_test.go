@@ -1,4 +1,4 @@
-package consumer
+package router
 
 import (
 	"errors"
@@ -27,7 +27,7 @@ func (h *harness) revoked(notTaken int) {
 
 // Full: a record is in flight at the cap and another waits unread by the pipeline.
 func TestRevokedWhileFull(t *testing.T) {
-	h := start(t, Options{MaxInFlight: 1, ReadAhead: 1, DrainTimeout: revokeDrain})
+	h := start(t, Config{MaxInFlight: 1, ReadAhead: 1, DrainTimeout: revokeDrain})
 	h.feed(request(t, 0, "a"))
 	h.prod.next(t) // never acknowledged
 	h.feed(request(t, 1, "b"))
@@ -38,29 +38,30 @@ func TestRevokedWhileFull(t *testing.T) {
 	h.prod.none(t, 20*time.Millisecond) // b is left to the partition's next owner
 }
 
-// Retrying: a failed write waits for a retry far in the future. Nothing is in flight,
-// so the claim returns at once, long before a drain timeout it has no reason to wait.
+// Retrying: a failed write waits for a retry far in the future; the next record is
+// handled, its output held behind the retry. Nothing is in flight, so the claim returns
+// at once, long before a drain timeout it has no reason to wait.
 func TestRevokedWhileRetrying(t *testing.T) {
 	opts, _, recorder := observed(t)
-	opts.RetryMin, opts.RetryMax, opts.DrainTimeout = time.Minute, time.Minute, time.Minute
+	opts.WriteRetryMin, opts.WriteRetryMax, opts.DrainTimeout = time.Minute, time.Minute, time.Minute
 	h := start(t, opts)
 	h.feed(request(t, 0, "a"))
 	h.prod.fail(h.prod.next(t), errors.New("down"))
 	h.waitLog("publish failed; will retry")
 	h.feed(request(t, 1, "b"))
 
-	h.revoked(1)
+	h.revoked(0)
 	h.expectNoMark(10 * time.Millisecond)
 	h.prod.none(t, 20*time.Millisecond) // the retry is abandoned
-	if ended := len(recorder.Ended()); ended != 2 {
-		t.Errorf("%d spans ended, want the abandoned record's process and send spans", ended)
+	if ended := len(recorder.Ended()); ended != 3 {
+		t.Errorf("%d spans ended, want the abandoned records' process spans and a's send span", ended)
 	}
 }
 
 // Draining: the writes in flight at the revocation are waited for and marked if they
 // succeed in time; the rest is left unmarked.
 func TestRevokedWhileDraining(t *testing.T) {
-	h := start(t, Options{DrainTimeout: revokeDrain})
+	h := start(t, Config{DrainTimeout: revokeDrain})
 	h.feed(request(t, 0, "a"))
 	h.feed(request(t, 1, "b"))
 	a := h.prod.next(t)
@@ -74,23 +75,22 @@ func TestRevokedWhileDraining(t *testing.T) {
 }
 
 // Sending: the producer takes nothing more (its buffer is full behind a dead broker),
-// so the claim is blocked handing over a write.
+// so the delivery is blocked handing over a write; the claim still reads, and returns.
 func TestRevokedWhileSendBlocked(t *testing.T) {
-	h := start(t, Options{ReadAhead: 1, DrainTimeout: revokeDrain})
+	h := start(t, Config{ReadAhead: 1, DrainTimeout: revokeDrain})
 	for o := range int64(cap(h.prod.input)) + 1 {
 		h.feed(request(t, o, fmt.Sprintf("id-%d", o)))
 	}
 	h.feed(request(t, 1000, "read-while-blocked")) // the claim still reads
-	h.waitPaused(true)
 
-	h.revoked(1)
+	h.revoked(0)
 	h.expectNoMark(10 * time.Millisecond)
 }
 
 // A claim that cannot pause its fetching (sarama's always can) is read only while its
 // backlog has room, so what the claim holds stays bounded.
 func TestClaimWithoutPauseStopsReadingWhenBacklogIsFull(t *testing.T) {
-	h := startClaim(t, Options{MaxInFlight: 1, ReadAhead: 1}, func(c *fakeClaim) sarama.ConsumerGroupClaim {
+	h := startClaim(t, Config{MaxInFlight: 1, ReadAhead: 1}, func(c *fakeClaim) sarama.ConsumerGroupClaim {
 		return struct{ sarama.ConsumerGroupClaim }{c} // hides Pause and Resume
 	})
 	h.feed(request(t, 0, "a"))

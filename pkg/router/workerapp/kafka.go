@@ -1,4 +1,4 @@
-package worker
+package workerapp
 
 import (
 	"context"
@@ -16,8 +16,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/metrics"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
-	"github.com/streamgate/streamgate/services/worker/config"
-	"github.com/streamgate/streamgate/services/worker/internal/consumer"
+	"github.com/streamgate/streamgate/pkg/router"
 )
 
 // clientID names the worker's connections in the broker's logs and metrics.
@@ -38,16 +37,16 @@ var errRebuild = errors.New("worker: the cluster refuses the client's credential
 // after leaving the group and closing the producer. When the cluster refuses the
 // credentials of a running connection (a rotated password, a renewed certificate), it
 // leaves, closes and connects again with the secret files as they are now.
-func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, tel telemetry) error {
+func consume(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router) error {
 	for {
-		group, producer, err := connect(ctx, cfg, log, ready, tel.metrics.Registry.KafkaConnected)
+		group, producer, err := connect(ctx, cfg, log, ready, r.Metrics().Registry.KafkaConnected)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // stopped before the cluster could be reached
 			}
 			return err
 		}
-		err = serve(ctx, cfg, log, ready, tel, group, producer)
+		err = serve(ctx, cfg, log, ready, r, group, producer)
 		if !errors.Is(err, errRebuild) {
 			return err
 		}
@@ -57,23 +56,12 @@ func consume(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 
 // serve answers records with group and producer until ctx is done or the cluster refuses
 // their credentials (errRebuild); it closes both before it returns.
-func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, tel telemetry,
+func serve(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router,
 	group sarama.ConsumerGroup, producer sarama.AsyncProducer,
 ) error {
-	handler, err := consumer.New(consumer.Options{
-		OutTopic: cfg.OutTopic,
-		DLQTopic: cfg.DLQTopic,
-		Producer: producer,
-		Log:      log,
-		Ready:    ready,
-		// A claim's final wait for acknowledgements must fit in the shutdown budget.
-		DrainTimeout: min(consumer.DefaultDrainTimeout, cfg.ShutdownTimeout/2),
-
-		Metrics:        tel.metrics,
-		Tracing:        tel.tracing,
-		GroupID:        cfg.GroupID,
-		StuckThreshold: cfg.StuckThreshold,
-	})
+	// The delivery: where a DELIVERY=exactly-once switch would pick a transactional one.
+	delivery := r.AtLeastOnce(producer)
+	handler, err := r.Handler(delivery)
 	if err != nil {
 		return errors.Join(err, group.Close(), producer.Close())
 	}
@@ -92,14 +80,14 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe
 	// Both run until the group, then the producer, are closed below.
 	wg.Go(func() { logGroupErrors(group.Errors(), cfg.KafkaSecurity, log, refuse) })
 	wg.Go(func() {
-		consumer.Dispatch(producer, log, func(err error) {
+		delivery.Dispatch(producer, func(err error) {
 			if kafka.NeedsNewClient(cfg.KafkaSecurity.Explain(err)) {
 				refuse()
 			}
 		})
 	})
 
-	loopErr := consumeLoop(session, group, []string{cfg.InTopic}, handler, cfg.KafkaSecurity, log, ready, tel.metrics.Registry.KafkaConnected)
+	loopErr := consumeLoop(session, group, r.Topics(), handler, cfg.KafkaSecurity, log, ready, r.Metrics().Registry.KafkaConnected)
 	if loopErr == nil && refused.Load() && ctx.Err() == nil {
 		loopErr = errRebuild
 	}
@@ -119,7 +107,7 @@ func serve(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe
 // connect creates the consumer group and the producer, retrying with backoff while
 // the cluster cannot be reached or refuses the credentials, until ctx is done. Readiness
 // carries the reason of the last failure, and connected is 0 meanwhile.
-func connect(ctx context.Context, cfg config.Config, log *zap.Logger, ready *probe.Readiness, connected prometheus.Gauge) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
+func connect(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, connected prometheus.Gauge) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
 	retry := backoff.New(reconnectMin, reconnectMax)
 	for {
 		group, producer, err := dial(cfg)
@@ -143,12 +131,14 @@ func connect(ctx context.Context, cfg config.Config, log *zap.Logger, ready *pro
 	}
 }
 
-func dial(cfg config.Config) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
+func dial(cfg Config) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
 	groupCfg, producerCfg := kafka.ConsumerGroupConfig(clientID), kafka.ProducerConfig(clientID)
 	for _, c := range []*sarama.Config{groupCfg, producerCfg} {
 		if err := cfg.KafkaSecurity.Apply(c); err != nil {
 			return nil, nil, err
 		}
+		// A reply_to or misconfigured topic must never make the broker create a topic.
+		c.Metadata.AllowAutoTopicCreation = false
 	}
 	group, err := sarama.NewConsumerGroup(cfg.KafkaBrokers, cfg.GroupID, groupCfg)
 	if err != nil {
