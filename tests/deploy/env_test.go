@@ -9,8 +9,8 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/config"
+	"github.com/streamgate/streamgate/pkg/router/workerapp"
 	gatewayconfig "github.com/streamgate/streamgate/services/gateway/config"
-	workerconfig "github.com/streamgate/streamgate/services/worker/config"
 	"sigs.k8s.io/yaml"
 )
 
@@ -21,7 +21,7 @@ func serviceEnvVars(name string) []string {
 	case "gateway":
 		return gatewayconfig.EnvVars()
 	case "worker":
-		return workerconfig.EnvVars()
+		return workerapp.EnvVars()
 	}
 	panic("unknown service " + name)
 }
