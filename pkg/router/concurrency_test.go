@@ -188,7 +188,9 @@ func TestRetryingKeyHoldsUpOnlyItself(t *testing.T) {
 			<-unblock
 		}
 		return m.Body, nil
-	}, func(rt *Route[string, string]) { rt.Retry = Retry{MaxAttempts: 5, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond} })
+	}, func(rt *Route[string, string]) {
+		rt.Retry = Retry{MaxAttempts: 5, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	})
 	sent := h.ackAll()
 	h.feed(keyed(0, "bad", "bad-0"))
 	h.feed(keyed(1, "bad", "bad-1"))
