@@ -161,13 +161,12 @@ func TestWorkerKilledWhileRecordsInFlight(t *testing.T) {
 }
 
 // The worker is killed while it holds records it received but whose replies the broker
-// has not acknowledged (the out-topic takes no record larger than 16 bytes, so every
-// reply is refused and retried). Once the topic accepts the replies again, the
+// has not acknowledged (the out-topic does not exist, so every reply is refused,
+// retriably, and retried). Once the topic accepts the replies again, the
 // restarted worker answers every request: an unacknowledged reply never lets its
 // request's offset be committed.
 func TestWorkerKilledWithRepliesUnacknowledged(t *testing.T) {
-	tiny, normal := "16", "1048588"
-	tp := newTopicsWithOutConfig(t, suite.brokers, map[string]*string{"max.message.bytes": &tiny})
+	tp := newTopicsWithoutOut(t, suite.brokers)
 	gateway, worker := startPair(t, suite.brokers, tp)
 
 	var accepted acked
@@ -192,10 +191,7 @@ func TestWorkerKilledWithRepliesUnacknowledged(t *testing.T) {
 	}
 	worker.kill()
 
-	admin := newAdmin(t, suite.brokers)
-	if err := admin.AlterConfig(sarama.TopicResource, tp.out, map[string]*string{"max.message.bytes": &normal}, false); err != nil {
-		t.Fatalf("let %s accept writes: %v", tp.out, err)
-	}
+	createOutTopic(t, suite.brokers, tp)
 	worker.restart()
 	waitReady(t, worker, 60*time.Second)
 	counts := replyCounts(t, suite.brokers, tp, accepted.list(), 120*time.Second)

@@ -1,0 +1,183 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/platform/kafka/transactional"
+	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
+)
+
+// txnRecord is a finished record waiting for its transaction.
+type txnRecord struct {
+	p    *Partition
+	f    *Finished
+	send trace.Span // the producer span of its output
+}
+
+// txnBatch collects the finished records of every claimed partition and commits them
+// in transactions, one at a time, by count and by time. Its goroutine (run) owns what
+// it holds.
+type txnBatch struct {
+	cfg *Config
+	tx  ExactlyOnceConfig
+
+	records chan txnRecord
+	flushes chan chan error
+	stop    chan struct{}
+	stopped chan struct{}
+
+	// failed is closed, err set before, once a transaction failed: nothing is
+	// committed after it, and the caller ends the session (Failed).
+	failed chan struct{}
+	err    error
+	once   sync.Once
+}
+
+func newTxnBatch(cfg *Config, tx ExactlyOnceConfig) *txnBatch {
+	return &txnBatch{
+		cfg: cfg, tx: tx,
+		records: make(chan txnRecord),
+		flushes: make(chan chan error),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		failed:  make(chan struct{}),
+	}
+}
+
+// add hands r over; after a failure r is dropped (not Done: consumed again).
+func (b *txnBatch) add(r txnRecord) {
+	if r.f.Output != nil {
+		ctx, span := b.cfg.Tracing.StartSend(r.f.Ctx, r.f.Output.Topic)
+		b.cfg.Tracing.Inject(ctx, r.f.Output)
+		r.send = span
+	}
+	select {
+	case b.records <- r:
+	case <-b.failed:
+		tracing.End(r.send, b.err)
+	case <-b.stopped:
+		tracing.End(r.send, errClosed)
+	}
+}
+
+var errClosed = errors.New("router: exactly-once delivery closed")
+
+// flush commits what is held now.
+func (b *txnBatch) flush() error {
+	done := make(chan error, 1)
+	select {
+	case b.flushes <- done:
+		return <-done
+	case <-b.failed:
+		return b.err
+	case <-b.stopped:
+		return errClosed
+	}
+}
+
+func (b *txnBatch) close() {
+	close(b.stop)
+	<-b.stopped
+}
+
+func (b *txnBatch) run() {
+	defer close(b.stopped)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var held []txnRecord
+	commit := func() error {
+		timer.Stop()
+		err := b.commit(held)
+		held = nil
+		return err
+	}
+	for {
+		select {
+		case r := <-b.records:
+			held = append(held, r)
+			if len(held) == 1 {
+				timer.Reset(b.tx.MaxWait)
+			}
+			if len(held) >= b.tx.MaxRecords {
+				_ = commit()
+			}
+		case <-timer.C:
+			_ = commit()
+		case done := <-b.flushes:
+			done <- commit()
+		case <-b.stop:
+			for _, r := range held {
+				tracing.End(r.send, errClosed)
+			}
+			return
+		}
+	}
+}
+
+// commit puts held, in the order handed over (offset order per partition), and each
+// partition's next offset into one transaction. On success every record is Done; on
+// failure none is, and the batch fails for good.
+func (b *txnBatch) commit(held []txnRecord) error {
+	select {
+	case <-b.failed:
+		for _, r := range held {
+			tracing.End(r.send, b.err)
+		}
+		return b.err
+	default:
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	batch := transactional.Batch{Offsets: map[string][]*sarama.PartitionOffsetMetadata{}}
+	next := map[*Partition]int64{}
+	for _, r := range held {
+		if r.f.Output != nil {
+			out := *r.f.Output // a copy: sarama keeps per-send state in the message
+			batch.Outputs = append(batch.Outputs, &out)
+		}
+		next[r.p] = r.f.Record.Offset + 1
+	}
+	for p, offset := range next {
+		batch.Offsets[p.Topic] = append(batch.Offsets[p.Topic], &sarama.PartitionOffsetMetadata{Partition: p.Partition, Offset: offset})
+	}
+	// The generation as of now: a cooperative rebalance raises it within a session.
+	sess := held[len(held)-1].p.Session
+	began := time.Now()
+	err := b.tx.Committer.Commit(sarama.NewConsumerGroupMetadataFromSession(sess, b.cfg.GroupID, nil), batch)
+	for _, r := range held {
+		tracing.End(r.send, err)
+	}
+	if err != nil {
+		b.fail(err, len(held), time.Since(began))
+		return b.err
+	}
+	for _, r := range held {
+		r.p.Done(r.f, nil)
+	}
+	if line := b.cfg.Log.Check(zap.DebugLevel, "transaction committed"); line != nil {
+		line.Write(zap.Int("records", len(held)), zap.Int("partitions", len(next)), zap.Duration("took", time.Since(began)))
+	}
+	return nil
+}
+
+func (b *txnBatch) fail(err error, records int, took time.Duration) {
+	b.once.Do(func() {
+		b.err = fmt.Errorf("router: transaction of %d records: %w", records, err)
+		b.cfg.Log.Warn("transaction aborted; consuming again from the last committed offsets",
+			zap.Int("records", records), zap.Duration("took", took),
+			zap.Bool("fenced", errors.Is(err, transactional.ErrFenced)), zap.Error(err),
+			logging.Operation(logging.OperationPublish))
+		close(b.failed)
+		b.tx.Failed(b.err)
+	})
+}
