@@ -21,6 +21,8 @@ const (
 	// each record at once instead of batching what arrives within 1ms.
 	systemGoNoLinger = "streamgate, KAFKA_LINGER=0"
 	systemPython     = "python"
+	// systemGoExactlyOnce is streamgate with the worker's DELIVERY=exactly-once.
+	systemGoExactlyOnce = "streamgate, DELIVERY=exactly-once"
 )
 
 // variant is one server the HTTP load goes to.
@@ -196,6 +198,11 @@ func (b *bench) startServices(ctx context.Context) error {
 		}
 		b.variants = append(b.variants, v)
 	}
+	if b.o.exactlyOnce {
+		if err := b.startExactlyOnce(ctx); err != nil {
+			return err
+		}
+	}
 	if !b.o.python {
 		return nil
 	}
@@ -288,6 +295,9 @@ func ms(d time.Duration) float64 {
 func (b *bench) closedLoop(ctx context.Context) error {
 	for round := range b.o.rounds {
 		for _, v := range rotate(b.variants, round) {
+			if v.system == systemGoExactlyOnce {
+				continue // the same gateway: only its worker differs
+			}
 			if err := b.drained(ctx, v); err != nil {
 				return err
 			}
@@ -495,6 +505,12 @@ func (b *bench) drain(ctx context.Context) error {
 				return err
 			},
 		}
+		if b.o.exactlyOnce {
+			steps = append(steps, func() (err error) {
+				run.ExactlyOnce, run.ExactlyOnceSteady, run.ExactlyOnceCPU, err = b.drainWorker(ctx, b.bins.worker, exactlyOnceLabel, in, "info", round)
+				return err
+			})
+		}
 		if b.bins.baselineWorker != "" {
 			steps = append(steps, func() (err error) {
 				run.Baseline, run.BaselineSteady, run.BaselineCPU, err = b.drainWorker(ctx, b.bins.baselineWorker, "baseline", in, "info", round)
@@ -521,19 +537,70 @@ func (b *bench) drainWorker(ctx context.Context, bin, label, in, level string, r
 	}
 	logf("drain, round %d/%d: worker, %s", round+1, b.o.rounds, label)
 	began := time.Now()
-	p, err := b.startWorker(ctx, bin, "drain worker", level, in, out, group)
+	var extra []string
+	if label == exactlyOnceLabel {
+		extra = exactlyOnceEnv
+	}
+	p, err := b.startWorker(ctx, bin, "drain worker", level, in, out, group, extra...)
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	defer p.stop(20 * time.Second)
-	w, err := b.c.waitWritten(ctx, out, b.o.backlog, b.o.drainWait, func() error {
+	alive := func() error {
 		if p.exited() {
 			return p.failure()
 		}
 		return nil
-	})
+	}
+	var w written
+	if label == exactlyOnceLabel {
+		// The out-topic's offsets count commit markers too; the group's committed
+		// offsets count what is answered and visible, as the transactions commit both.
+		w, err = b.c.waitCommitted(ctx, group, in, b.o.backlog, b.o.drainWait, alive)
+	} else {
+		w, err = b.c.waitWritten(ctx, out, b.o.backlog, b.o.drainWait, alive)
+	}
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("worker: %w", err)
 	}
 	return float64(b.o.backlog) / w.last.Sub(began).Seconds(), w.steady(b.o.backlog), perRequest(p.cpu(), b.o.backlog), nil
+}
+
+// exactlyOnceLabel names the drain of the worker with exactlyOnceEnv.
+const exactlyOnceLabel = "DELIVERY=exactly-once"
+
+var exactlyOnceEnv = []string{"DELIVERY=exactly-once"}
+
+// startExactlyOnce adds the variant whose worker delivers with DELIVERY=exactly-once
+// (its defaults: 500 records or 100 ms per transaction): a gateway as deployed (Kafka
+// on, logs at info) publishing to topics of its own, compared end to end with the
+// at-least-once one.
+func (b *bench) startExactlyOnce(ctx context.Context) error {
+	in, out := b.topic("go-eos-in"), b.topic("go-eos-out")
+	if err := b.c.createTopics(in, out, in+".dlq"); err != nil {
+		return err
+	}
+	worker, err := b.startWorker(ctx, b.bins.worker, "worker, "+exactlyOnceLabel, "info", in, out, b.topic("worker-eos"), exactlyOnceEnv...)
+	if err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	env, err := b.goEnv(addr)
+	if err != nil {
+		return err
+	}
+	env = append(env, "LOG_LEVEL=info", "KAFKA_ENABLED=true", "KAFKA_IN_TOPIC="+in)
+	v := &variant{name: "gateway, Kafka on, logs info, worker " + exactlyOnceLabel, system: systemGoExactlyOnce, kafka: true,
+		url: "http://" + addr + "/v1/ping", worker: worker, in: in, out: out}
+	if v.serving, err = b.start(v.name, env, "", b.bins.gateway); err != nil {
+		return err
+	}
+	if err := v.serving.waitHTTP(ctx, "http://"+addr+"/readyz", time.Minute); err != nil {
+		return err
+	}
+	b.variants = append(b.variants, v)
+	return nil
 }

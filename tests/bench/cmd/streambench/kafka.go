@@ -198,19 +198,53 @@ func (w written) steady(n int) float64 {
 // records back would take CPU from it. alive is checked between polls (a process that
 // exited); timeout bounds the wait.
 func (c *cluster) waitWritten(ctx context.Context, topic string, n int, timeout time.Duration, alive func() error) (written, error) {
-	var w written
 	if err := c.client.RefreshMetadata(topic); err != nil {
-		return w, err
+		return written{}, err
 	}
+	return c.waitCounted(ctx, func() (int64, error) { return c.highWaterMarks(topic) }, topic, n, timeout, alive)
+}
+
+// waitCommitted is waitWritten counting group's committed offsets of topic (the
+// records it consumed and committed) instead of what was written.
+func (c *cluster) waitCommitted(ctx context.Context, group, topic string, n int, timeout time.Duration, alive func() error) (written, error) {
+	return c.waitCounted(ctx, func() (int64, error) { return c.committed(group, topic) }, "the offsets of "+group, n, timeout, alive)
+}
+
+// committed is the sum of group's committed offsets of topic's partitions.
+func (c *cluster) committed(group, topic string) (int64, error) {
+	coordinator, err := c.client.Coordinator(group)
+	if err != nil {
+		return 0, err
+	}
+	ps := make([]int32, partitions)
+	for i := range ps {
+		ps[i] = int32(i)
+	}
+	resp, err := coordinator.FetchOffset(sarama.NewOffsetFetchRequest(c.client.Config().Version, group, map[string][]int32{topic: ps}))
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, p := range ps {
+		if block := resp.GetBlock(topic, p); block != nil && block.Err == sarama.ErrNoError && block.Offset > 0 {
+			sum += block.Offset
+		}
+	}
+	return sum, nil
+}
+
+// waitCounted waits until count, what, reaches n; see waitWritten.
+func (c *cluster) waitCounted(ctx context.Context, count func() (int64, error), what string, n int, timeout time.Duration, alive func() error) (written, error) {
+	var w written
 	deadline := time.Now().Add(timeout)
 	for {
-		sum, err := c.highWaterMarks(topic)
+		sum, err := count()
 		if err != nil {
 			// A topic just created may not be served by the leader its metadata names yet.
 			if time.Now().After(deadline) {
 				return w, err
 			}
-			_ = c.client.RefreshMetadata(topic)
+			_ = c.client.RefreshMetadata()
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
@@ -226,7 +260,7 @@ func (c *cluster) waitWritten(ctx context.Context, topic string, n int, timeout 
 			return w, err
 		}
 		if now.After(deadline) {
-			return w, fmt.Errorf("%d of %d records written to %s within %v", sum, n, topic, timeout)
+			return w, fmt.Errorf("%d of %d records counted in %s within %v", sum, n, what, timeout)
 		}
 		select {
 		case <-ctx.Done():

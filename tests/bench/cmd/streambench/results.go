@@ -75,6 +75,9 @@ type drainRun struct {
 	Baseline          float64 `json:"baseline_worker_records_per_s,omitempty"`
 	BaselineSteady    float64 `json:"baseline_worker_steady_records_per_s,omitempty"`
 	BaselineCPU       float64 `json:"baseline_worker_cpu_us_per_record,omitempty"`
+	ExactlyOnce       float64 `json:"exactly_once_worker_records_per_s,omitempty"`
+	ExactlyOnceSteady float64 `json:"exactly_once_worker_steady_records_per_s,omitempty"`
+	ExactlyOnceCPU    float64 `json:"exactly_once_worker_cpu_us_per_record,omitempty"`
 	Pipe              float64 `json:"sarama_pipe_steady_records_per_s"`
 	PipeCPU           float64 `json:"sarama_pipe_cpu_us_per_record"`
 	ConsumerPerf      float64 `json:"consumer_perf_records_per_s"`
@@ -85,7 +88,7 @@ func describe(o options) map[string]string {
 	return map[string]string{
 		"duration": o.duration.String(), "warmup": o.warmup.String(), "rounds": fmt.Sprint(o.rounds),
 		"concurrency": fmt.Sprint(o.concurrency), "rates": fmt.Sprint(o.rates), "backlog": fmt.Sprint(o.backlog),
-		"py_workers": fmt.Sprint(o.pyWorkers), "smoke": fmt.Sprint(o.smoke), "baseline": o.baseline, "started": time.Now().UTC().Format(time.RFC3339),
+		"py_workers": fmt.Sprint(o.pyWorkers), "smoke": fmt.Sprint(o.smoke), "baseline": o.baseline, "exactly_once": fmt.Sprint(o.exactlyOnce), "started": time.Now().UTC().Format(time.RFC3339),
 	}
 }
 
@@ -195,6 +198,12 @@ func (r *results) markdown(w io.Writer) {
 			collect(r.Drain, all, func(d drainRun) float64 { return d.WorkerQuiet }).format(0),
 			collect(r.Drain, all, func(d drainRun) float64 { return d.WorkerQuietSteady }).format(0),
 			collect(r.Drain, all, func(d drainRun) float64 { return d.WorkerQuietCPU }).format(1))
+		if r.Drain[0].ExactlyOnceSteady > 0 {
+			fmt.Fprintf(w, "| the same with DELIVERY=exactly-once (consume, reply and offsets in transactions) | %s | %s | %s |\n",
+				collect(r.Drain, all, func(d drainRun) float64 { return d.ExactlyOnce }).format(0),
+				collect(r.Drain, all, func(d drainRun) float64 { return d.ExactlyOnceSteady }).format(0),
+				collect(r.Drain, all, func(d drainRun) float64 { return d.ExactlyOnceCPU }).format(1))
+		}
 		if r.Drain[0].BaselineSteady > 0 {
 			fmt.Fprintf(w, "| baseline %s: worker, logs info | %s | %s | %s |\n", r.Options["baseline"],
 				collect(r.Drain, all, func(d drainRun) float64 { return d.Baseline }).format(0),
@@ -317,6 +326,14 @@ func (r *results) targets(w io.Writer) {
 			target, met = "≤ 0.20", verdict(p99, func(v float64) bool { return v <= 0.2 })
 		}
 		fmt.Fprintf(w, "| e2e p99 ÷ Python's at %.0f/s | %s | %s | %s |\n", rate, p99.format(3), target, met)
+		eosAt := func(o openRun) bool { return o.Rate == rate && o.System == systemGoExactlyOnce }
+		if eos := spreadOf(paired(r.Open, openRound, eosAt, goAt, func(x, y openRun) float64 { return ratio(x.E2EP99, y.E2EP99) })); !math.IsNaN(eos.median) {
+			target, met := "", ""
+			if rate == 200 {
+				target, met = "≤ 2", verdict(eos, func(v float64) bool { return v <= 2 })
+			}
+			fmt.Fprintf(w, "| e2e p99, DELIVERY=exactly-once ÷ at-least-once at %.0f/s | %s | %s | %s |\n", rate, eos.format(2), target, met)
+		}
 		noLingerAt := func(o openRun) bool { return o.Rate == rate && o.System == systemGoNoLinger }
 		if noLinger := spreadOf(paired(r.Open, openRound, noLingerAt, pyAt, func(x, y openRun) float64 { return ratio(x.E2EP99, y.E2EP99) })); !math.IsNaN(noLinger.median) {
 			fmt.Fprintf(w, "| the same with KAFKA_LINGER=0 | %s | | |\n", noLinger.format(3))
@@ -347,6 +364,10 @@ func (r *results) targets(w io.Writer) {
 		fmt.Fprintf(w, "| worker drain ÷ ConsumerPerformance, after joining (steady ÷ fetch) | %s | ≥ 0.5 | %s |\n", steady.format(2), verdict(steady, atLeastHalf))
 		quiet := drain(func(d drainRun) float64 { return ratio(d.WorkerQuietSteady, d.ConsumerPerfFetch) })
 		fmt.Fprintf(w, "| the same, worker logs at warn | %s | | |\n", quiet.format(2))
+		if r.Drain[0].ExactlyOnceSteady > 0 {
+			eos := drain(func(d drainRun) float64 { return ratio(d.ExactlyOnceSteady, d.WorkerSteady) })
+			fmt.Fprintf(w, "| worker drain, DELIVERY=exactly-once ÷ at-least-once (steady) | %s | ≥ 0.5 | %s |\n", eos.format(2), verdict(eos, atLeastHalf))
+		}
 		if r.Drain[0].BaselineSteady > 0 {
 			after := drain(func(d drainRun) float64 { return ratio(d.WorkerSteady, d.BaselineSteady) })
 			fmt.Fprintf(w, "| worker drain ÷ baseline %s's (steady) | %s | | |\n", r.Options["baseline"], after.format(2))
