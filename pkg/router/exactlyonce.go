@@ -35,6 +35,9 @@ type ExactlyOnceConfig struct {
 	// last committed offsets, and, if errors.Is(err, transactional.ErrFenced), replace
 	// the producer. Required.
 	Failed func(err error)
+	// Refused remembers outputs the broker refused for good, across the clients the
+	// caller builds after each failure; one of its own by default.
+	Refused *RefusedOutputs
 }
 
 // ExactlyOnce delivers outputs and the consumed offsets in Kafka transactions with the
@@ -57,6 +60,9 @@ func (r *Router) ExactlyOnce(cfg ExactlyOnceConfig) (*ExactlyOnce, error) {
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = DefaultTransactionMaxWait
+	}
+	if cfg.Refused == nil {
+		cfg.Refused = NewRefusedOutputs()
 	}
 	b := newTxnBatch(&r.cfg, cfg)
 	go b.run()

@@ -20,6 +20,7 @@ type txnRecord struct {
 	p    *Partition
 	f    *Finished
 	send trace.Span // the producer span of its output
+	step int        // how far RefusedOutputs replaced the output
 }
 
 // txnBatch collects the finished records of every claimed partition and commits them
@@ -54,6 +55,7 @@ func newTxnBatch(cfg *Config, tx ExactlyOnceConfig) *txnBatch {
 
 // add hands r over; after a failure r is dropped (not Done: consumed again).
 func (b *txnBatch) add(r txnRecord) {
+	r.step = b.tx.Refused.apply(r.f, b.cfg.Log)
 	if r.f.Output != nil {
 		ctx, span := b.cfg.Tracing.StartSend(r.f.Ctx, r.f.Output.Topic)
 		b.cfg.Tracing.Inject(ctx, r.f.Output)
@@ -68,7 +70,10 @@ func (b *txnBatch) add(r txnRecord) {
 	}
 }
 
-var errClosed = errors.New("router: exactly-once delivery closed")
+var (
+	errClosed        = errors.New("router: exactly-once delivery closed")
+	errOutputSkipped = errors.New("router: the broker refused even the stripped dead letter; the record was skipped")
+)
 
 // flush commits what is held now.
 func (b *txnBatch) flush() error {
@@ -140,9 +145,10 @@ func (b *txnBatch) commit(held []txnRecord) error {
 	}
 	batch := transactional.Batch{Offsets: map[string][]*sarama.PartitionOffsetMetadata{}}
 	next := map[*Partition]int64{}
-	for _, r := range held {
+	for i, r := range held {
 		if r.f.Output != nil {
 			out := *r.f.Output // a copy: sarama keeps per-send state in the message
+			out.Metadata = &held[i]
 			batch.Outputs = append(batch.Outputs, &out)
 		}
 		next[r.p] = r.f.Record.Offset + 1
@@ -158,11 +164,16 @@ func (b *txnBatch) commit(held []txnRecord) error {
 		tracing.End(r.send, err)
 	}
 	if err != nil {
+		b.tx.Refused.note(err)
 		b.fail(err, len(held), time.Since(began))
 		return b.err
 	}
 	for _, r := range held {
-		r.p.Done(r.f, nil)
+		var skipped error
+		if r.step >= 3 {
+			skipped = errOutputSkipped
+		}
+		r.p.Done(r.f, skipped)
 	}
 	if line := b.cfg.Log.Check(zap.DebugLevel, "transaction committed"); line != nil {
 		line.Write(zap.Int("records", len(held)), zap.Int("partitions", len(next)), zap.Duration("took", time.Since(began)))

@@ -53,10 +53,11 @@ func readDelivery(r *platform.Reader) Delivery {
 	}
 }
 
-// newDelivery returns cfg's delivery over producer and, for at-least-once, the loop
-// that reads the producer's results (failed sees their errors). failed is told when a
-// transaction failed and the session must end.
-func newDelivery(cfg Config, r *router.Router, producer sarama.AsyncProducer, failed func(error)) (router.Delivery, func(), func(), error) {
+// newDelivery returns cfg's delivery over producer, the loop that reads the producer's
+// results (at-least-once; failed sees their errors) and what stops the delivery once
+// the group's sessions are over. With exactly-once, failed is told when a transaction
+// failed and the session must end.
+func newDelivery(cfg Config, r *router.Router, producer sarama.AsyncProducer, refused *router.RefusedOutputs, failed func(error)) (router.Delivery, func(), func(), error) {
 	if cfg.Delivery.Mode != ExactlyOnce {
 		d := r.AtLeastOnce(producer)
 		return d, func() { d.Dispatch(producer, failed) }, func() {}, nil
@@ -66,6 +67,7 @@ func newDelivery(cfg Config, r *router.Router, producer sarama.AsyncProducer, fa
 		MaxRecords: cfg.Delivery.MaxRecords,
 		MaxWait:    cfg.Delivery.MaxWait,
 		Failed:     failed,
+		Refused:    refused,
 	})
 	if err != nil {
 		return nil, nil, nil, err

@@ -43,6 +43,7 @@ var errAborted = fmt.Errorf("worker: a transaction was aborted; joining again fr
 // credentials of a running connection (a rotated password, a renewed certificate), it
 // leaves, closes and connects again with the secret files as they are now.
 func consume(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router) error {
+	refused := router.NewRefusedOutputs() // exactly-once: outlives the clients built after aborts
 	for {
 		group, producer, err := connect(ctx, cfg, log, ready, r.Metrics().Registry.KafkaConnected)
 		if err != nil {
@@ -51,7 +52,7 @@ func consume(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Read
 			}
 			return err
 		}
-		err = serve(ctx, cfg, log, ready, r, group, producer)
+		err = serve(ctx, cfg, log, ready, r, refused, group, producer)
 		if !errors.Is(err, errRebuild) {
 			return err
 		}
@@ -66,7 +67,7 @@ func consume(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Read
 // serve answers records with group and producer until ctx is done or the cluster refuses
 // their credentials (errRebuild); it closes both before it returns.
 func serve(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router,
-	group sarama.ConsumerGroup, producer sarama.AsyncProducer,
+	refusedOutputs *router.RefusedOutputs, group sarama.ConsumerGroup, producer sarama.AsyncProducer,
 ) error {
 	// A fetch, commit or reply connection refused on re-authentication is reported only
 	// in the background: it ends the session too, so that the client is rebuilt (what
@@ -79,7 +80,7 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readin
 		refused.Store(true)
 		endSession()
 	}
-	delivery, dispatch, closeDelivery, err := newDelivery(cfg, r, producer, func(err error) {
+	delivery, dispatch, closeDelivery, err := newDelivery(cfg, r, producer, refusedOutputs, func(err error) {
 		if kafka.NeedsNewClient(cfg.KafkaSecurity.Explain(err)) {
 			refuse()
 		}

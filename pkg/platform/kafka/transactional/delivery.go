@@ -27,6 +27,26 @@ type Batch struct {
 	Offsets map[string][]*sarama.PartitionOffsetMetadata
 }
 
+// SendError lists the outputs the broker refused, which aborted the transaction; the
+// caller may tell a refusal for good (a record too large, a missing topic) from a
+// passing one by each error.
+type SendError struct {
+	Failed []*sarama.ProducerError
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("%d outputs refused, the first by %s: %v", len(e.Failed), e.Failed[0].Msg.Topic, e.Failed[0].Err)
+}
+
+// Unwrap returns each refusal's error, for errors.Is.
+func (e *SendError) Unwrap() []error {
+	errs := make([]error, len(e.Failed))
+	for i, pe := range e.Failed {
+		errs[i] = pe.Err
+	}
+	return errs
+}
+
 // Observer records a transaction's outcome (metrics); nil observes nothing.
 type Observer interface {
 	Committed(d time.Duration)
@@ -98,16 +118,16 @@ func (d *Delivery) commit(group *sarama.ConsumerGroupMetadata, b Batch) error {
 		d.producer.Input() <- m
 	}
 	// Every output's result, so a failed send aborts this transaction, not a later one.
-	var sendErr error
+	var failed SendError
 	for range b.Outputs {
 		select {
 		case <-d.producer.Successes():
 		case pe := <-d.producer.Errors():
-			sendErr = errors.Join(sendErr, fmt.Errorf("send to %s: %w", pe.Msg.Topic, pe.Err))
+			failed.Failed = append(failed.Failed, pe)
 		}
 	}
-	if sendErr != nil {
-		return sendErr
+	if len(failed.Failed) > 0 {
+		return &failed
 	}
 	if err := d.producer.AddOffsetsToTxnWithGroupMetadata(b.Offsets, group); err != nil {
 		return fmt.Errorf("add offsets: %w", err)
