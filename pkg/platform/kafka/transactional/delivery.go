@@ -114,16 +114,34 @@ func (d *Delivery) commit(group *sarama.ConsumerGroupMetadata, b Batch) error {
 	if err := d.producer.BeginTxn(); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	for _, m := range b.Outputs {
-		d.producer.Input() <- m
-	}
 	// Every output's result, so a failed send aborts this transaction, not a later one.
+	// Results are read while sending: the producer blocks on a full result channel.
 	var failed SendError
-	for range b.Outputs {
+	results := 0
+	result := func(pe *sarama.ProducerError) {
+		results++
+		if pe != nil {
+			failed.Failed = append(failed.Failed, pe)
+		}
+	}
+	for _, m := range b.Outputs {
+		for sent := false; !sent; {
+			select {
+			case d.producer.Input() <- m:
+				sent = true
+			case <-d.producer.Successes():
+				result(nil)
+			case pe := <-d.producer.Errors():
+				result(pe)
+			}
+		}
+	}
+	for results < len(b.Outputs) {
 		select {
 		case <-d.producer.Successes():
+			result(nil)
 		case pe := <-d.producer.Errors():
-			failed.Failed = append(failed.Failed, pe)
+			result(pe)
 		}
 	}
 	if len(failed.Failed) > 0 {
