@@ -96,7 +96,8 @@ func decode[Req any](codec Codec[Req], c *Call) (Req, error) {
 		var zero Req
 		return zero, c.decodeErr
 	}
-	return c.Request.(Req), nil
+	req, _ := c.Request.(Req) // the zero Req when the codec decoded a nil interface
+	return req, nil
 }
 
 func message[Req any](c *Call, body Req) Message[Req] {

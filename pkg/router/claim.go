@@ -43,8 +43,12 @@ type claimLoop struct {
 
 	unfinished *tracker.Tracker // taken and not yet delivered: what may be marked
 	sched      *scheduler
-	running    int        // handler calls in flight
-	handled    chan *task // calls that returned; room for every unfinished record
+	// lane, for a route with Concurrency 1, takes the records to one goroutine that
+	// handles them in offset order, back to back: no hand-over per record, which halved
+	// the ping flow's drain rate. nil otherwise.
+	lane    chan *task
+	running int        // handler calls in flight (with a lane: handed to it, not back yet)
+	handled chan *task // calls that returned; room for every unfinished record
 	// ordered holds the taken records in offset order while the delivery wants them
 	// InOrder; nil otherwise.
 	ordered  []*task
@@ -90,6 +94,10 @@ func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession
 		received:  cfg.Metrics.RecordsReceived.WithLabelValues(claim.Topic(), rt.name),
 	}
 	defer abort()
+	if rt.concurrency == 1 {
+		c.lane = make(chan *task, cfg.MaxInFlight)
+		go c.runLane()
+	}
 	c.delivery = d.Open(Partition{Session: sess, Topic: claim.Topic(), Partition: claim.Partition(),
 		Done: func(f *Finished, err error) { c.done <- doneWrite{f, err} }})
 	c.log.Info("claim started",
@@ -208,7 +216,27 @@ func (c *claimLoop) take(rec *sarama.ConsumerMessage) {
 		return
 	}
 	t.replyTopic, t.replyTo = topic, topic != c.rt.replyTopic
+	if c.lane != nil {
+		c.running++
+		c.lane <- t // never blocks: room for every unfinished record
+		return
+	}
 	c.sched.add(t)
+}
+
+// runLane handles the lane's records one after the other until the lane closes; once
+// the claim is stopping it hands them back unhandled.
+func (c *claimLoop) runLane() {
+	retries := c.cfg.Metrics.HandlerRetries.WithLabelValues(c.rt.name)
+	for t := range c.lane {
+		select {
+		case <-c.stopping:
+		default:
+			t.started = true
+			t.handle(c.rt, c.stopping, retries.Inc)
+		}
+		c.handled <- t // never blocks: room for every unfinished record
+	}
 }
 
 // startCalls starts ready calls while fewer than Concurrency run.
@@ -237,7 +265,9 @@ func (c *claimLoop) startCalls() {
 // output goes to the delivery.
 func (c *claimLoop) callReturned(t *task) {
 	c.running--
-	c.sched.done(t)
+	if c.lane == nil {
+		c.sched.done(t)
+	}
 	if t.lastErr != nil {
 		c.lastErr = t.lastErr
 	}
@@ -310,6 +340,9 @@ func (c *claimLoop) observe(now time.Time) {
 // What is unfinished then is redelivered to the partition's next owner.
 func (c *claimLoop) drain() {
 	close(c.stopping)
+	if c.lane != nil {
+		close(c.lane)
+	}
 	for _, t := range c.sched.waiting() {
 		tracing.End(t.span, context.Canceled)
 	}

@@ -4,22 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-
 	"github.com/streamgate/streamgate/pkg/messages"
-	platform "github.com/streamgate/streamgate/pkg/platform/config"
-	"github.com/streamgate/streamgate/pkg/platform/kafka"
-	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/pkg/router"
 	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/tests/bench/backlog"
 )
 
 // BenchmarkRouterSlowHandler measures how many records per second the router finishes
@@ -68,20 +64,15 @@ func benchSlowHandler(b *testing.B, ordering router.Ordering, concurrency, failP
 	brokers := strings.Split(env, ",")
 	n := b.N
 	names := newTopics(b, brokers)
-	if err := writeKeyed(brokers, names.in, n); err != nil {
+	err := backlog.WriteKeyed(brokers, names.in, n, correlationID, func(i int) string { return "key-" + strconv.Itoa(i%slowKeys) })
+	if err != nil {
 		b.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	replies := watchReplies(ctx, b, brokers, names.out, n)
 
 	var calls sync.Map // correlation ID -> attempts, for the failure injection
-	var total int64
-	var totalMu sync.Mutex
+	var total atomic.Int64
 	handler := func(ctx context.Context, m router.Message[messages.SampleReqMsg]) (messages.SampleResMsg, error) {
-		totalMu.Lock()
-		total++
-		totalMu.Unlock()
+		total.Add(1)
 		select {
 		case <-time.After(slowCall):
 		case <-ctx.Done():
@@ -105,84 +96,7 @@ func benchSlowHandler(b *testing.B, ordering router.Ordering, concurrency, failP
 			Retry: router.Retry{MaxAttempts: 3, MinBackoff: 2 * slowCall, MaxBackoff: 4 * slowCall},
 		})
 	}
-	log, err := logging.New(logging.Options{Level: "warn", Format: logging.FormatJSON, Service: "worker", Version: "bench", Output: io.Discard})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := workerapp.Config{
-		Common: platform.Common{
-			HTTPAddr: "127.0.0.1:0", AppVersion: "bench", KafkaEnabled: true, KafkaBrokers: brokers,
-			InTopic: names.in, LogLevel: "warn", LogFormat: logging.FormatJSON, ShutdownTimeout: 15 * time.Second,
-		},
-		OutTopic: names.out, DLQTopic: names.dlq, GroupID: names.group,
-		MetricsAddr: "127.0.0.1:0", StuckThreshold: time.Minute,
-	}
-
-	b.ResetTimer()
-	began := time.Now()
-	workerCtx, stopWorker := context.WithCancel(ctx)
-	defer stopWorker()
-	stopped := make(chan error, 1)
-	go func() { stopped <- workerapp.Run(workerCtx, cfg, log, register) }()
-	timeout := time.Minute + time.Duration(n)*slowCall
-	var r result
-	select {
-	case r = <-replies:
-	case err := <-stopped:
-		b.Fatalf("worker stopped early: %v", err)
-	case <-time.After(timeout):
-		b.Fatalf("not every record answered within %v", timeout)
-	}
-	elapsed := time.Since(began)
-	b.StopTimer()
-	stopWorker()
-	if err := <-stopped; err != nil {
-		b.Fatalf("worker: %v", err)
-	}
-	if committed := committedOffsets(b, brokers, names.group, names.in); committed != int64(n) {
-		b.Errorf("group committed %d records, want %d", committed, n)
-	}
-	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
-	if steady := r.last.Sub(r.first); n > 1 && steady > 0 {
-		b.ReportMetric(float64(n-1)/steady.Seconds(), "steady_records/s")
-	}
-	b.ReportMetric(float64(r.duplicates), "duplicates")
-	totalMu.Lock()
-	b.ReportMetric(float64(total), "handler_calls")
-	totalMu.Unlock()
+	drain(b, brokers, names, n, register, time.Minute+time.Duration(n)*slowCall)
+	b.ReportMetric(float64(total.Load()), "handler_calls")
 	b.ReportMetric(0, "ns/op")
-}
-
-// writeKeyed writes n valid requests to topic over slowKeys record keys; the i-th
-// carries correlation ID bench-i, which its reply is keyed by.
-func writeKeyed(brokers []string, topic string, n int) error {
-	producer, err := sarama.NewAsyncProducer(brokers, kafka.ProducerConfig("streamgate-bench-keyed"))
-	if err != nil {
-		return err
-	}
-	var failed error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for range producer.Successes() {
-		}
-	})
-	wg.Go(func() {
-		for perr := range producer.Errors() {
-			failed = errors.Join(failed, perr.Err)
-		}
-	})
-	now := time.Now()
-	for i := range n {
-		id := correlationID(i)
-		body, err := messages.EncodeRequest(messages.NewRequest(id, "order", now))
-		if err != nil {
-			failed = errors.Join(failed, err)
-			break
-		}
-		producer.Input() <- &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder("key-" + strconv.Itoa(i%slowKeys)),
-			Value: sarama.ByteEncoder(body), Headers: kafka.Headers(id)}
-	}
-	producer.AsyncClose()
-	wg.Wait()
-	return failed
 }

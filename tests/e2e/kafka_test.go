@@ -32,28 +32,39 @@ func newTopicsWithOutConfig(t *testing.T, brokers string, outConfig map[string]*
 // yet) until createOutTopic.
 func newTopicsWithoutOut(t *testing.T, brokers string) topics {
 	t.Helper()
-	tp := createTopics(t, brokers, 1, nil)
-	if err := newAdmin(t, brokers).DeleteTopic(tp.out); err != nil {
-		t.Fatalf("delete topic %s: %v", tp.out, err)
-	}
-	waitFor(t, 30*time.Second, tp.out+" deleted", func() error {
-		topics, err := newAdmin(t, brokers).ListTopics()
-		if err == nil {
-			if _, ok := topics[tp.out]; ok {
-				err = errNotYet
-			}
+	prefix := fmt.Sprintf("e2e-%s-%06d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), rand.IntN(1_000_000))
+	tp := topics{in: prefix + ".in", out: prefix + ".out", dlq: prefix + ".in.dlq", group: prefix + ".group"}
+	admin := newAdmin(t, brokers)
+	for _, name := range []string{tp.in, tp.dlq} {
+		if err := admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+			t.Fatalf("create topic %s: %v", name, err)
 		}
-		return err
-	})
+	}
 	return tp
 }
 
-// createOutTopic creates tp's out-topic.
+// createOutTopic creates tp's out-topic and waits until each of its partitions can be
+// read (CreateTopic returns before that, and a reader opened too early fails).
 func createOutTopic(t *testing.T, brokers string, tp topics) {
 	t.Helper()
 	if err := newAdmin(t, brokers).CreateTopic(tp.out, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
 		t.Fatalf("create topic %s: %v", tp.out, err)
 	}
+	waitFor(t, 30*time.Second, tp.out+" readable", func() error {
+		consumer, err := sarama.NewConsumer(strings.Split(brokers, ","), clientConfig(brokers))
+		if err != nil {
+			return err
+		}
+		defer consumer.Close()
+		for p := range int32(3) {
+			pc, err := consumer.ConsumePartition(tp.out, p, sarama.OffsetOldest)
+			if err != nil {
+				return err
+			}
+			_ = pc.Close()
+		}
+		return nil
+	})
 }
 
 // createTopics makes a test's topics, 3 partitions each, with replication factor rf.

@@ -16,6 +16,12 @@ import (
 // Write writes n valid requests to topic as the gateway writes them, the i-th keyed
 // and correlated by id(i), and waits until the broker has acknowledged all of them.
 func Write(brokers []string, topic string, n int, id func(int) string) error {
+	return WriteKeyed(brokers, topic, n, id, id)
+}
+
+// WriteKeyed is Write with the i-th request keyed by key(i) (several requests may share
+// a key) and correlated by id(i).
+func WriteKeyed(brokers []string, topic string, n int, id, key func(int) string) error {
 	producer, err := sarama.NewAsyncProducer(brokers, kafka.ProducerConfig("streamgate-bench-backlog"))
 	if err != nil {
 		return fmt.Errorf("backlog producer: %w", err)
@@ -33,14 +39,13 @@ func Write(brokers []string, topic string, n int, id func(int) string) error {
 	})
 	now := time.Now()
 	for i := range n {
-		key := id(i)
-		body, err := messages.EncodeRequest(messages.NewRequest(key, "Send for in-topic", now))
+		body, err := messages.EncodeRequest(messages.NewRequest(id(i), "Send for in-topic", now))
 		if err != nil {
 			failed = errors.Join(failed, err)
 			break
 		}
 		producer.Input() <- &sarama.ProducerMessage{
-			Topic: topic, Key: sarama.StringEncoder(key), Value: sarama.ByteEncoder(body), Headers: kafka.Headers(key),
+			Topic: topic, Key: sarama.StringEncoder(key(i)), Value: sarama.ByteEncoder(body), Headers: kafka.Headers(id(i)),
 		}
 	}
 	producer.AsyncClose()
