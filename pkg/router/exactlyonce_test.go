@@ -1,0 +1,177 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/pkg/platform/kafka/transactional"
+)
+
+// fakeCommitter records the batches it is given and fails with err when set.
+type fakeCommitter struct {
+	mu      sync.Mutex
+	batches []transactional.Batch
+	err     func(b transactional.Batch) error
+}
+
+func (c *fakeCommitter) Commit(group *sarama.ConsumerGroupMetadata, b transactional.Batch) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if group.GroupID != "group" || group.MemberID != "member-1" || group.GenerationID != 1 {
+		return errors.New("wrong group metadata")
+	}
+	if c.err != nil {
+		return c.err(b)
+	}
+	c.batches = append(c.batches, b)
+	return nil
+}
+
+func (c *fakeCommitter) committed() []transactional.Batch {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]transactional.Batch(nil), c.batches...)
+}
+
+// eosFixture is an ExactlyOnce delivery with two open partitions of "in".
+type eosFixture struct {
+	committer *fakeCommitter
+	d         *ExactlyOnce
+	parts     [2]PartitionDelivery
+	done      chan *Finished
+	failed    chan error
+}
+
+func newEOSFixture(t *testing.T, maxRecords int, maxWait time.Duration, refused *RefusedOutputs) *eosFixture {
+	t.Helper()
+	f := &eosFixture{committer: &fakeCommitter{}, done: make(chan *Finished, 100), failed: make(chan error, 1)}
+	r := New(Config{GroupID: "group"})
+	d, err := r.ExactlyOnce(ExactlyOnceConfig{
+		Committer: f.committer, MaxRecords: maxRecords, MaxWait: maxWait, Refused: refused,
+		Failed: func(err error) { f.failed <- err },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.d = d
+	t.Cleanup(d.Close)
+	if !d.InOrder() {
+		t.Fatal("InOrder is false: a transaction needs the contiguous prefix")
+	}
+	sess := newFakeSession(context.Background())
+	for i := range f.parts {
+		f.parts[i] = d.Open(Partition{Session: sess, Topic: "in", Partition: int32(i), Done: func(fin *Finished, err error) {
+			if err != nil {
+				t.Errorf("Done(%d, %v)", fin.Record.Offset, err)
+			}
+			f.done <- fin
+		}})
+	}
+	return f
+}
+
+func finished(partition int32, offset int64, id string) *Finished {
+	rec := &sarama.ConsumerMessage{Topic: "in", Partition: partition, Offset: offset, Value: []byte(id)}
+	return &Finished{
+		Record: rec, Route: "in", CorrelationID: id, DeadLetterTopic: "in.dlq", Ctx: context.Background(),
+		Output: &sarama.ProducerMessage{Topic: "out", Key: sarama.StringEncoder(id), Value: sarama.StringEncoder("reply " + id)},
+	}
+}
+
+func (f *eosFixture) waitDone(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case <-f.done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("fewer than %d records Done", n)
+		}
+	}
+}
+
+func TestExactlyOnceCommitsByCountWithOffsets(t *testing.T) {
+	f := newEOSFixture(t, 3, time.Hour, nil)
+	f.parts[0].Deliver(finished(0, 7, "a"))
+	f.parts[1].Deliver(finished(1, 4, "b"))
+	f.parts[0].Deliver(finished(0, 8, "c"))
+	f.waitDone(t, 3)
+	batches := f.committer.committed()
+	if len(batches) != 1 {
+		t.Fatalf("%d transactions, want 1", len(batches))
+	}
+	var keys []string
+	for _, m := range batches[0].Outputs {
+		k, _ := m.Key.Encode()
+		keys = append(keys, string(k))
+	}
+	if got := keys; len(got) != 3 || got[0] != "a" || got[1] != "b" || got[2] != "c" {
+		t.Errorf("outputs %v, want [a b c] in the order handed over", got)
+	}
+	want := map[int32]int64{0: 9, 1: 5}
+	for _, o := range batches[0].Offsets["in"] {
+		if want[o.Partition] != o.Offset {
+			t.Errorf("offset of in/%d = %d, want %d", o.Partition, o.Offset, want[o.Partition])
+		}
+		delete(want, o.Partition)
+	}
+	if len(want) != 0 {
+		t.Errorf("no offset for %v", want)
+	}
+}
+
+func TestExactlyOnceCommitsByTimeAndOnClose(t *testing.T) {
+	f := newEOSFixture(t, 100, 20*time.Millisecond, nil)
+	f.parts[0].Deliver(finished(0, 0, "a"))
+	f.waitDone(t, 1) // MaxWait, not MaxRecords
+
+	g := newEOSFixture(t, 100, time.Hour, nil)
+	g.parts[1].Deliver(finished(1, 0, "b"))
+	g.parts[1].Close(time.Second) // revoked: what it handed over commits before Close returns
+	select {
+	case <-g.done:
+	default:
+		t.Fatal("Close returned before the partition's records were committed")
+	}
+}
+
+// A reply the broker refuses for good aborts its transaction; the record is not Done,
+// Failed is told, and when the record comes again (a new delivery, the same memo) its
+// output is a dead letter.
+func TestExactlyOnceRefusedReplyIsDeadLetteredWhenRedelivered(t *testing.T) {
+	refused := NewRefusedOutputs()
+	f := newEOSFixture(t, 1, time.Hour, refused)
+	f.committer.err = func(b transactional.Batch) error {
+		return &transactional.SendError{Failed: []*sarama.ProducerError{{Msg: b.Outputs[0], Err: sarama.ErrMessageSizeTooLarge}}}
+	}
+	f.parts[0].Deliver(finished(0, 3, "huge"))
+	select {
+	case err := <-f.failed:
+		if !errors.Is(err, sarama.ErrMessageSizeTooLarge) {
+			t.Errorf("Failed(%v), want the refusal", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Failed was not called")
+	}
+	select {
+	case fin := <-f.done:
+		t.Fatalf("record %d Done although its transaction aborted", fin.Record.Offset)
+	default:
+	}
+	f.parts[0].Deliver(finished(0, 4, "after")) // the batch failed for good: dropped
+	if n := len(f.committer.committed()); n != 0 {
+		t.Fatalf("%d transactions committed after a failure", n)
+	}
+
+	g := newEOSFixture(t, 1, time.Hour, refused)
+	g.parts[0].Deliver(finished(0, 3, "huge"))
+	g.waitDone(t, 1)
+	out := g.committer.committed()[0].Outputs[0]
+	if out.Topic != "in.dlq" {
+		t.Errorf("redelivered record's output went to %q, want the dead-letter topic", out.Topic)
+	}
+}
