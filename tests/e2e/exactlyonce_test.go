@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,61 +29,29 @@ const endMarker = "e2e-end-of-topic"
 // until they end.
 func readToEnd(t *testing.T, brokers, topic string, isolation sarama.IsolationLevel, within time.Duration) []*sarama.ConsumerMessage {
 	t.Helper()
-	cfg := clientConfig(brokers)
-	cfg.Consumer.IsolationLevel = isolation
-	consumer, err := sarama.NewConsumer(strings.Split(brokers, ","), cfg)
-	if err != nil {
-		t.Fatalf("consumer: %v", err)
+	partitions, err := newAdmin(t, brokers).DescribeTopics([]string{topic})
+	if err != nil || len(partitions) != 1 {
+		t.Fatalf("describe %s: %v", topic, err)
 	}
-	defer consumer.Close()
-	partitions, err := consumer.Partitions(topic)
-	if err != nil {
-		t.Fatalf("partitions of %s: %v", topic, err)
+	for _, p := range partitions[0].Partitions {
+		produceToPartition(t, brokers, topic, p.ID, []byte(endMarker), sarama.RecordHeader{Key: []byte("e2e"), Value: []byte(endMarker)})
 	}
-	for _, p := range partitions {
-		produceToPartition(t, brokers, topic, p, []byte(endMarker), sarama.RecordHeader{Key: []byte("e2e"), Value: []byte(endMarker)})
-	}
-	var (
-		mu      sync.Mutex
-		records []*sarama.ConsumerMessage
-		readers sync.WaitGroup
-		errs    = make(chan error, len(partitions))
-	)
-	deadline := time.After(within)
-	stop := make(chan struct{})
-	for _, p := range partitions {
-		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			t.Fatalf("consume %s/%d: %v", topic, p, err)
-		}
-		readers.Go(func() {
-			defer pc.AsyncClose()
-			for {
-				select {
-				case msg := <-pc.Messages():
-					if header(msg, "e2e") == endMarker {
-						errs <- nil
-						return
-					}
-					mu.Lock()
-					records = append(records, msg)
-					mu.Unlock()
-				case <-stop:
-					return
-				}
+	ended, read := 0, 0
+	seen := readUntilWith(t, brokers, topic, isolation, within, func(seen []*sarama.ConsumerMessage) bool {
+		for _, msg := range seen[read:] {
+			if header(msg, "e2e") == endMarker {
+				ended++
 			}
-		})
-	}
-	for range partitions {
-		select {
-		case <-errs:
-		case <-deadline:
-			close(stop)
-			readers.Wait()
-			t.Fatalf("reading %s to its end markers: not done after %s", topic, within)
+		}
+		read = len(seen)
+		return ended == len(partitions[0].Partitions)
+	})
+	var records []*sarama.ConsumerMessage
+	for _, msg := range seen {
+		if header(msg, "e2e") != endMarker {
+			records = append(records, msg)
 		}
 	}
-	readers.Wait()
 	return records
 }
 
@@ -153,7 +120,7 @@ func TestWorkerSIGKILLedFiveTimesUnderLoad(t *testing.T) {
 	for _, mode := range []string{atLeastOnce, exactlyOnce} {
 		t.Run(strings.TrimPrefix(mode, "DELIVERY="), func(t *testing.T) {
 			p := newPipeline(t, suite.brokers, 1, mode)
-			l, finish := startLoad(t, p.gateway, "kill", 4, 20000, 2*time.Millisecond)
+			l, finish := startLoad(t, p.gateway, "kill", 4, 50000, 5*time.Millisecond)
 			w := p.workers[0]
 			for i := range 5 {
 				l.waitAcked(t, 300, 60*time.Second)
@@ -313,13 +280,7 @@ func TestExactlyOnceScaleAndRollingRestart(t *testing.T) {
 // answered once.
 func TestExactlyOnceUnwritableReplyIsDeadLettered(t *testing.T) {
 	tp := newTopics(t, suite.brokers)
-	tiny := "16"
-	small := tp.in + ".replies"
-	if err := newAdmin(t, suite.brokers).CreateTopic(small, &sarama.TopicDetail{
-		NumPartitions: 1, ReplicationFactor: 1, ConfigEntries: map[string]*string{"max.message.bytes": &tiny},
-	}, false); err != nil {
-		t.Fatal(err)
-	}
+	small := createTinyTopic(t, tp.in+".replies")
 	worker := startWorker(t, tp, exactlyOnce)
 
 	hugeID := strings.Repeat("h", 350_000)
@@ -353,4 +314,17 @@ func TestExactlyOnceUnwritableReplyIsDeadLettered(t *testing.T) {
 	if c.lost != 0 || c.twiceOrMore != 0 || c.strays != 0 || c.deadLetters != 2 {
 		t.Errorf("want the 30 later requests answered once, no other reply, 2 dead letters: %s", c)
 	}
+}
+
+// createTinyTopic creates a one-partition topic that takes no record over 16 bytes: no
+// reply fits.
+func createTinyTopic(t *testing.T, name string) string {
+	t.Helper()
+	tiny := "16"
+	if err := newAdmin(t, suite.brokers).CreateTopic(name, &sarama.TopicDetail{
+		NumPartitions: 1, ReplicationFactor: 1, ConfigEntries: map[string]*string{"max.message.bytes": &tiny},
+	}, false); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }

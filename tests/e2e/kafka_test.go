@@ -157,8 +157,17 @@ func send(t *testing.T, brokers string, cfg *sarama.Config, msg *sarama.Producer
 // seen so far are enough, failing the test after within.
 func readUntil(t *testing.T, brokers, topic string, within time.Duration, done func([]*sarama.ConsumerMessage) bool) []*sarama.ConsumerMessage {
 	t.Helper()
+	// What an exactly-once worker committed, once.
+	return readUntilWith(t, brokers, topic, sarama.ReadCommitted, within, done)
+}
+
+// readUntilWith is readUntil with the reader's isolation level.
+func readUntilWith(t *testing.T, brokers, topic string, isolation sarama.IsolationLevel, within time.Duration,
+	done func([]*sarama.ConsumerMessage) bool,
+) []*sarama.ConsumerMessage {
+	t.Helper()
 	cfg := clientConfig(brokers)
-	cfg.Consumer.IsolationLevel = sarama.ReadCommitted // what an exactly-once worker committed, once
+	cfg.Consumer.IsolationLevel = isolation
 	consumer, err := sarama.NewConsumer(strings.Split(brokers, ","), cfg)
 	if err != nil {
 		t.Fatalf("consumer: %v", err)

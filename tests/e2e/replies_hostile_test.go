@@ -77,13 +77,7 @@ func waitDrained(t *testing.T, worker *service, tp topics) {
 // whose max.message.bytes is smaller than any reply.
 func TestUnwritableReplyIsDeadLettered(t *testing.T) {
 	tp := newTopics(t, suite.brokers)
-	tiny := "16"
-	small := tp.in + ".replies"
-	if err := newAdmin(t, suite.brokers).CreateTopic(small, &sarama.TopicDetail{
-		NumPartitions: 1, ReplicationFactor: 1, ConfigEntries: map[string]*string{"max.message.bytes": &tiny},
-	}, false); err != nil {
-		t.Fatal(err)
-	}
+	small := createTinyTopic(t, tp.in+".replies")
 	worker := startWorker(t, tp)
 
 	hugeID := strings.Repeat("h", 350_000)
