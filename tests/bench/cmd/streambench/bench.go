@@ -566,8 +566,8 @@ func (b *bench) drainWorker(ctx context.Context, bin, label, in, level string, r
 	return float64(b.o.backlog) / w.last.Sub(began).Seconds(), w.steady(b.o.backlog), perRequest(p.cpu(), b.o.backlog), nil
 }
 
-// exactlyOnceLabel names the drain of the worker with exactlyOnceEnv.
-const exactlyOnceLabel = "DELIVERY=exactly-once"
+// exactlyOnceLabel names the drain of the worker with exactlyOnceEnv (and its topics).
+const exactlyOnceLabel = "exactly-once"
 
 var exactlyOnceEnv = []string{"DELIVERY=exactly-once"}
 
@@ -580,7 +580,7 @@ func (b *bench) startExactlyOnce(ctx context.Context) error {
 	if err := b.c.createTopics(in, out, in+".dlq"); err != nil {
 		return err
 	}
-	worker, err := b.startWorker(ctx, b.bins.worker, "worker, "+exactlyOnceLabel, "info", in, out, b.topic("worker-eos"), exactlyOnceEnv...)
+	worker, err := b.startWorker(ctx, b.bins.worker, "worker, DELIVERY=exactly-once", "info", in, out, b.topic("worker-eos"), exactlyOnceEnv...)
 	if err != nil {
 		return err
 	}
@@ -593,7 +593,7 @@ func (b *bench) startExactlyOnce(ctx context.Context) error {
 		return err
 	}
 	env = append(env, "LOG_LEVEL=info", "KAFKA_ENABLED=true", "KAFKA_IN_TOPIC="+in)
-	v := &variant{name: "gateway, Kafka on, logs info, worker " + exactlyOnceLabel, system: systemGoExactlyOnce, kafka: true,
+	v := &variant{name: "gateway, Kafka on, logs info, worker DELIVERY=exactly-once", system: systemGoExactlyOnce, kafka: true,
 		url: "http://" + addr + "/v1/ping", worker: worker, in: in, out: out}
 	if v.serving, err = b.start(v.name, env, "", b.bins.gateway); err != nil {
 		return err
