@@ -3,7 +3,7 @@
 SHELL := bash
 
 # Every Go module but the test suites, which have targets of their own.
-GO_PACKAGES := ./pkg/messages/... ./pkg/platform/... ./services/gateway/... ./services/worker/... ./tools/devbroker/...
+GO_PACKAGES := ./pkg/gatewaykit/... ./pkg/messages/... ./pkg/platform/... ./services/gateway/... ./services/worker/... ./tools/devbroker/...
 GO_TEST     := go test -race -count=1
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/streamgate/streamgate/pkg/platform/buildinfo.Version=$(VERSION)
