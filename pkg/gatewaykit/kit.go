@@ -56,8 +56,8 @@ type ReplyReaders struct {
 	cfg      ReplyReaderConfig
 	loopback bool // read nothing from Kafka; Deliver is the only source
 	mu       sync.Mutex
-	readers map[string]*replyReader
-	running bool
+	readers  map[string]*replyReader
+	running  bool
 }
 
 // NewReplyReaders returns readers connecting with cfg; Requesters add their topics,
