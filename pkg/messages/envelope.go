@@ -54,3 +54,7 @@ func newContent(message string, now time.Time) *MessageContent {
 	ts := FormatTimestamp(now)
 	return &MessageContent{Message: message, Timestamp: &ts}
 }
+
+// Correlation returns the correlation ID, so that the worker's router can name and key
+// a message by it (router.Correlated).
+func (e Envelope[T]) Correlation() string { return e.CorrelationID }

@@ -7,6 +7,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/streamgate/streamgate/pkg/messages v0.0.0
 	github.com/streamgate/streamgate/pkg/platform v0.0.0
+	github.com/streamgate/streamgate/pkg/router v0.0.0
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
 	go.uber.org/zap v1.28.0
@@ -72,4 +73,5 @@ require (
 replace (
 	github.com/streamgate/streamgate/pkg/messages => ../../pkg/messages
 	github.com/streamgate/streamgate/pkg/platform => ../../pkg/platform
+	github.com/streamgate/streamgate/pkg/router => ../../pkg/router
 )

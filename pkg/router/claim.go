@@ -1,0 +1,372 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
+	"github.com/streamgate/streamgate/pkg/router/internal/deadletter"
+	"github.com/streamgate/streamgate/pkg/router/internal/tracker"
+)
+
+// claimLoop handles one claimed partition: it reads records, takes them while fewer
+// than MaxInFlight are unfinished, runs their handler calls under the route's Ordering
+// and Concurrency (each call on a goroutine of its own, which the claim owns and waits
+// for), hands their outputs to the delivery, and marks an offset once every record
+// before it is finished (delivered).
+//
+// It reads claim.Messages() in every state, because under cooperative rebalancing the
+// channel's close is the only sign that the partition was revoked, and sarama cancels
+// the whole session when a revoked claim does not return within the rebalance timeout.
+// What it reads but cannot take waits in backlog; the partition's fetching is paused
+// while the backlog holds ReadAhead records, so memory stays bounded by ReadAhead plus
+// one fetch plus MaxInFlight taken records.
+type claimLoop struct {
+	cfg   *Config
+	log   *zap.Logger
+	rt    *route
+	sess  sarama.ConsumerGroupSession
+	claim sarama.ConsumerGroupClaim
+
+	records <-chan *sarama.ConsumerMessage // claim.Messages(); nil once it closed
+	backlog []*sarama.ConsumerMessage      // read but not taken yet, in offset order
+	fetch   fetchSwitch                    // pauses the partition's fetching; nil if the claim cannot
+	paused  bool
+
+	unfinished *tracker.Tracker // taken and not yet delivered: what may be marked
+	sched      *scheduler
+	running    int        // handler calls in flight
+	handled    chan *task // calls that returned; room for every unfinished record
+	// ordered holds the taken records in offset order while the delivery wants them
+	// InOrder; nil otherwise.
+	ordered  []*task
+	inOrder  bool
+	delivery PartitionDelivery
+	done     chan doneWrite // outputs the delivery finished; room for every unfinished record
+	// handedOver holds what the delivery has and did not finish, by offset, so that the
+	// spans of what it drops as the claim ends are ended too.
+	handedOver map[int64]*Finished
+
+	// stopping is closed when the claim ends: no call starts, backoff waits end.
+	stopping chan struct{}
+	// calls is the parent of every call's ctx; cancelled once the claim stops waiting.
+	calls      context.Context
+	abortCalls context.CancelFunc
+
+	partition *partitionState
+	received  prometheus.Counter
+	lastErr   error // the latest failed call, for the stuck-partition warning
+}
+
+type doneWrite struct {
+	f   *Finished
+	err error
+}
+
+func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	cfg := &r.cfg
+	calls, abort := context.WithCancel(context.Background())
+	c := &claimLoop{
+		cfg: cfg, log: cfg.Log, rt: rt, sess: sess, claim: claim,
+		records:    claim.Messages(),
+		fetch:      fetchSwitchOf(claim),
+		unfinished: tracker.New(cfg.MaxInFlight),
+		sched:      newScheduler(rt.ordering),
+		handled:    make(chan *task, cfg.MaxInFlight),
+		inOrder:    d.InOrder(),
+		done:       make(chan doneWrite, cfg.MaxInFlight),
+		handedOver: map[int64]*Finished{},
+		stopping:   make(chan struct{}),
+		calls:      calls, abortCalls: abort,
+		partition: newPartitionState(cfg.Metrics, claim, cfg.StuckThreshold, cfg.Log),
+		received:  cfg.Metrics.RecordsReceived.WithLabelValues(claim.Topic(), rt.name),
+	}
+	defer abort()
+	c.delivery = d.Open(Partition{Session: sess, Topic: claim.Topic(), Partition: claim.Partition(),
+		Done: func(f *Finished, err error) { c.done <- doneWrite{f, err} }})
+	c.log.Info("claim started",
+		zap.String("route", rt.name),
+		zap.String("topic", claim.Topic()),
+		zap.Int32("partition", claim.Partition()),
+		zap.Int64("initial_offset", claim.InitialOffset()))
+	c.run()
+	c.drain()
+	c.partition.release()
+	c.log.Info("claim finished",
+		zap.String("topic", claim.Topic()),
+		zap.Int32("partition", claim.Partition()),
+		zap.Bool("revoked", c.records == nil && sess.Context().Err() == nil),
+		zap.Int("unfinished", c.unfinished.Len()),
+		zap.Int("not_taken", len(c.backlog)))
+	return nil
+}
+
+// fetchSwitch is the part of sarama's PartitionConsumer, which its group claims embed,
+// that stops and restarts fetching one partition.
+type fetchSwitch interface {
+	Pause()
+	Resume()
+}
+
+func fetchSwitchOf(claim sarama.ConsumerGroupClaim) fetchSwitch {
+	if f, ok := claim.(fetchSwitch); ok {
+		return f
+	}
+	return nil
+}
+
+// run takes and handles records until the session ends or the claim is revoked or
+// released (claim.Messages() closes).
+func (c *claimLoop) run() {
+	observe := time.NewTicker(c.cfg.ObserveInterval)
+	defer observe.Stop()
+	ctx := c.sess.Context()
+	for {
+		c.takeBacklog()
+		select {
+		case <-ctx.Done():
+			return
+		case rec, ok := <-c.readable():
+			if !ok {
+				c.records = nil
+				return
+			}
+			c.backlog = append(c.backlog, rec)
+		case t := <-c.handled:
+			c.callReturned(t)
+		case d := <-c.done:
+			c.finish(d)
+		case now := <-observe.C:
+			c.observe(now)
+		}
+	}
+}
+
+// readable is the claim's channel, or nil while the backlog is full for a claim that
+// cannot pause its fetching (only fakes cannot).
+func (c *claimLoop) readable() <-chan *sarama.ConsumerMessage {
+	if c.fetch == nil && len(c.backlog) >= c.cfg.ReadAhead {
+		return nil
+	}
+	return c.records
+}
+
+// takeBacklog takes queued records while fewer than MaxInFlight are unfinished, starts
+// the calls that may run, and pauses fetching while ReadAhead records wait.
+func (c *claimLoop) takeBacklog() {
+	for len(c.backlog) > 0 && !c.unfinished.Full() {
+		rec := c.backlog[0]
+		c.backlog[0] = nil
+		c.backlog = c.backlog[1:]
+		c.take(rec)
+	}
+	c.startCalls()
+	c.pauseFetching(len(c.backlog) >= c.cfg.ReadAhead)
+}
+
+// pauseFetching stops (or restarts) fetching the partition, when the claim can.
+func (c *claimLoop) pauseFetching(pause bool) {
+	if c.fetch == nil || pause == c.paused {
+		return
+	}
+	if pause {
+		c.fetch.Pause()
+	} else {
+		c.fetch.Resume()
+	}
+	c.paused = pause
+}
+
+// take starts tracking rec under a process span that continues its trace, and queues
+// its call; a record whose reply_to the route refuses is dead-lettered without one.
+func (c *claimLoop) take(rec *sarama.ConsumerMessage) {
+	ctx, _ := c.cfg.Tracing.StartProcess(c.calls, rec, c.cfg.GroupID)
+	t := newTask(ctx, c.rt, rec)
+	c.received.Inc()
+	c.partition.taken(rec.Offset)
+	// Unreachable error: records are taken only while there is room, and a partition
+	// delivers increasing offsets.
+	_ = c.unfinished.Add(rec.Offset, time.Now())
+	if c.inOrder {
+		c.ordered = append(c.ordered, t)
+	}
+	if line := c.log.Check(zap.DebugLevel, "received"); line != nil {
+		line.Write(callFields(t.ctx, &t.call, logging.Status(messages.StatusReceived))...)
+	}
+	topic, err := c.rt.replyTo.target(kafka.Header(rec.Headers, messages.HeaderReplyTo))
+	if err != nil {
+		t.fin = t.deadLetter(c.rt, deadletter.New(deadletter.ReasonReplyToRefused, err))
+		c.completed(t)
+		return
+	}
+	t.replyTopic, t.replyTo = topic, topic != c.rt.replyTopic
+	c.sched.add(t)
+}
+
+// startCalls starts ready calls while fewer than Concurrency run.
+func (c *claimLoop) startCalls() {
+	for c.running < c.rt.concurrency {
+		select {
+		case <-c.stopping:
+			return
+		default:
+		}
+		t := c.sched.next()
+		if t == nil {
+			return
+		}
+		t.started = true
+		c.running++
+		retries := c.cfg.Metrics.HandlerRetries.WithLabelValues(c.rt.name)
+		go func() {
+			t.handle(c.rt, c.stopping, retries.Inc)
+			c.handled <- t // never blocks: room for every unfinished record
+		}()
+	}
+}
+
+// callReturned notes a call that returned: its key may run its next record, and its
+// output goes to the delivery.
+func (c *claimLoop) callReturned(t *task) {
+	c.running--
+	c.sched.done(t)
+	if t.lastErr != nil {
+		c.lastErr = t.lastErr
+	}
+	if t.fin == nil { // aborted: left unfinished, redelivered to the next owner
+		tracing.End(t.span, context.Canceled)
+		return
+	}
+	if t.fin.DeadLetter() {
+		c.log.Error("giving up on the record; sending it to the dead-letter topic",
+			callFields(t.ctx, &t.call, logging.Status(messages.StatusFailed), zap.String("dlq_topic", c.rt.dlqTopic),
+				zap.String("reason", deadletter.Reason(t.fin.Reason)), zap.Int("attempts", t.call.Attempt),
+				zap.Error(t.fin.Reason))...)
+	}
+	c.completed(t)
+}
+
+// completed hands t's output to the delivery: at once, or, InOrder, once every
+// earlier record's is handed over.
+func (c *claimLoop) completed(t *task) {
+	if !c.inOrder {
+		c.handOver(t.fin)
+		return
+	}
+	t.completed = true
+	for len(c.ordered) > 0 && c.ordered[0].completed {
+		c.handOver(c.ordered[0].fin)
+		c.ordered[0] = nil
+		c.ordered = c.ordered[1:]
+	}
+}
+
+func (c *claimLoop) handOver(f *Finished) {
+	c.handedOver[f.Record.Offset] = f
+	c.delivery.Deliver(f)
+}
+
+// finish notes a record whose output the delivery finished, and marks its offset once
+// every earlier record of the partition is finished too.
+func (c *claimLoop) finish(d doneWrite) {
+	f := d.f
+	delete(c.handedOver, f.Record.Offset)
+	switch {
+	case d.err != nil:
+		tracing.End(spanOf(f), d.err)
+	case f.DeadLetter():
+		c.cfg.Metrics.DeadLetters.WithLabelValues(deadletter.Reason(f.Reason), f.Route).Inc()
+		tracing.End(spanOf(f), f.Reason)
+	default:
+		if f.Output != nil {
+			c.cfg.Metrics.RepliesPublished.WithLabelValues(f.Output.Topic, f.Route).Inc()
+		}
+		tracing.End(spanOf(f), nil)
+	}
+	if next, ok := c.unfinished.Done(f.Record.Offset); ok {
+		c.partition.marked(next)
+		c.observe(time.Now())
+		c.sess.MarkOffset(c.claim.Topic(), c.claim.Partition(), next, "")
+	}
+}
+
+// observe refreshes the partition's lag, oldest unfinished age and stuck state.
+func (c *claimLoop) observe(now time.Time) {
+	offset, taken, ok := c.unfinished.Oldest()
+	c.partition.observe(now, c.claim.HighWaterMarkOffset(), offset, taken, ok, c.lastErr)
+}
+
+// drain ends the claim: no call starts and no backoff wait goes on; it waits for the
+// running calls (at most 3/4 of DrainTimeout, then cancels their ctx), hands what they
+// finished to the delivery, and gives the delivery the rest of DrainTimeout to finish.
+// What is unfinished then is redelivered to the partition's next owner.
+func (c *claimLoop) drain() {
+	close(c.stopping)
+	for _, t := range c.sched.waiting() {
+		tracing.End(t.span, context.Canceled)
+	}
+	start := time.Now()
+	calls := time.NewTimer(c.cfg.DrainTimeout * 3 / 4)
+	defer calls.Stop()
+	for c.running > 0 {
+		select {
+		case t := <-c.handled:
+			c.callReturned(t)
+		case d := <-c.done:
+			c.finish(d)
+		case <-calls.C:
+			c.log.Warn("handler calls still running as the claim ends; cancelling them",
+				zap.String("topic", c.claim.Topic()), zap.Int32("partition", c.claim.Partition()),
+				zap.Int("running", c.running), zap.Duration("waited", time.Since(start)))
+			c.abortCalls()
+			c.awaitAborted()
+			c.running = 0
+		}
+	}
+	c.delivery.Close(max(c.cfg.DrainTimeout-time.Since(start), c.cfg.DrainTimeout/4))
+	for {
+		select {
+		case d := <-c.done:
+			c.finish(d)
+			continue
+		default:
+		}
+		break
+	}
+	for _, f := range c.handedOver { // dropped by the delivery: redelivered
+		tracing.End(spanOf(f), context.Canceled)
+	}
+	for _, t := range c.ordered {
+		if t.completed {
+			tracing.End(t.span, context.Canceled)
+		}
+	}
+}
+
+// awaitAborted waits briefly for calls whose ctx was cancelled; a handler that ignores
+// its ctx is left behind (its result reaches nobody).
+func (c *claimLoop) awaitAborted() {
+	grace := time.NewTimer(time.Second)
+	defer grace.Stop()
+	for c.running > 0 {
+		select {
+		case t := <-c.handled:
+			c.running--
+			tracing.End(t.span, context.Canceled)
+		case <-grace.C:
+			c.log.Error("handler calls ignore their cancelled ctx; leaving them behind",
+				zap.String("route", c.rt.name), zap.Int("running", c.running), zap.Error(errIgnoresCtx))
+			return
+		}
+	}
+}
+
+var errIgnoresCtx = errors.New("handler did not return after its ctx was cancelled")

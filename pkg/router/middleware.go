@@ -1,0 +1,125 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
+)
+
+// The built-in middleware, which every router puts around its routes' calls (outermost
+// first): TraceCalls, CountCalls, LogCalls, RecoverPanics. Config.Middleware and
+// Route.Middleware come inside them.
+
+// TraceCalls annotates the record's process span (which continues the producer's
+// trace) with each call: the route, the attempt, and the error of a failed attempt.
+func TraceCalls() Middleware {
+	return func(next CallFunc) CallFunc {
+		return func(ctx context.Context, c *Call) error {
+			span := trace.SpanFromContext(ctx)
+			if !span.IsRecording() {
+				return next(ctx, c)
+			}
+			span.SetAttributes(attribute.String("streamgate.route", c.Route), attribute.Int("streamgate.attempt", c.Attempt))
+			err := next(ctx, c)
+			if c.CorrelationID != "" {
+				span.SetAttributes(attribute.String("messaging.message.conversation_id", logging.Truncate(c.CorrelationID, logging.MaxFieldBytes)))
+			}
+			if err != nil {
+				span.AddEvent("handler failed", trace.WithAttributes(
+					attribute.Int("streamgate.attempt", c.Attempt), attribute.String("error.message", err.Error())))
+			}
+			return err
+		}
+	}
+}
+
+// CountCalls counts each call by outcome and observes its duration, by route.
+func CountCalls(m *Metrics) Middleware {
+	return func(next CallFunc) CallFunc {
+		return func(ctx context.Context, c *Call) error {
+			start := time.Now()
+			err := next(ctx, c)
+			m.HandlerDuration.WithLabelValues(c.Route).Observe(time.Since(start).Seconds())
+			m.HandlerCalls.WithLabelValues(c.Route, outcome(ctx, err)).Inc()
+			return err
+		}
+	}
+}
+
+func outcome(ctx context.Context, err error) string {
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case IsPermanent(err):
+		return OutcomePermanent
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return OutcomeCanceled
+	default:
+		return OutcomeRetryable
+	}
+}
+
+// LogCalls logs each call at debug, and each failed one at warn (a permanent failure
+// or the last attempt is logged again, at error, when the record is dead-lettered).
+func LogCalls(log *zap.Logger) Middleware {
+	return func(next CallFunc) CallFunc {
+		return func(ctx context.Context, c *Call) error {
+			err := next(ctx, c)
+			if err == nil {
+				if line := log.Check(zap.DebugLevel, "handled"); line != nil {
+					line.Write(callFields(ctx, c, zap.Int("attempt", c.Attempt))...)
+				}
+				return err
+			}
+			log.Warn("handler failed", callFields(ctx, c, zap.Int("attempt", c.Attempt),
+				zap.Bool("permanent", IsPermanent(err)), zap.Error(err))...)
+			return err
+		}
+	}
+}
+
+// callFields describe c's record in a log line.
+func callFields(ctx context.Context, c *Call, extra ...zap.Field) []zap.Field {
+	return append([]zap.Field{
+		logging.CorrelationID(c.CorrelationID),
+		tracing.LogFields(ctx),
+		zap.String("route", c.Route),
+		logging.Topic(c.Record.Topic),
+		zap.Int32("partition", c.Record.Partition),
+		zap.Int64("offset", c.Record.Offset),
+		logging.Operation(logging.OperationSubscribe),
+	}, extra...)
+}
+
+// RecoverPanics turns a panicking call into a permanent error, so that one bad record
+// cannot take the worker down; the stack goes into the error.
+func RecoverPanics() Middleware {
+	return func(next CallFunc) CallFunc {
+		return func(ctx context.Context, c *Call) (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = Permanent(fmt.Errorf("handler panicked: %v\n%s", p, truncateStack(debug.Stack())))
+				}
+			}()
+			return next(ctx, c)
+		}
+	}
+}
+
+func truncateStack(b []byte) string {
+	const limit = 4096
+	if len(b) > limit {
+		return string(b[:limit]) + "... (" + strconv.Itoa(len(b)-limit) + " more bytes)"
+	}
+	return string(b)
+}

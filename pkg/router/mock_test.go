@@ -1,0 +1,88 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/IBM/sarama/mocks"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+)
+
+// The same pipeline against sarama's own AsyncProducer mock, configured as the worker
+// configures its producer: reply, dead letter and a failed write, in one claim.
+func TestWithSaramaMockProducer(t *testing.T) {
+	producer := mocks.NewAsyncProducer(t, kafka.ProducerConfig("streamgate-worker-test"))
+	check := func(topic, key, valuePart string) mocks.MessageChecker {
+		return func(m *sarama.ProducerMessage) error {
+			k, _ := m.Key.Encode()
+			v, _ := m.Value.Encode()
+			if m.Topic != topic || string(k) != key || !strings.Contains(string(v), valuePart) {
+				return fmt.Errorf("got %s key %q value %s; want %s key %q value with %q", m.Topic, k, v, topic, key, valuePart)
+			}
+			return nil
+		}
+	}
+	producer.
+		ExpectInputWithMessageCheckerFunctionAndSucceed(check("out-topic", "id-0", `"status":"Completed"`)).
+		ExpectInputWithMessageCheckerFunctionAndSucceed(check("in-topic.dlq", "junk-key", "garbage")).
+		ExpectInputAndFail(sarama.ErrNotEnoughReplicas).
+		ExpectInputWithMessageCheckerFunctionAndSucceed(check("out-topic", "id-2", `"correlation_id":"id-2"`))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sess := newFakeSession(ctx)
+	claim := &fakeClaim{messages: make(chan *sarama.ConsumerMessage, 3)}
+	claim.messages <- request(t, 0, "id-0")
+	claim.messages <- record(1, "junk-key", []byte("garbage"), nil)
+	claim.messages <- request(t, 2, "id-2")
+
+	r := New(Config{Log: zap.NewNop(), WriteRetryMin: time.Millisecond, WriteRetryMax: time.Millisecond})
+	if err := pingRoute(r); err != nil {
+		t.Fatal(err)
+	}
+	delivery := r.AtLeastOnce(producer)
+	dispatched := make(chan struct{})
+	var failures []error // Dispatch's own, read once it returned
+	go func() {
+		defer close(dispatched)
+		delivery.Dispatch(producer, func(err error) { failures = append(failures, err) })
+	}()
+	handler, err := r.Handler(delivery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- handler.ConsumeClaim(sess, claim) }()
+
+	// The mock acknowledges in order, so every record is marked as it is answered;
+	// offset 2 only after its retry.
+	for _, want := range []int64{1, 2, 3} {
+		select {
+		case m := <-sess.marks:
+			if m.offset != want {
+				t.Fatalf("marked %d, want %d", m.offset, want)
+			}
+		case <-time.After(waitTimeout):
+			t.Fatalf("offset %d not marked", want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	producer.AsyncClose() // reports unmet expectations
+	<-dispatched
+	if len(sess.commits) != 0 {
+		t.Errorf("%d commits by the claim; sarama commits the marks once the session ends", len(sess.commits))
+	}
+	if len(failures) != 1 || !errors.Is(failures[0], sarama.ErrNotEnoughReplicas) {
+		t.Errorf("Dispatch reported write errors %v, want the one failed write", failures)
+	}
+}

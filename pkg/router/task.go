@@ -1,0 +1,154 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/backoff"
+	"github.com/streamgate/streamgate/pkg/platform/correlation"
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/router/internal/deadletter"
+)
+
+// task is one taken record on its way through the handler to its output.
+type task struct {
+	rec *sarama.ConsumerMessage
+	key string // ordering key (scheduler)
+	// ctx carries the record's process span; it is cancelled when the claim gives up
+	// waiting for running calls.
+	ctx  context.Context
+	span trace.Span
+	call Call
+	// replyTopic is where a reply goes: the route's ReplyTopic or an allowed reply_to
+	// topic; "" for none.
+	replyTopic string
+	replyTo    bool
+
+	started bool
+	// Set by handle, read by the claim once the task is back on handled.
+	fin     *Finished // nil when aborted
+	lastErr error     // the last failed attempt's error
+	// completed: fin is ready for the delivery (InOrder bookkeeping).
+	completed bool
+}
+
+func newTask(ctx context.Context, rt *route, rec *sarama.ConsumerMessage) *task {
+	t := &task{rec: rec, ctx: ctx, span: trace.SpanFromContext(ctx)}
+	// The header's ID is carried unchanged, whatever it is (FastStream requesters match
+	// replies on it); log lines truncate it.
+	t.call = Call{Route: rt.name, Record: rec, CorrelationID: kafka.Header(rec.Headers, messages.HeaderCorrelationID)}
+	return t
+}
+
+// handle runs t's attempts on the calling goroutine: the route's CallFunc with
+// Timeout, retried with backoff while the error is retryable and attempts remain, then
+// OnExhausted or a dead letter. stopping aborts a backoff wait: the claim is ending and
+// the record will be redelivered. It sets t.fin, or leaves it nil when aborted.
+func (t *task) handle(rt *route, stopping <-chan struct{}, retried func()) {
+	var wait *backoff.Backoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		t.call.Attempt = attempt
+		err = t.attempt(rt)
+		if err == nil {
+			t.fin = t.reply(rt)
+			return
+		}
+		t.lastErr = err
+		if t.ctx.Err() != nil {
+			return // the claim stopped waiting for this call
+		}
+		if IsPermanent(err) || attempt >= rt.retry.MaxAttempts {
+			break
+		}
+		if wait == nil {
+			wait = backoff.New(rt.retry.MinBackoff, rt.retry.MaxBackoff)
+		}
+		retried()
+		timer := time.NewTimer(wait.Next())
+		select {
+		case <-timer.C:
+		case <-stopping:
+			timer.Stop()
+			return
+		}
+	}
+	reason := failureReason(err)
+	if rt.exhausted != nil && reason != deadletter.ReasonDecode {
+		xerr := rt.exhausted(t.ctx, &t.call, err)
+		if xerr == nil {
+			t.fin = t.reply(rt)
+			return
+		}
+		err = fmt.Errorf("%w (OnExhausted: %w)", err, xerr)
+	}
+	t.fin = t.deadLetter(rt, deadletter.New(reason, err))
+}
+
+// attempt runs one call under the route's timeout.
+func (t *task) attempt(rt *route) error {
+	ctx, cancel := t.ctx, context.CancelFunc(func() {})
+	if rt.timeout > 0 {
+		ctx, cancel = context.WithTimeout(t.ctx, rt.timeout)
+	}
+	defer cancel()
+	return rt.call(ctx, &t.call)
+}
+
+// failureReason is the dead-letter reason for a call that failed for good with err.
+func failureReason(err error) string {
+	var decodeErr *DecodeError
+	var encodeErr *EncodeError
+	switch {
+	case errors.As(err, &decodeErr):
+		return deadletter.ReasonDecode
+	case errors.As(err, &encodeErr):
+		return deadletter.ReasonReplyEncode
+	case IsPermanent(err):
+		return deadletter.ReasonHandlerPermanent
+	default:
+		return deadletter.ReasonRetriesExhausted
+	}
+}
+
+// reply is t's output after a successful call: the encoded reply for t.replyTopic, keyed
+// by the reply's correlation ID and carrying the request's, as a FastStream subscriber
+// answers; no output when the route publishes no reply.
+func (t *task) reply(rt *route) *Finished {
+	f := t.finished(rt)
+	if t.replyTopic == "" {
+		return f
+	}
+	f.Output = &sarama.ProducerMessage{
+		Topic:   t.replyTopic,
+		Value:   sarama.ByteEncoder(t.call.replyValue),
+		Headers: kafka.Headers(t.call.CorrelationID),
+	}
+	if t.call.replyKey != "" {
+		f.Output.Key = sarama.StringEncoder(t.call.replyKey)
+	}
+	f.ReplyTo = t.replyTo
+	return f
+}
+
+// deadLetter is t's output when the route gives up on it.
+func (t *task) deadLetter(rt *route, reason *deadletter.Error) *Finished {
+	f := t.finished(rt)
+	if f.CorrelationID == "" && correlation.Valid(string(t.rec.Key)) {
+		// Names an undecodable record in log lines.
+		f.CorrelationID, t.call.CorrelationID = string(t.rec.Key), string(t.rec.Key)
+	}
+	f.Reason = reason
+	f.Output = deadletter.Message(rt.dlqTopic, t.rec, reason)
+	return f
+}
+
+func (t *task) finished(rt *route) *Finished {
+	return &Finished{Record: t.rec, Route: rt.name, CorrelationID: t.call.CorrelationID, DeadLetterTopic: rt.dlqTopic, Ctx: t.ctx}
+}

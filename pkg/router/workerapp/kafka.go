@@ -1,0 +1,202 @@
+package workerapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/pkg/platform/backoff"
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/metrics"
+	"github.com/streamgate/streamgate/pkg/platform/probe"
+	"github.com/streamgate/streamgate/pkg/router"
+)
+
+// clientID names the worker's connections in the broker's logs and metrics.
+const clientID = "streamgate-worker"
+
+// Retry bounds for reaching the cluster and for rejoining the group after a failed
+// session: quick enough to recover within seconds of the broker coming back.
+const (
+	reconnectMin = 200 * time.Millisecond
+	reconnectMax = 5 * time.Second
+)
+
+// errRebuild ends a connection whose credentials the cluster refused, so that consume
+// builds a new one from the secret files on disk.
+var errRebuild = errors.New("worker: the cluster refuses the client's credentials")
+
+// consume connects, then runs consumer group sessions until ctx is done; it returns
+// after leaving the group and closing the producer. When the cluster refuses the
+// credentials of a running connection (a rotated password, a renewed certificate), it
+// leaves, closes and connects again with the secret files as they are now.
+func consume(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router) error {
+	for {
+		group, producer, err := connect(ctx, cfg, log, ready, r.Metrics().Registry.KafkaConnected)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped before the cluster could be reached
+			}
+			return err
+		}
+		err = serve(ctx, cfg, log, ready, r, group, producer)
+		if !errors.Is(err, errRebuild) {
+			return err
+		}
+		log.Warn("Kafka refuses the client's credentials; building a new client from the secret files")
+	}
+}
+
+// serve answers records with group and producer until ctx is done or the cluster refuses
+// their credentials (errRebuild); it closes both before it returns.
+func serve(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router,
+	group sarama.ConsumerGroup, producer sarama.AsyncProducer,
+) error {
+	// The delivery: where a DELIVERY=exactly-once switch would pick a transactional one.
+	delivery := r.AtLeastOnce(producer)
+	handler, err := r.Handler(delivery)
+	if err != nil {
+		return errors.Join(err, group.Close(), producer.Close())
+	}
+
+	// A fetch, commit or reply connection refused on re-authentication is reported only
+	// in the background: it ends the session too, so that the client is rebuilt (what
+	// the claims did not finish is redelivered).
+	session, endSession := context.WithCancel(ctx)
+	defer endSession()
+	var refused atomic.Bool
+	refuse := func() {
+		refused.Store(true)
+		endSession()
+	}
+	var wg sync.WaitGroup
+	// Both run until the group, then the producer, are closed below.
+	wg.Go(func() { logGroupErrors(group.Errors(), cfg.KafkaSecurity, log, refuse) })
+	wg.Go(func() {
+		delivery.Dispatch(producer, func(err error) {
+			if kafka.NeedsNewClient(cfg.KafkaSecurity.Explain(err)) {
+				refuse()
+			}
+		})
+	})
+
+	loopErr := consumeLoop(session, group, r.Topics(), handler, cfg.KafkaSecurity, log, ready, r.Metrics().Registry.KafkaConnected)
+	if loopErr == nil && refused.Load() && ctx.Err() == nil {
+		loopErr = errRebuild
+	}
+
+	// Every claim has drained and committed by now. Leave the group first, so its
+	// partitions move on at once, then flush and close the producer.
+	// Close also drains the group's error channel, racing logGroupErrors, and returns
+	// the last error it found there: one that may predate the close.
+	if err := group.Close(); err != nil {
+		log.Warn("consumer group closed; its last background error", zap.Error(err))
+	}
+	producer.AsyncClose()
+	wg.Wait()
+	return loopErr
+}
+
+// connect creates the consumer group and the producer, retrying with backoff while
+// the cluster cannot be reached or refuses the credentials, until ctx is done. Readiness
+// carries the reason of the last failure, and connected is 0 meanwhile.
+func connect(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, connected prometheus.Gauge) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
+	retry := backoff.New(reconnectMin, reconnectMax)
+	for {
+		group, producer, err := dial(cfg)
+		metrics.SetBool(connected, err == nil)
+		if err == nil {
+			log.Info("connected to Kafka", zap.Strings("brokers", cfg.KafkaBrokers))
+			return group, producer, nil
+		}
+		var bad sarama.ConfigurationError
+		if errors.As(err, &bad) {
+			return nil, nil, err // retrying will not help
+		}
+		err = cfg.KafkaSecurity.Explain(err)
+		ready.Set(err)
+		delay := retry.Next()
+		log.Warn("cannot connect to Kafka; retrying", zap.Strings("brokers", cfg.KafkaBrokers),
+			zap.Error(err), zap.NamedError("cause", errors.Unwrap(err)), zap.Duration("retry_in", delay))
+		if err := backoff.Sleep(ctx, delay); err != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+func dial(cfg Config) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
+	groupCfg, producerCfg := kafka.ConsumerGroupConfig(clientID), kafka.ProducerConfig(clientID)
+	for _, c := range []*sarama.Config{groupCfg, producerCfg} {
+		if err := cfg.KafkaSecurity.Apply(c); err != nil {
+			return nil, nil, err
+		}
+		// A reply_to or misconfigured topic must never make the broker create a topic.
+		c.Metadata.AllowAutoTopicCreation = false
+	}
+	group, err := sarama.NewConsumerGroup(cfg.KafkaBrokers, cfg.GroupID, groupCfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("worker: consumer group %q: %w", cfg.GroupID, err)
+	}
+	producer, err := sarama.NewAsyncProducer(cfg.KafkaBrokers, producerCfg)
+	if err != nil {
+		_ = group.Close() // never joined: nothing to leave, only connections to drop
+		return nil, nil, fmt.Errorf("worker: producer: %w", err)
+	}
+	return group, producer, nil
+}
+
+// consumeLoop runs one session after another: a rebalance ends a session normally and
+// the next starts at once; a failed one is retried with backoff, and its reason shown
+// by readiness; connected turns 0 (the handler sets it to 1 when a session starts). It
+// returns errRebuild when the cluster refused the credentials.
+func consumeLoop(ctx context.Context, group sarama.ConsumerGroup, topics []string, handler sarama.ConsumerGroupHandler,
+	security kafka.Security, log *zap.Logger, ready *probe.Readiness, connected prometheus.Gauge,
+) error {
+	retry := backoff.New(reconnectMin, reconnectMax)
+	for {
+		err := group.Consume(ctx, topics, handler)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, sarama.ErrClosedConsumerGroup):
+			// Only consume closes the group, after this loop: something is badly off.
+			return fmt.Errorf("worker: consume: %w", err)
+		case err != nil:
+			err = security.Explain(err)
+			ready.Set(err)
+			connected.Set(0)
+			if kafka.NeedsNewClient(err) {
+				log.Warn("consumer group session failed", zap.Strings("topics", topics), zap.Error(err))
+				return errRebuild
+			}
+			delay := retry.Next()
+			log.Warn("consumer group session failed; retrying",
+				zap.Strings("topics", topics), zap.Error(err), zap.Duration("retry_in", delay))
+			if backoff.Sleep(ctx, delay) != nil {
+				return nil
+			}
+		default:
+			retry.Reset()
+		}
+	}
+}
+
+// logGroupErrors logs what the consumer group reports in the background (failed
+// heartbeats, offset commits, fetches) until the group closes the channel, and calls
+// refused when the cluster refuses the client's credentials.
+func logGroupErrors(errs <-chan error, security kafka.Security, log *zap.Logger, refused func()) {
+	for err := range errs {
+		err = security.Explain(err)
+		log.Warn("consumer group error", zap.Error(err))
+		if kafka.NeedsNewClient(err) {
+			refused()
+		}
+	}
+}
