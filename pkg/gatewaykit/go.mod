@@ -5,6 +5,7 @@ go 1.26.0
 replace (
 	github.com/streamgate/streamgate/pkg/messages => ../messages
 	github.com/streamgate/streamgate/pkg/platform => ../platform
+	github.com/streamgate/streamgate/pkg/router => ../router
 )
 
 require (
@@ -13,6 +14,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/streamgate/streamgate/pkg/messages v0.0.0
 	github.com/streamgate/streamgate/pkg/platform v0.0.0
+	github.com/streamgate/streamgate/pkg/router v0.0.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0

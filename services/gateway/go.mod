@@ -6,6 +6,7 @@ replace (
 	github.com/streamgate/streamgate/pkg/gatewaykit => ../../pkg/gatewaykit
 	github.com/streamgate/streamgate/pkg/messages => ../../pkg/messages
 	github.com/streamgate/streamgate/pkg/platform => ../../pkg/platform
+	github.com/streamgate/streamgate/pkg/router => ../../pkg/router
 )
 
 require (
@@ -15,6 +16,7 @@ require (
 	github.com/streamgate/streamgate/pkg/gatewaykit v0.0.0
 	github.com/streamgate/streamgate/pkg/messages v0.0.0
 	github.com/streamgate/streamgate/pkg/platform v0.0.0
+	github.com/streamgate/streamgate/pkg/router v0.0.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
