@@ -3,7 +3,7 @@
 SHELL := bash
 
 # Every Go module but the test suites, which have targets of their own.
-GO_PACKAGES := ./examples/... ./pkg/gatewaykit/... ./pkg/messages/... ./pkg/platform/... ./services/gateway/... ./services/worker/... ./tools/devbroker/...
+GO_PACKAGES := ./examples/... ./pkg/gatewaykit/... ./pkg/messages/... ./pkg/platform/... ./pkg/router/... ./services/gateway/... ./services/worker/... ./tools/devbroker/...
 GO_TEST     := go test -race -count=1
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/streamgate/streamgate/pkg/platform/buildinfo.Version=$(VERSION)
@@ -64,7 +64,7 @@ bench-smoke: ## The benchmark's own tests, then the benchmark with tiny duration
 .PHONY: bench-micro
 bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing; the worker's work per record; the worker on real Kafka (needs STREAMGATE_TEST_KAFKA=host:port)
 	go test -run '^$$' -bench GatewayPing -benchtime 2s ./services/gateway/internal/api/
-	go test -run '^$$' -bench NewPending -benchtime 2s ./services/worker/internal/consumer/
+	go test -run '^$$' -bench HandleRecord -benchtime 2s ./pkg/router/
 	go test -run '^$$' -bench Worker -benchtime 200000x ./tests/bench/...
 
 .PHONY: fuzz

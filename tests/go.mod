@@ -13,6 +13,7 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/streamgate/streamgate/pkg/messages v0.0.0
 	github.com/streamgate/streamgate/pkg/platform v0.0.0
+	github.com/streamgate/streamgate/pkg/router v0.0.0
 	github.com/streamgate/streamgate/services/gateway v0.0.0
 	github.com/streamgate/streamgate/services/worker v0.0.0
 	go.opentelemetry.io/proto/otlp v1.11.0
@@ -87,5 +88,7 @@ replace github.com/streamgate/streamgate/services/worker => ../services/worker
 replace github.com/streamgate/streamgate/pkg/messages => ../pkg/messages
 
 replace github.com/streamgate/streamgate/pkg/platform => ../pkg/platform
+
+replace github.com/streamgate/streamgate/pkg/router => ../pkg/router
 
 replace github.com/streamgate/streamgate/services/gateway => ../services/gateway

@@ -134,6 +134,7 @@ type aloPartition struct {
 	retryC     <-chan time.Time
 	backoff    *backoff.Backoff
 
+	unsent  *write             // the write send was handing over when Close came
 	stop    chan time.Duration // Close sends the drain bound
 	stopped chan struct{}
 }
@@ -200,19 +201,27 @@ func (w *aloPartition) start(x *write) bool {
 // nothing (stuck behind a broker) must not block Close, so it watches stop too; false
 // means the partition stopped.
 func (w *aloPartition) send(x *write) bool {
-	msg := *x.f.Output
-	msg.Metadata = x
-	x.attempts++
-	w.d.cfg.Metrics.WritesInFlight.Inc()
+	msg := w.attempt(x)
 	select {
-	case w.d.producer.Input() <- &msg:
+	case w.d.producer.Input() <- msg:
 		w.inFlight++
 		return true
 	case drain := <-w.stop:
 		w.d.cfg.Metrics.WritesInFlight.Dec()
+		x.attempts--
+		w.unsent = x
 		w.drain(drain)
 		return false
 	}
+}
+
+// attempt counts one more attempt of x and returns the message to send for it.
+func (w *aloPartition) attempt(x *write) *sarama.ProducerMessage {
+	msg := *x.f.Output
+	msg.Metadata = x
+	x.attempts++
+	w.d.cfg.Metrics.WritesInFlight.Inc()
+	return &msg
 }
 
 // settle handles the outcome of one write; false means the partition stopped.
@@ -288,17 +297,52 @@ func (w *aloPartition) scheduleRetry(x *write) {
 	w.log.Warn("publish failed; will retry", w.fields(x, zap.Int("attempt", x.attempts), zap.Error(x.err))...)
 }
 
-// drain waits, for at most timeout, for the outcomes of writes already sent and
-// reports what they finish. Failed writes are not retried: the partition may belong to
-// another member by now, and what is not Done is redelivered.
+// drain sends what the claim handed over and was not sent yet, then waits, for at most
+// timeout in all, for the outcomes of the writes sent and reports what they finish.
+// Failed writes are not retried: the partition may belong to another member by now, and
+// what is not Done is redelivered.
 func (w *aloPartition) drain(timeout time.Duration) {
+	// Behind a failing broker (a retry waits) what is not sent yet stays unsent.
+	expired := len(w.retries) > 0
 	for _, x := range w.retries {
 		tracing.End(x.send, x.err)
 	}
 	w.retries = nil
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	for w.inFlight > 0 {
+	flush := func(x *write) {
+		select {
+		case w.d.producer.Input() <- w.attempt(x):
+			w.inFlight++
+		case <-deadline.C:
+			w.d.cfg.Metrics.WritesInFlight.Dec()
+			tracing.End(x.send, context.DeadlineExceeded)
+			expired = true
+		}
+	}
+	if w.unsent != nil {
+		if expired {
+			tracing.End(w.unsent.send, context.Canceled)
+		} else {
+			flush(w.unsent)
+		}
+	}
+unsent:
+	for !expired {
+		select {
+		case x := <-w.in:
+			if x.f.Output == nil {
+				w.p.Done(x.f, nil)
+				continue
+			}
+			x.sendCtx, x.send = w.d.cfg.Tracing.StartSend(x.f.Ctx, x.f.Output.Topic)
+			w.d.cfg.Tracing.Inject(x.sendCtx, x.f.Output)
+			flush(x)
+		default:
+			break unsent
+		}
+	}
+	for w.inFlight > 0 && !expired {
 		select {
 		case x := <-w.results:
 			w.inFlight--
@@ -310,13 +354,15 @@ func (w *aloPartition) drain(timeout time.Duration) {
 			}
 			w.acknowledged(x)
 		case <-deadline.C:
-			w.log.Warn("stopped waiting for acknowledgements; unmarked records will be redelivered",
-				logging.Topic(w.p.Topic), zap.Int32("partition", w.p.Partition),
-				zap.Int("in_flight", w.inFlight), zap.Duration("waited", timeout))
-			// Their outcomes will reach nobody: they are no longer this worker's.
-			w.d.cfg.Metrics.WritesInFlight.Sub(float64(w.inFlight))
-			return
+			expired = true
 		}
+	}
+	if expired && w.inFlight > 0 {
+		w.log.Warn("stopped waiting for acknowledgements; unmarked records will be redelivered",
+			logging.Topic(w.p.Topic), zap.Int32("partition", w.p.Partition),
+			zap.Int("in_flight", w.inFlight), zap.Duration("waited", timeout))
+		// Their outcomes will reach nobody: they are no longer this worker's.
+		w.d.cfg.Metrics.WritesInFlight.Sub(float64(w.inFlight))
 	}
 }
 

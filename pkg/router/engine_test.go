@@ -31,6 +31,8 @@ type harness struct {
 	logs   *observer.ObservedLogs
 	cancel context.CancelFunc
 	done   chan error
+	// metrics are the router's.
+	metrics *Metrics
 }
 
 func start(t *testing.T, cfg Config) *harness {
@@ -87,6 +89,7 @@ func startRoute(t *testing.T, cfg Config, register func(*Router) error, wrap fun
 	if err := register(r); err != nil {
 		t.Fatal(err)
 	}
+	h.metrics = r.Metrics()
 	delivery := r.AtLeastOnce(h.prod)
 	handler, err := r.Handler(delivery)
 	if err != nil {

@@ -21,8 +21,8 @@ import (
 	platform "github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
-	"github.com/streamgate/streamgate/services/worker/config"
-	"github.com/streamgate/streamgate/services/worker/worker"
+	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/services/worker/ping"
 	"github.com/streamgate/streamgate/tests/bench/backlog"
 )
 
@@ -71,7 +71,7 @@ func BenchmarkWorker(b *testing.B) {
 	log = log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return zapcore.NewTee(c, zaptest.NewLogger(b, zaptest.Level(zap.WarnLevel)).Core())
 	}))
-	cfg := config.Config{
+	cfg := workerapp.Config{
 		Common: platform.Common{
 			HTTPAddr:        "127.0.0.1:0",
 			AppVersion:      "bench",
@@ -95,7 +95,7 @@ func BenchmarkWorker(b *testing.B) {
 	workerCtx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	stopped := make(chan error, 1)
-	go func() { stopped <- worker.Run(workerCtx, cfg, log) }()
+	go func() { stopped <- workerapp.Run(workerCtx, cfg, log, ping.Register) }()
 
 	timeout := time.Minute + time.Duration(n)*time.Millisecond
 	var r result

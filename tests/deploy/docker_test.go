@@ -165,7 +165,7 @@ func TestDockerIgnoreKeepsContextSmall(t *testing.T) {
 		}
 		return false
 	}
-	for _, want := range []string{"pkg/messages/go.mod", "pkg/platform/go.mod", "services/gateway/go.mod", "services/worker/go.mod",
+	for _, want := range []string{"pkg/messages/go.mod", "pkg/platform/go.mod", "pkg/router/go.mod", "services/gateway/go.mod", "services/worker/go.mod",
 		"services/gateway/cmd/gateway/", "services/worker/cmd/worker/"} {
 		if !has(want) {
 			t.Errorf("the build context lacks %s", want)

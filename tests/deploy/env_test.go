@@ -9,8 +9,8 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/config"
+	"github.com/streamgate/streamgate/pkg/router/workerapp"
 	gatewayconfig "github.com/streamgate/streamgate/services/gateway/config"
-	workerconfig "github.com/streamgate/streamgate/services/worker/config"
 	"sigs.k8s.io/yaml"
 )
 
@@ -21,7 +21,7 @@ func serviceEnvVars(name string) []string {
 	case "gateway":
 		return gatewayconfig.EnvVars()
 	case "worker":
-		return workerconfig.EnvVars()
+		return workerapp.EnvVars()
 	}
 	panic("unknown service " + name)
 }
@@ -31,7 +31,9 @@ func serviceEnvVars(name string) []string {
 // image (extraEnv can still set it), and KAFKA_SASL_PASSWORD: the chart
 // mounts the password as a file (KAFKA_SASL_PASSWORD_FILE), which the kubelet
 // updates when the Secret is rotated.
-var notSetByChart = []string{"APP_VERSION", config.KafkaSASLPassword.Name}
+// KAFKA_REPLY_TO_TOPICS is optional (its default is derived from the in-topic); extraEnv
+// sets it for FastStream peers with reply topics of their own.
+var notSetByChart = []string{"APP_VERSION", config.KafkaSASLPassword.Name, "KAFKA_REPLY_TO_TOPICS"}
 
 // securityVars are the Kafka security settings both services read, which the
 // chart sets only when they have a value (kafka.tls.*, kafka.sasl.*).

@@ -4,8 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/streamgate/streamgate/pkg/router"
 	gatewaymetrics "github.com/streamgate/streamgate/services/gateway/metrics"
-	workermetrics "github.com/streamgate/streamgate/services/worker/metrics"
 )
 
 // exportedMetrics returns the metric families a service registers (Go
@@ -15,7 +15,7 @@ func exportedMetrics(t *testing.T, service string) []string {
 	t.Helper()
 	names := map[string]func() ([]string, error){
 		"gateway": gatewaymetrics.Names,
-		"worker":  workermetrics.Names,
+		"worker":  router.MetricNames,
 	}[service]
 	got, err := names()
 	if err != nil {

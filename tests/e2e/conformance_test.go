@@ -291,15 +291,17 @@ func TestStress(t *testing.T) {
 		clients, elapsed.Round(time.Millisecond), acked, float64(acked)/elapsed.Seconds(), dup, refused, perWorker, worst.Round(time.Millisecond))
 }
 
-// newPipelineRefusingReplies starts one worker whose out-topic takes no record larger
-// than 16 bytes, so the broker refuses every reply; restore lifts the limit.
+// newPipelineRefusingReplies starts one worker whose out-topic requires more in-sync
+// replicas than it has, so the broker refuses every reply with a retriable error;
+// restore lifts the requirement. (A reply refused for good, such as one too large, is
+// dead-lettered instead.)
 func newPipelineRefusingReplies(t *testing.T) (*pipeline, func()) {
 	t.Helper()
-	tiny, normal := "16", "1048588"
-	p := pipelineOn(t, suite.brokers, newTopicsWithOutConfig(t, suite.brokers, map[string]*string{"max.message.bytes": &tiny}), 1)
+	tooMany, enough := "2", "1" // min.insync.replicas of a topic with one replica
+	p := pipelineOn(t, suite.brokers, newTopicsWithOutConfig(t, suite.brokers, map[string]*string{"min.insync.replicas": &tooMany}), 1)
 	return p, func() {
 		admin := newAdmin(t, p.brokers)
-		if err := admin.AlterConfig(sarama.TopicResource, p.tp.out, map[string]*string{"max.message.bytes": &normal}, false); err != nil {
+		if err := admin.AlterConfig(sarama.TopicResource, p.tp.out, map[string]*string{"min.insync.replicas": &enough}, false); err != nil {
 			t.Fatalf("let %s accept replies: %v", p.tp.out, err)
 		}
 	}

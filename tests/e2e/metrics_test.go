@@ -116,6 +116,7 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 	total := float64(pings + len(malformed))
 
 	in, out, dlq := `topic="`+tp.in+`"`, `topic="`+tp.out+`"`, `topic="`+tp.dlq+`"`
+	const route = `route="ping"`
 	var w map[string]float64
 	waitFor(t, 60*time.Second, "the worker finishes every record and its lag is 0", func() error {
 		w = worker.scrape(t)
@@ -130,17 +131,20 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 	// that everything has finished.
 	w = worker.scrape(t)
 	expectSamples(t, "worker", w, map[string]float64{
-		"streamgate_worker_records_received_total{" + in + "}":                   total,
-		"streamgate_worker_replies_published_total{" + out + "}":                 pings,
-		`streamgate_worker_dead_letters_total{reason="invalid_json"}`:            2,
-		`streamgate_worker_dead_letters_total{reason="invalid_message"}`:         1,
-		`streamgate_worker_dead_letters_total{reason="other"}`:                   0,
-		"streamgate_worker_publish_retries_total{" + out + "}":                   0,
-		"streamgate_worker_publish_retries_total{" + dlq + "}":                   0,
-		"streamgate_worker_writes_in_flight":                                     0,
-		"streamgate_worker_session_active":                                       1,
-		"streamgate_kafka_connected":                                             1,
-		`streamgate_build_info{service="worker",version="` + builtVersion + `"}`: 1,
+		"streamgate_worker_records_received_total{" + route + "," + in + "}":             total,
+		"streamgate_worker_replies_published_total{" + route + "," + out + "}":           pings,
+		`streamgate_worker_dead_letters_total{reason="invalid_json",` + route + `}`:      2,
+		`streamgate_worker_dead_letters_total{reason="invalid_message",` + route + `}`:   1,
+		`streamgate_worker_dead_letters_total{reason="retries_exhausted",` + route + `}`: 0,
+		`streamgate_worker_handler_calls_total{outcome="ok",` + route + `}`:              pings,
+		`streamgate_worker_handler_calls_total{outcome="permanent_error",` + route + `}`: float64(len(malformed)),
+		`streamgate_worker_handler_duration_seconds_count{` + route + `}`:                total,
+		"streamgate_worker_publish_retries_total{" + out + "}":                           0,
+		"streamgate_worker_publish_retries_total{" + dlq + "}":                           0,
+		"streamgate_worker_writes_in_flight":                                             0,
+		"streamgate_worker_session_active":                                               1,
+		"streamgate_kafka_connected":                                                     1,
+		`streamgate_build_info{service="worker",version="` + builtVersion + `"}`:         1,
 	})
 	for _, name := range []string{"streamgate_worker_oldest_unfinished_record_age_seconds", "streamgate_worker_partition_stuck"} {
 		if sum, n := sumOf(w, name, in); sum != 0 || n != 3 {
@@ -173,12 +177,14 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 	}
 }
 
-// While the out-topic refuses every reply, the partition holding the request turns
-// stuck (gauge and one warning); once the topic accepts replies it clears (gauge and
-// one info line) and the lag returns to 0.
+// While the out-topic refuses every reply for a while (fewer in-sync replicas than it
+// requires: a retriable error), the partition holding the request turns stuck (gauge
+// and one warning); once the topic accepts replies it clears (gauge and one info line)
+// and the lag returns to 0. (A reply refused for good, such as one too large for the
+// topic, is dead-lettered instead: TestUnwritableReplyIsDeadLettered.)
 func TestStuckPartitionSignal(t *testing.T) {
-	tiny, normal := "16", "1048588"
-	tp := newTopicsWithOutConfig(t, suite.brokers, map[string]*string{"max.message.bytes": &tiny})
+	two, one := "2", "1"
+	tp := newTopicsWithOutConfig(t, suite.brokers, map[string]*string{"min.insync.replicas": &two})
 	gateway, worker := startPair(t, suite.brokers, tp, "STUCK_PARTITION_THRESHOLD=2s")
 	if status, _, body := ping(t, gateway, "stuck-1"); status != http.StatusOK {
 		t.Fatalf("ping: %d %s", status, body)
@@ -196,9 +202,13 @@ func TestStuckPartitionSignal(t *testing.T) {
 	if age, _ := sumOf(w, "streamgate_worker_oldest_unfinished_record_age_seconds", in); age < 2 {
 		t.Errorf("oldest unfinished age %v, want over the 2s threshold", age)
 	}
-	if retries := w["streamgate_worker_publish_retries_total{topic=\""+tp.out+"\"}"]; retries < 1 {
-		t.Errorf("publish retries = %v, want at least 1", retries)
-	}
+	// The producer retries on its own first (about 20 s) before the engine sees a failure.
+	waitFor(t, 60*time.Second, "a publish retry", func() error {
+		if retries := worker.scrape(t)["streamgate_worker_publish_retries_total{topic=\""+tp.out+"\"}"]; retries < 1 {
+			return fmt.Errorf("publish retries = %v, want at least 1", retries)
+		}
+		return nil
+	})
 	if ready, _, _ := worker.get("/readyz", nil); ready != http.StatusOK {
 		t.Errorf("worker /readyz = %d while stuck; docs/observability.md says it stays ready", ready)
 	}
@@ -208,7 +218,7 @@ func TestStuckPartitionSignal(t *testing.T) {
 	}
 
 	admin := newAdmin(t, suite.brokers)
-	if err := admin.AlterConfig(sarama.TopicResource, tp.out, map[string]*string{"max.message.bytes": &normal}, false); err != nil {
+	if err := admin.AlterConfig(sarama.TopicResource, tp.out, map[string]*string{"min.insync.replicas": &one}, false); err != nil {
 		t.Fatalf("let %s accept writes: %v", tp.out, err)
 	}
 	waitFor(t, 60*time.Second, "the partition clears and the lag is 0", func() error {
@@ -226,7 +236,7 @@ func TestStuckPartitionSignal(t *testing.T) {
 		}
 		return nil
 	})
-	if got := worker.scrape(t)["streamgate_worker_replies_published_total{topic=\""+tp.out+"\"}"]; got != 1 {
+	if got := worker.scrape(t)["streamgate_worker_replies_published_total{route=\"ping\",topic=\""+tp.out+"\"}"]; got != 1 {
 		t.Errorf("replies published = %v, want 1", got)
 	}
 }

@@ -132,6 +132,12 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{map[string]string{"LOG_FORMAT": "xml", "KAFKA_BROKERS": "nohost"}, []string{`LOG_FORMAT="xml"`, `KAFKA_BROKERS="nohost"`}},
 		{map[string]string{"KAFKA_OUT_TOPIC": "in-topic"}, []string{`KAFKA_OUT_TOPIC="in-topic"`, "KAFKA_IN_TOPIC"}},
 		{map[string]string{"KAFKA_IN_TOPIC": "x", "KAFKA_DLQ_TOPIC": "x"}, []string{`KAFKA_DLQ_TOPIC="x"`, "KAFKA_IN_TOPIC"}},
+		// Names Kafka would refuse only once the worker uses them (issue 16 item 10).
+		{map[string]string{"KAFKA_OUT_TOPIC": "out topic"}, []string{`KAFKA_OUT_TOPIC="out topic"`, "only ASCII letters"}},
+		{map[string]string{"KAFKA_IN_TOPIC": strings.Repeat("t", 250)}, []string{"KAFKA_IN_TOPIC=", "longer than 249"}},
+		{map[string]string{"KAFKA_DLQ_TOPIC": "dlq/é"}, []string{`KAFKA_DLQ_TOPIC="dlq/é"`}},
+		{map[string]string{"KAFKA_GROUP_ID": "group:1"}, []string{`KAFKA_GROUP_ID="group:1"`}},
+		{map[string]string{"KAFKA_REPLY_TO_TOPICS": "py.replies,in-topic replies"}, []string{"KAFKA_REPLY_TO_TOPICS=", "only ASCII letters"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(slices.Sorted(maps.Keys(tt.env)), "+"), func(t *testing.T) {
@@ -158,11 +164,24 @@ func TestLoadRejectsBadValues(t *testing.T) {
 	}
 }
 
+func TestLoadReplyToTopics(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("KAFKA_REPLY_TO_TOPICS", " in-topic.replies, faststream.replies.* ,py.replies")
+	cfg, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.ReplyTo.Topics, []string{"in-topic.replies", "py.replies"}) ||
+		!slices.Equal(cfg.ReplyTo.Patterns, []string{"faststream.replies.*"}) {
+		t.Errorf("ReplyTo = %+v", cfg.ReplyTo)
+	}
+}
+
 func TestEnvVars(t *testing.T) {
 	want := []string{
 		"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC",
 		"LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
-		"KAFKA_OUT_TOPIC", "KAFKA_DLQ_TOPIC", "KAFKA_GROUP_ID",
+		"KAFKA_OUT_TOPIC", "KAFKA_DLQ_TOPIC", "KAFKA_GROUP_ID", "KAFKA_REPLY_TO_TOPICS",
 		"METRICS_ADDR", "STUCK_PARTITION_THRESHOLD",
 	}
 	if got := EnvVars(); !slices.Equal(got, want) {
