@@ -29,17 +29,15 @@ func NewKit(sender Sender, replies *ReplyReaders) *Kit {
 	return &Kit{sender: sender, replies: replies}
 }
 
-// Topics returns the topics the kit's publishers write to and its requesters read
-// replies from, sorted: those readiness asks the cluster about.
+// Topics returns the topics the kit's publishers and requesters write to, sorted:
+// those readiness asks the cluster about. Reply topics are not among them: a gateway
+// that cannot read one answers its requests 503 but still publishes.
 func (k *Kit) Topics() []string {
 	k.mu.Lock()
+	defer k.mu.Unlock()
 	topics := slices.Clone(k.topics)
-	k.mu.Unlock()
-	if k.replies != nil {
-		topics = append(topics, k.replies.Topics()...)
-	}
 	slices.Sort(topics)
-	return slices.Compact(topics)
+	return topics
 }
 
 func (k *Kit) use(topic string) {
@@ -110,7 +108,7 @@ func (r *ReplyReaders) reader(topic string) (*replyReader, error) {
 	return reader, nil
 }
 
-// Topics returns the reply topics read.
+// Topics returns the reply topics read, sorted.
 func (r *ReplyReaders) Topics() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -118,6 +116,7 @@ func (r *ReplyReaders) Topics() []string {
 	for topic := range r.readers {
 		topics = append(topics, topic)
 	}
+	slices.Sort(topics)
 	return topics
 }
 

@@ -172,6 +172,7 @@ func (r runner) run(ctx context.Context) error {
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
 		zap.Strings("brokers", cfg.KafkaBrokers),
 		zap.Strings("topics", kit.Topics()),
+		zap.Strings("reply_topics", replyTopics(replies)),
 		zap.String("metrics_addr", cfg.MetricsAddr),
 		zap.Bool("tracing", tr.Enabled()),
 		zap.String("access_log", cfg.AccessLog),
@@ -197,6 +198,13 @@ func (r runner) run(ctx context.Context) error {
 	}
 	logger.Info("gateway stopped")
 	return nil
+}
+
+func replyTopics(replies *gatewaykit.ReplyReaders) []string {
+	if replies == nil {
+		return nil
+	}
+	return replies.Topics()
 }
 
 // closeBy closes the producer, waiting for publishes still running until deadline: a
