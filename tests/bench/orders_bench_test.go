@@ -13,7 +13,6 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/streamgate/streamgate/examples/orders"
-	platform "github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/pkg/router"
@@ -65,14 +64,6 @@ func BenchmarkOrdersDrain(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfg := workerapp.Config{
-				Common: platform.Common{
-					HTTPAddr: "127.0.0.1:0", AppVersion: "bench", KafkaEnabled: true, KafkaBrokers: brokers,
-					InTopic: names.in, LogLevel: "warn", LogFormat: logging.FormatJSON, ShutdownTimeout: 15 * time.Second,
-				},
-				OutTopic: names.out, DLQTopic: names.dlq, GroupID: names.group,
-				MetricsAddr: "127.0.0.1:0", StuckThreshold: time.Minute,
-			}
 			inventory := &orders.SimulatedInventory{Latency: 20 * time.Millisecond, TransientRate: variant.transient}
 			register := func(r *router.Router, _ workerapp.Config) error {
 				route := orders.Route(orders.Topics{Orders: names.in, Results: names.out, DeadLetter: names.dlq}, orders.Handler{Inventory: inventory})
@@ -80,36 +71,10 @@ func BenchmarkOrdersDrain(b *testing.B) {
 				route.Retry.MaxAttempts = 10 // no order fails at 10 %: every one gets a Completed result
 				return router.Register(r, route)
 			}
-
-			b.ResetTimer()
-			began := time.Now()
-			workerCtx, stopWorker := context.WithCancel(ctx)
-			defer stopWorker()
-			stopped := make(chan error, 1)
-			go func() { stopped <- workerapp.Run(workerCtx, cfg, log, register) }()
-			timeout := time.Minute + time.Duration(n)*25*time.Millisecond/partitions
-			var r result
-			select {
-			case r = <-results:
-			case err := <-stopped:
-				b.Fatalf("worker stopped early: %v", err)
-			case <-time.After(timeout):
-				b.Fatalf("not every order answered within %v", timeout)
-			}
-			elapsed := time.Since(began)
-			b.StopTimer()
-			stopWorker()
-			if err := <-stopped; err != nil {
-				b.Fatalf("worker: %v", err)
-			}
-			if committed := committedOffsets(b, brokers, names.group, names.in); committed != int64(n) {
-				b.Errorf("group committed %d orders, want %d", committed, n)
-			}
-			b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
-			if steady := r.last.Sub(r.first); n > 1 && steady > 0 {
-				b.ReportMetric(float64(n-1)/steady.Seconds(), "steady_records/s")
-			}
-			b.ReportMetric(float64(r.duplicates), "duplicates")
+			drainBacklog(b, drainRun{
+				cfg: workerConfig(brokers, names, "warn"), log: log, register: register, replies: results, n: n,
+				timeout: time.Minute + time.Duration(n)*25*time.Millisecond/partitions,
+			})
 			b.ReportMetric(0, "ns/op")
 		})
 	}
