@@ -17,17 +17,23 @@ import (
 const transientRate = "ORDERS_TRANSIENT_FAILURE_RATE"
 
 func main() {
+	os.Exit(run())
+}
+
+func run() int {
 	topics, err := orders.TopicsFromEnv(os.LookupEnv)
-	if err == nil {
-		var inventory *orders.SimulatedInventory
-		if inventory, err = simulatedInventory(); err == nil {
-			os.Exit(workerapp.Main(func(r *router.Router, _ workerapp.Config) error {
-				return router.Register(r, orders.Route(topics, orders.Handler{Inventory: inventory}))
-			}))
-		}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "orders-worker:", err)
+		return 1
 	}
-	fmt.Fprintln(os.Stderr, "orders-worker:", err)
-	os.Exit(1)
+	inventory, err := simulatedInventory()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "orders-worker:", err)
+		return 1
+	}
+	return workerapp.Main(func(r *router.Router, _ workerapp.Config) error {
+		return router.Register(r, orders.Route(topics, orders.Handler{Inventory: inventory}))
+	})
 }
 
 // simulatedInventory is the stand-in for the stock service: 20 ms a call, failing
