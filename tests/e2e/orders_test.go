@@ -75,6 +75,10 @@ func TestOrdersFlow(t *testing.T) {
 	waitReady(t, worker, 60*time.Second)
 	waitReady(t, gateway, 60*time.Second)
 
+	// The sample flow's documents are the streamgate gateway's, not this one's.
+	if status, _, err := gateway.get("/openapi.json", nil); err != nil || status != http.StatusNotFound {
+		t.Errorf("GET /openapi.json on the orders gateway: %d %v, want 404", status, err)
+	}
 	if res := syncOrder(t, gateway, "book"); res.Status != "Completed" || res.Attempts != 1 || res.OrderID == "" {
 		t.Errorf("plain order: %+v", res)
 	}

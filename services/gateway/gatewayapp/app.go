@@ -51,9 +51,14 @@ type Deps struct {
 type Endpoints func(api gin.IRouter, deps Deps) error
 
 // SampleEndpoints are the streamgate gateway's: GET /v1/ping and POST /v1/requests,
-// the Python original's ping flow on IN_TOPIC.
+// the Python original's ping flow on IN_TOPIC, with their OpenAPI and AsyncAPI
+// documents (a service registering its own endpoints serves its own documents, if any).
 func SampleEndpoints(r gin.IRouter, deps Deps) error {
-	sample := api.Sample{Logger: deps.Logger, Version: deps.Config.AppVersion, InTopic: deps.Config.InTopic, Now: time.Now}
+	asyncAPI, err := asyncapi.Document()
+	if err != nil {
+		return err
+	}
+	sample := api.Sample{Logger: deps.Logger, Version: deps.Config.AppVersion, InTopic: deps.Config.InTopic, Now: time.Now, AsyncAPI: asyncAPI}
 	return sample.Endpoints(deps.Kit)(r)
 }
 
@@ -90,10 +95,6 @@ type runner struct {
 
 func (r runner) run(ctx context.Context) error {
 	cfg, logger := r.cfg, r.logger
-	asyncAPI, err := asyncapi.Document()
-	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
-	}
 	m, err := metrics.New(cfg.AppVersion)
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
@@ -120,7 +121,7 @@ func (r runner) run(ctx context.Context) error {
 	}
 	kit := gatewaykit.NewKit(sender, replies)
 	router, err := api.NewRouter(api.Deps{
-		Logger: logger, Readiness: readiness, Metrics: m, Tracing: tr, AsyncAPI: asyncAPI,
+		Logger: logger, Readiness: readiness, Metrics: m, Tracing: tr,
 		AccessLogAll: cfg.AccessLog == config.AccessLogAll, TrustIncomingTraceContext: cfg.TrustIncomingTraceContext,
 		Endpoints: func(api gin.IRouter) error {
 			return r.endpoints(api, Deps{Kit: kit, Logger: logger, Config: cfg})

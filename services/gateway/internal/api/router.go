@@ -10,7 +10,6 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/platform/probe"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
-	"github.com/streamgate/streamgate/services/gateway/internal/docs"
 	"github.com/streamgate/streamgate/services/gateway/internal/middleware"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
@@ -21,7 +20,6 @@ type Deps struct {
 	Readiness *probe.Readiness
 	Metrics   *metrics.Metrics // nil: no HTTP metrics (the benchmark's baseline)
 	Tracing   *tracing.Tracing
-	AsyncAPI  []byte // the AsyncAPI document served at /asyncapi.json
 	// Endpoints registers the service's own routes (the sample flow's, or a service's
 	// made with gatewayapp), behind every middleware.
 	Endpoints func(gin.IRouter) error
@@ -55,8 +53,6 @@ func NewRouter(deps Deps) (*gin.Engine, error) {
 
 	router.GET("/healthz", gin.WrapF(probe.Healthz))
 	router.GET("/readyz", gin.WrapH(deps.Readiness))
-
-	docs.Register(router, deps.AsyncAPI)
 
 	if deps.Endpoints != nil {
 		if err := deps.Endpoints(router); err != nil {

@@ -72,9 +72,9 @@ func newObservedRouter(t *testing.T, pub gatewaykit.Sender, tr *tracing.Tracing)
 		t.Fatal(err)
 	}
 	router := sampleRouter(t, Deps{
-		Logger: zap.New(core), Readiness: readiness, Metrics: m, Tracing: tr, AsyncAPI: []byte(`{"asyncapi":"3.0.0"}`),
+		Logger: zap.New(core), Readiness: readiness, Metrics: m, Tracing: tr,
 		TrustIncomingTraceContext: true, // the tracing tests continue the client's trace; TestClientTraceContextIsDroppedUnlessTrusted checks the default
-	}, Sample{Version: "1.2.3", Now: func() time.Time { return fixedNow }}, gatewaykit.NewKit(pub, nil))
+	}, Sample{Version: "1.2.3", Now: func() time.Time { return fixedNow }, AsyncAPI: []byte(`{"asyncapi":"3.0.0"}`)}, gatewaykit.NewKit(pub, nil))
 	return router, logs, readiness, m
 }
 

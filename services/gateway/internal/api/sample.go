@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/gatewaykit"
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/services/gateway/internal/docs"
 )
 
 // pingMessage is the text the Python original sends to the worker.
@@ -23,11 +24,14 @@ type PingResponse struct {
 
 // Sample is the ping flow of the Python original: GET /v1/ping publishes a SampleReqMsg
 // to the in-topic and answers pong; POST /v1/requests publishes one and answers with
-// the worker's SampleResMsg from <in-topic>.replies.
+// the worker's SampleResMsg from <in-topic>.replies. Its documents are served beside
+// them: /openapi.json with Swagger UI at /docs, and /asyncapi.json.
 type Sample struct {
 	Logger  *zap.Logger
 	Version string
 	InTopic string
+	// AsyncAPI is the document served at /asyncapi.json.
+	AsyncAPI []byte
 	// Now stamps messages; tests pin it.
 	Now func() time.Time
 }
@@ -47,6 +51,7 @@ func (s Sample) Endpoints(kit *gatewaykit.Kit) func(gin.IRouter) error {
 		if err != nil {
 			return err
 		}
+		docs.Register(r, s.AsyncAPI)
 		pong, _ := json.Marshal(PingResponse{Version: s.Version, Message: "pong"}) // two strings: cannot fail
 		r.GET("/v1/ping", gatewaykit.PublishHandler(gatewaykit.PublishEndpoint[messages.SampleReqMsg]{
 			Publisher: gatewaykit.NewPublisher(kit, s.InTopic, requestCodec),
