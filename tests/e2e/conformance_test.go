@@ -291,20 +291,14 @@ func TestStress(t *testing.T) {
 		clients, elapsed.Round(time.Millisecond), acked, float64(acked)/elapsed.Seconds(), dup, refused, perWorker, worst.Round(time.Millisecond))
 }
 
-// newPipelineRefusingReplies starts one worker whose out-topic requires more in-sync
-// replicas than it has, so the broker refuses every reply with a retriable error;
-// restore lifts the requirement. (A reply refused for good, such as one too large, is
+// newPipelineRefusingReplies starts one worker whose out-topic does not exist yet, so
+// every reply is refused (retriably: the worker never has topics created on demand);
+// restore creates it. (A reply refused for good, such as one too large, is
 // dead-lettered instead.)
 func newPipelineRefusingReplies(t *testing.T) (*pipeline, func()) {
 	t.Helper()
-	tooMany, enough := "2", "1" // min.insync.replicas of a topic with one replica
-	p := pipelineOn(t, suite.brokers, newTopicsWithOutConfig(t, suite.brokers, map[string]*string{"min.insync.replicas": &tooMany}), 1)
-	return p, func() {
-		admin := newAdmin(t, p.brokers)
-		if err := admin.AlterConfig(sarama.TopicResource, p.tp.out, map[string]*string{"min.insync.replicas": &enough}, false); err != nil {
-			t.Fatalf("let %s accept replies: %v", p.tp.out, err)
-		}
-	}
+	p := pipelineOn(t, suite.brokers, newTopicsWithoutOut(t, suite.brokers), 1)
+	return p, func() { createOutTopic(t, p.brokers, p.tp) }
 }
 
 // waitSettled waits until the group's partitions are spread over all its workers.

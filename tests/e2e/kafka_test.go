@@ -27,6 +27,35 @@ func newTopicsWithOutConfig(t *testing.T, brokers string, outConfig map[string]*
 	return createTopics(t, brokers, 1, outConfig)
 }
 
+// newTopicsWithoutOut is newTopics without the out-topic: the worker, which never has
+// topics created on demand, is refused every reply (retriably: the topic may be created
+// yet) until createOutTopic.
+func newTopicsWithoutOut(t *testing.T, brokers string) topics {
+	t.Helper()
+	tp := createTopics(t, brokers, 1, nil)
+	if err := newAdmin(t, brokers).DeleteTopic(tp.out); err != nil {
+		t.Fatalf("delete topic %s: %v", tp.out, err)
+	}
+	waitFor(t, 30*time.Second, tp.out+" deleted", func() error {
+		topics, err := newAdmin(t, brokers).ListTopics()
+		if err == nil {
+			if _, ok := topics[tp.out]; ok {
+				err = errNotYet
+			}
+		}
+		return err
+	})
+	return tp
+}
+
+// createOutTopic creates tp's out-topic.
+func createOutTopic(t *testing.T, brokers string, tp topics) {
+	t.Helper()
+	if err := newAdmin(t, brokers).CreateTopic(tp.out, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+		t.Fatalf("create topic %s: %v", tp.out, err)
+	}
+}
+
 // createTopics makes a test's topics, 3 partitions each, with replication factor rf.
 func createTopics(t *testing.T, brokers string, rf int16, outConfig map[string]*string) topics {
 	t.Helper()

@@ -13,7 +13,9 @@ const Name = "ping"
 
 // Route is the ping flow's subscription: requests on the in-topic, replies on the
 // out-topic (or an allowed reply_to topic), what breaks the contract to the
-// dead-letter topic.
+// dead-letter topic. One record at a time per partition, as FastStream's subscriber
+// handles them: the replies of a partition come out in request order (the conformance
+// suite checks it), and a handler this cheap gains nothing from concurrency.
 func Route(cfg workerapp.Config, h Handler) router.Route[messages.SampleReqMsg, messages.SampleResMsg] {
 	return router.Route[messages.SampleReqMsg, messages.SampleResMsg]{
 		Name:            Name,
@@ -24,6 +26,7 @@ func Route(cfg workerapp.Config, h Handler) router.Route[messages.SampleReqMsg, 
 		Reply:           router.CodecFuncs(messages.EncodeResponse, messages.DecodeResponse),
 		Handler:         h.Handle,
 		ReplyTo:         cfg.ReplyTo,
+		Ordering:        router.ByPartition,
 	}
 }
 
