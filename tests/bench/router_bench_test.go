@@ -15,11 +15,11 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/streamgate/streamgate/pkg/messages"
-	platform "github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/pkg/router"
 	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/tests/bench/backlog"
 )
 
 // BenchmarkRouterSlowHandler measures how many records per second the router finishes
@@ -68,7 +68,13 @@ func benchSlowHandler(b *testing.B, ordering router.Ordering, concurrency, failP
 	brokers := strings.Split(env, ",")
 	n := b.N
 	names := newTopics(b, brokers)
-	if err := writeKeyed(brokers, names.in, n); err != nil {
+	now := time.Now()
+	if err := backlog.WriteRecords(brokers, n, func(i int) (*sarama.ProducerMessage, error) {
+		id := correlationID(i)
+		body, err := messages.EncodeRequest(messages.NewRequest(id, "order", now))
+		return &sarama.ProducerMessage{Topic: names.in, Key: sarama.StringEncoder("key-" + strconv.Itoa(i%slowKeys)),
+			Value: sarama.ByteEncoder(body), Headers: kafka.Headers(id)}, err
+	}); err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -109,80 +115,12 @@ func benchSlowHandler(b *testing.B, ordering router.Ordering, concurrency, failP
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := workerapp.Config{
-		Common: platform.Common{
-			HTTPAddr: "127.0.0.1:0", AppVersion: "bench", KafkaEnabled: true, KafkaBrokers: brokers,
-			InTopic: names.in, LogLevel: "warn", LogFormat: logging.FormatJSON, ShutdownTimeout: 15 * time.Second,
-		},
-		OutTopic: names.out, DLQTopic: names.dlq, GroupID: names.group,
-		MetricsAddr: "127.0.0.1:0", StuckThreshold: time.Minute,
-	}
-
-	b.ResetTimer()
-	began := time.Now()
-	workerCtx, stopWorker := context.WithCancel(ctx)
-	defer stopWorker()
-	stopped := make(chan error, 1)
-	go func() { stopped <- workerapp.Run(workerCtx, cfg, log, register) }()
-	timeout := time.Minute + time.Duration(n)*slowCall
-	var r result
-	select {
-	case r = <-replies:
-	case err := <-stopped:
-		b.Fatalf("worker stopped early: %v", err)
-	case <-time.After(timeout):
-		b.Fatalf("not every record answered within %v", timeout)
-	}
-	elapsed := time.Since(began)
-	b.StopTimer()
-	stopWorker()
-	if err := <-stopped; err != nil {
-		b.Fatalf("worker: %v", err)
-	}
-	if committed := committedOffsets(b, brokers, names.group, names.in); committed != int64(n) {
-		b.Errorf("group committed %d records, want %d", committed, n)
-	}
-	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
-	if steady := r.last.Sub(r.first); n > 1 && steady > 0 {
-		b.ReportMetric(float64(n-1)/steady.Seconds(), "steady_records/s")
-	}
-	b.ReportMetric(float64(r.duplicates), "duplicates")
+	drainBacklog(b, drainRun{
+		cfg: workerConfig(brokers, names, "warn"), log: log, register: register, replies: replies, n: n,
+		timeout: time.Minute + time.Duration(n)*slowCall,
+	})
 	totalMu.Lock()
 	b.ReportMetric(float64(total), "handler_calls")
 	totalMu.Unlock()
 	b.ReportMetric(0, "ns/op")
-}
-
-// writeKeyed writes n valid requests to topic over slowKeys record keys; the i-th
-// carries correlation ID bench-i, which its reply is keyed by.
-func writeKeyed(brokers []string, topic string, n int) error {
-	producer, err := sarama.NewAsyncProducer(brokers, kafka.ProducerConfig("streamgate-bench-keyed"))
-	if err != nil {
-		return err
-	}
-	var failed error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for range producer.Successes() {
-		}
-	})
-	wg.Go(func() {
-		for perr := range producer.Errors() {
-			failed = errors.Join(failed, perr.Err)
-		}
-	})
-	now := time.Now()
-	for i := range n {
-		id := correlationID(i)
-		body, err := messages.EncodeRequest(messages.NewRequest(id, "order", now))
-		if err != nil {
-			failed = errors.Join(failed, err)
-			break
-		}
-		producer.Input() <- &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder("key-" + strconv.Itoa(i%slowKeys)),
-			Value: sarama.ByteEncoder(body), Headers: kafka.Headers(id)}
-	}
-	producer.AsyncClose()
-	wg.Wait()
-	return failed
 }
