@@ -3,7 +3,7 @@
 SHELL := bash
 
 # Every Go module but the test suites, which have targets of their own.
-GO_PACKAGES := ./pkg/messages/... ./pkg/platform/... ./pkg/router/... ./services/gateway/... ./services/worker/... ./tools/devbroker/...
+GO_PACKAGES := ./examples/... ./pkg/gatewaykit/... ./pkg/messages/... ./pkg/platform/... ./pkg/router/... ./services/gateway/... ./services/worker/... ./tools/devbroker/...
 GO_TEST     := go test -race -count=1
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -X github.com/streamgate/streamgate/pkg/platform/buildinfo.Version=$(VERSION)
@@ -14,10 +14,12 @@ help: ## List the targets
 	  awk 'BEGIN {FS = ":.*## "}; !seen[$$1]++ {printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## Build gateway, worker and devbroker into bin/
+build: ## Build gateway, worker, the orders example's pair and devbroker into bin/
 	@mkdir -p bin
 	go build -trimpath -ldflags "$(LDFLAGS)" -o bin/gateway ./services/gateway/cmd/gateway
 	go build -trimpath -ldflags "$(LDFLAGS)" -o bin/worker ./services/worker/cmd/worker
+	go build -trimpath -ldflags "$(LDFLAGS)" -o bin/orders-gateway ./examples/orders/cmd/orders-gateway
+	go build -trimpath -ldflags "$(LDFLAGS)" -o bin/orders-worker ./examples/orders/cmd/orders-worker
 	go build -trimpath -o bin/devbroker ./tools/devbroker/cmd/devbroker
 
 .PHONY: run
@@ -29,7 +31,7 @@ test: lint unit e2e deploy-test newcomer cluster-e2e bench-smoke ## Everything C
 
 .PHONY: lint
 lint: ## gofmt and go vet on every module
-	@unformatted=$$(gofmt -l pkg services tools tests); \
+	@unformatted=$$(gofmt -l examples pkg services tools tests); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(GO_PACKAGES) ./tests/...
 
@@ -60,10 +62,12 @@ bench-smoke: ## The benchmark's own tests, then the benchmark with tiny duration
 	go run ./tests/bench/cmd/streambench -smoke -profile -kafka "$(STREAMGATE_TEST_KAFKA)" -out bin/bench-smoke
 
 .PHONY: bench-micro
-bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing; the worker's work per record; the worker on real Kafka (needs STREAMGATE_TEST_KAFKA=host:port)
+bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing; the worker's work per record; the worker and the orders example draining a backlog on real Kafka (need STREAMGATE_TEST_KAFKA=host:port)
 	go test -run '^$$' -bench GatewayPing -benchtime 2s ./services/gateway/internal/api/
 	go test -run '^$$' -bench HandleRecord -benchtime 2s ./pkg/router/
 	go test -run '^$$' -bench Worker -benchtime 200000x ./tests/bench/...
+	go test -run '^$$' -bench 'OrdersDrain/concurrency=1$$' -benchtime 600x ./tests/bench/
+	go test -run '^$$' -bench 'OrdersDrain/concurrency=64' -benchtime 20000x ./tests/bench/
 
 .PHONY: fuzz
 fuzz: ## Fuzz the message decoders for 30 s each

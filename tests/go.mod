@@ -11,6 +11,7 @@ require (
 	github.com/prometheus/common v0.72.1
 	github.com/prometheus/prometheus v0.316.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
+	github.com/streamgate/streamgate/examples v0.0.0
 	github.com/streamgate/streamgate/pkg/messages v0.0.0
 	github.com/streamgate/streamgate/pkg/platform v0.0.0
 	github.com/streamgate/streamgate/pkg/router v0.0.0
@@ -92,3 +93,7 @@ replace github.com/streamgate/streamgate/pkg/platform => ../pkg/platform
 replace github.com/streamgate/streamgate/pkg/router => ../pkg/router
 
 replace github.com/streamgate/streamgate/services/gateway => ../services/gateway
+
+replace github.com/streamgate/streamgate/examples => ../examples
+
+replace github.com/streamgate/streamgate/pkg/gatewaykit => ../pkg/gatewaykit

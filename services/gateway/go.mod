@@ -3,16 +3,20 @@ module github.com/streamgate/streamgate/services/gateway
 go 1.26.0
 
 replace (
+	github.com/streamgate/streamgate/pkg/gatewaykit => ../../pkg/gatewaykit
 	github.com/streamgate/streamgate/pkg/messages => ../../pkg/messages
 	github.com/streamgate/streamgate/pkg/platform => ../../pkg/platform
+	github.com/streamgate/streamgate/pkg/router => ../../pkg/router
 )
 
 require (
 	github.com/IBM/sarama v1.61.1
 	github.com/gin-gonic/gin v1.12.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/streamgate/streamgate/pkg/gatewaykit v0.0.0
 	github.com/streamgate/streamgate/pkg/messages v0.0.0
 	github.com/streamgate/streamgate/pkg/platform v0.0.0
+	github.com/streamgate/streamgate/pkg/router v0.0.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0

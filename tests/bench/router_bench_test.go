@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
+
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/pkg/router"
 	"github.com/streamgate/streamgate/pkg/router/workerapp"
 	"github.com/streamgate/streamgate/tests/bench/backlog"
@@ -64,15 +68,26 @@ func benchSlowHandler(b *testing.B, ordering router.Ordering, concurrency, failP
 	brokers := strings.Split(env, ",")
 	n := b.N
 	names := newTopics(b, brokers)
-	err := backlog.WriteKeyed(brokers, names.in, n, correlationID, func(i int) string { return "key-" + strconv.Itoa(i%slowKeys) })
-	if err != nil {
+	now := time.Now()
+	if err := backlog.WriteRecords(brokers, n, func(i int) (*sarama.ProducerMessage, error) {
+		id := correlationID(i)
+		body, err := messages.EncodeRequest(messages.NewRequest(id, "order", now))
+		return &sarama.ProducerMessage{Topic: names.in, Key: sarama.StringEncoder("key-" + strconv.Itoa(i%slowKeys)),
+			Value: sarama.ByteEncoder(body), Headers: kafka.Headers(id)}, err
+	}); err != nil {
 		b.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	replies := watchReplies(ctx, b, brokers, names.out, n)
 
 	var calls sync.Map // correlation ID -> attempts, for the failure injection
-	var total atomic.Int64
+	var total int64
+	var totalMu sync.Mutex
 	handler := func(ctx context.Context, m router.Message[messages.SampleReqMsg]) (messages.SampleResMsg, error) {
-		total.Add(1)
+		totalMu.Lock()
+		total++
+		totalMu.Unlock()
 		select {
 		case <-time.After(slowCall):
 		case <-ctx.Done():
@@ -96,7 +111,16 @@ func benchSlowHandler(b *testing.B, ordering router.Ordering, concurrency, failP
 			Retry: router.Retry{MaxAttempts: 3, MinBackoff: 2 * slowCall, MaxBackoff: 4 * slowCall},
 		})
 	}
-	drain(b, brokers, names, n, register, time.Minute+time.Duration(n)*slowCall)
-	b.ReportMetric(float64(total.Load()), "handler_calls")
+	log, err := logging.New(logging.Options{Level: "warn", Format: logging.FormatJSON, Service: "worker", Version: "bench", Output: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	drainBacklog(b, drainRun{
+		cfg: workerConfig(brokers, names, "warn"), log: log, register: register, replies: replies, n: n,
+		timeout: time.Minute + time.Duration(n)*slowCall,
+	})
+	totalMu.Lock()
+	b.ReportMetric(float64(total), "handler_calls")
+	totalMu.Unlock()
 	b.ReportMetric(0, "ns/op")
 }

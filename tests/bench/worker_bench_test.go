@@ -58,19 +58,6 @@ func BenchmarkWorker(b *testing.B) {
 	prefill(b, brokers, names.in, n)
 	prefillRate := float64(n) / time.Since(prefillBegan).Seconds()
 
-	drain(b, brokers, names, n, ping.Register, time.Minute+time.Duration(n)*time.Millisecond)
-	// What the same broker takes from a producer alone, for scale.
-	b.ReportMetric(prefillRate, "prefill_records/s")
-	b.ReportMetric(0, "ns/op") // per-record time is records/s's inverse; ns/op over a run misleads
-}
-
-// drain runs the worker in-process, with the routes register adds, on names until each
-// of the n records on names.in has its reply on names.out (keyed by its correlation ID,
-// within timeout); it checks that the group committed every record and reports
-// records/s over the run (joining the group included), steady_records/s from the first
-// reply to the last, and duplicates.
-func drain(b *testing.B, brokers []string, names topics, n int, register workerapp.Register, timeout time.Duration) {
-	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	replies := watchReplies(ctx, b, brokers, names.out, n)
@@ -84,14 +71,25 @@ func drain(b *testing.B, brokers []string, names topics, n int, register workera
 	log = log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return zapcore.NewTee(c, zaptest.NewLogger(b, zaptest.Level(zap.WarnLevel)).Core())
 	}))
-	cfg := workerapp.Config{
+	drainBacklog(b, drainRun{
+		cfg: workerConfig(brokers, names, "info"), log: log, register: ping.Register, replies: replies, n: n,
+		timeout: time.Minute + time.Duration(n)*time.Millisecond,
+	})
+	// What the same broker takes from a producer alone, for scale.
+	b.ReportMetric(prefillRate, "prefill_records/s")
+	b.ReportMetric(0, "ns/op") // per-record time is records/s's inverse; ns/op over a run misleads
+}
+
+// workerConfig is the worker's configuration on names, with its servers on free ports.
+func workerConfig(brokers []string, names topics, logLevel string) workerapp.Config {
+	return workerapp.Config{
 		Common: platform.Common{
 			HTTPAddr:        "127.0.0.1:0",
 			AppVersion:      "bench",
 			KafkaEnabled:    true,
 			KafkaBrokers:    brokers,
 			InTopic:         names.in,
-			LogLevel:        "info",
+			LogLevel:        logLevel,
 			LogFormat:       logging.FormatJSON,
 			ShutdownTimeout: 15 * time.Second,
 		},
@@ -102,36 +100,50 @@ func drain(b *testing.B, brokers []string, names topics, n int, register workera
 		MetricsAddr:    "127.0.0.1:0",
 		StuckThreshold: time.Minute,
 	}
+}
 
+// drainRun is one run of the worker over a backlog of n records.
+type drainRun struct {
+	cfg      workerapp.Config
+	log      *zap.Logger
+	register workerapp.Register
+	replies  <-chan result // one result once every record has a reply
+	n        int
+	timeout  time.Duration
+}
+
+// drainBacklog times the worker from its start to the last reply (the benchmark's
+// timer), stops it, checks that its group committed every record, and reports
+// records/s, steady_records/s (first reply to last) and duplicates.
+func drainBacklog(b *testing.B, d drainRun) {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	b.ResetTimer()
 	began := time.Now()
-	workerCtx, stopWorker := context.WithCancel(ctx)
-	defer stopWorker()
 	stopped := make(chan error, 1)
-	go func() { stopped <- workerapp.Run(workerCtx, cfg, log, register) }()
-
+	go func() { stopped <- workerapp.Run(ctx, d.cfg, d.log, d.register) }()
 	var r result
 	select {
-	case r = <-replies:
+	case r = <-d.replies:
 	case err := <-stopped:
 		b.Fatalf("worker stopped early: %v", err)
-	case <-time.After(timeout):
-		b.Fatalf("not every request answered within %v", timeout)
+	case <-time.After(d.timeout):
+		b.Fatalf("not every record answered within %v", d.timeout)
 	}
 	elapsed := time.Since(began)
 	b.StopTimer()
 
-	stopWorker()
+	cancel()
 	if err := <-stopped; err != nil {
 		b.Fatalf("worker: %v", err)
 	}
-	if committed := committedOffsets(b, brokers, names.group, names.in); committed != int64(n) {
-		b.Errorf("group committed %d records, want %d", committed, n)
+	if committed := committedOffsets(b, d.cfg.KafkaBrokers, d.cfg.GroupID, d.cfg.InTopic); committed != int64(d.n) {
+		b.Errorf("group committed %d records, want %d", committed, d.n)
 	}
-
-	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
-	if steady := r.last.Sub(r.first); n > 1 && steady > 0 {
-		b.ReportMetric(float64(n-1)/steady.Seconds(), "steady_records/s")
+	b.ReportMetric(float64(d.n)/elapsed.Seconds(), "records/s")
+	if steady := r.last.Sub(r.first); d.n > 1 && steady > 0 {
+		b.ReportMetric(float64(d.n-1)/steady.Seconds(), "steady_records/s")
 	}
 	b.ReportMetric(float64(r.duplicates), "duplicates")
 }

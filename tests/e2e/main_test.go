@@ -58,17 +58,26 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// buildServices compiles both services with the race detector, so that a data race
-// in the running binaries fails the test that provoked it.
+// binaries are the programs the tests run, by name, with their package.
+var binaries = []struct{ name, pkg string }{
+	{"gateway", "./services/gateway/cmd/gateway"},
+	{"worker", "./services/worker/cmd/worker"},
+	{"orders-gateway", "./examples/orders/cmd/orders-gateway"},
+	{"orders-worker", "./examples/orders/cmd/orders-worker"},
+	{"devbroker", "./tools/devbroker/cmd/devbroker"},
+}
+
+// buildServices compiles the programs with the race detector, so that a data race in
+// the running binaries fails the test that provoked it.
 func buildServices(root, binDir string) error {
-	for _, svc := range []string{"gateway", "worker"} {
+	for _, bin := range binaries {
 		cmd := exec.Command("go", "build", "-race",
 			"-ldflags", "-X github.com/streamgate/streamgate/pkg/platform/buildinfo.Version="+builtVersion,
-			"-o", filepath.Join(binDir, svc), "./services/"+svc+"/cmd/"+svc)
+			"-o", filepath.Join(binDir, bin.name), bin.pkg)
 		cmd.Dir = root
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("build %s: %w", svc, err)
+			return fmt.Errorf("build %s: %w", bin.name, err)
 		}
 	}
 	return nil

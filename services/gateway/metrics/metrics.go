@@ -5,13 +5,14 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streamgate/streamgate/pkg/gatewaykit"
 	platform "github.com/streamgate/streamgate/pkg/platform/metrics"
 )
 
 // Publish outcomes, the values of streamgate_gateway_publishes_total{outcome}.
 const (
-	OutcomeSuccess = "success"
-	OutcomeError   = "error"
+	OutcomeSuccess = gatewaykit.OutcomeSuccess
+	OutcomeError   = gatewaykit.OutcomeError
 )
 
 // Metrics are the gateway's collectors, registered in Registry.
@@ -44,7 +45,7 @@ func New(version string) (*Metrics, error) {
 		}, []string{"route", "method"}),
 		Publishes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "streamgate_gateway_publishes_total",
-			Help: "Requests published to the in-topic, by outcome (success: acknowledged by the broker).",
+			Help: "Records published (requests to the workers), by outcome (success: acknowledged by the broker).",
 		}, []string{"outcome"}),
 		PublishDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "streamgate_gateway_publish_duration_seconds",
@@ -64,6 +65,11 @@ func New(version string) (*Metrics, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// Publish returns the collectors gatewaykit.Observe updates.
+func (m *Metrics) Publish() gatewaykit.PublishMetrics {
+	return gatewaykit.PublishMetrics{Publishes: m.Publishes, Duration: m.PublishDuration, InFlight: m.PublishesInFlight}
 }
 
 // Names returns the name of every metric family the gateway serves on /metrics.

@@ -16,12 +16,22 @@ import (
 // Write writes n valid requests to topic as the gateway writes them, the i-th keyed
 // and correlated by id(i), and waits until the broker has acknowledged all of them.
 func Write(brokers []string, topic string, n int, id func(int) string) error {
-	return WriteKeyed(brokers, topic, n, id, id)
+	now := time.Now()
+	return WriteRecords(brokers, n, func(i int) (*sarama.ProducerMessage, error) {
+		key := id(i)
+		body, err := messages.EncodeRequest(messages.NewRequest(key, "Send for in-topic", now))
+		if err != nil {
+			return nil, err
+		}
+		return &sarama.ProducerMessage{
+			Topic: topic, Key: sarama.StringEncoder(key), Value: sarama.ByteEncoder(body), Headers: kafka.Headers(key),
+		}, nil
+	})
 }
 
-// WriteKeyed is Write with the i-th request keyed by key(i) (several requests may share
-// a key) and correlated by id(i).
-func WriteKeyed(brokers []string, topic string, n int, id, key func(int) string) error {
+// WriteRecords writes the n records record(i) returns and waits until the broker has
+// acknowledged all of them.
+func WriteRecords(brokers []string, n int, record func(i int) (*sarama.ProducerMessage, error)) error {
 	producer, err := sarama.NewAsyncProducer(brokers, kafka.ProducerConfig("streamgate-bench-backlog"))
 	if err != nil {
 		return fmt.Errorf("backlog producer: %w", err)
@@ -37,21 +47,18 @@ func WriteKeyed(brokers []string, topic string, n int, id, key func(int) string)
 			failed = errors.Join(failed, perr.Err)
 		}
 	})
-	now := time.Now()
 	for i := range n {
-		body, err := messages.EncodeRequest(messages.NewRequest(id(i), "Send for in-topic", now))
+		msg, err := record(i)
 		if err != nil {
 			failed = errors.Join(failed, err)
 			break
 		}
-		producer.Input() <- &sarama.ProducerMessage{
-			Topic: topic, Key: sarama.StringEncoder(key(i)), Value: sarama.ByteEncoder(body), Headers: kafka.Headers(id(i)),
-		}
+		producer.Input() <- msg
 	}
 	producer.AsyncClose()
 	wg.Wait()
 	if failed != nil {
-		return fmt.Errorf("backlog of %s: %w", topic, failed)
+		return fmt.Errorf("backlog: %w", failed)
 	}
 	return nil
 }

@@ -3,24 +3,10 @@
 package main
 
 import (
-	"context"
-
-	"github.com/gin-gonic/gin"
-	"go.uber.org/zap"
-
 	_ "github.com/streamgate/streamgate/pkg/platform/profiling" // pprof in -tags pprof builds only
-	"github.com/streamgate/streamgate/pkg/platform/service"
-	"github.com/streamgate/streamgate/services/gateway/config"
-	"github.com/streamgate/streamgate/services/gateway/internal/app"
+	"github.com/streamgate/streamgate/services/gateway/gatewayapp"
 )
 
 func main() {
-	gin.SetMode(gin.ReleaseMode)
-	cfg, err := config.Load()
-	if err == nil {
-		err = service.Run("gateway", cfg.Common, func(ctx context.Context, log *zap.Logger) error {
-			return app.Run(ctx, cfg, log)
-		})
-	}
-	service.Exit("gateway", err)
+	gatewayapp.Main(gatewayapp.SampleEndpoints)
 }

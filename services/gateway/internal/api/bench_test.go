@@ -15,38 +15,28 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/gatewaykit"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
-	"github.com/streamgate/streamgate/services/gateway/internal/publisher"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
 
-// recordPublisher does what publisher.Kafka does short of the network: encode the
-// request, build the record with its headers and write the trace context into them.
+// recordPublisher does what gatewaykit.Producer does short of the network: build the
+// record with its headers and write the trace context into them.
 type recordPublisher struct {
 	tracing *tracing.Tracing
 	sink    *sarama.ProducerMessage
 }
 
-func (p *recordPublisher) Publish(ctx context.Context, msg messages.SampleReqMsg) error {
-	payload, err := messages.EncodeRequest(msg)
-	if err != nil {
-		return err
-	}
+func (p *recordPublisher) Send(ctx context.Context, rec gatewaykit.Record) error {
 	record := &sarama.ProducerMessage{
-		Topic: "in-topic", Key: sarama.StringEncoder(msg.CorrelationID),
-		Value: sarama.ByteEncoder(payload), Headers: kafka.Headers(msg.CorrelationID),
+		Topic: rec.Topic, Key: sarama.StringEncoder(rec.Key),
+		Value: sarama.ByteEncoder(rec.Value), Headers: kafka.Headers(rec.CorrelationID),
 	}
 	p.tracing.Inject(ctx, record)
 	p.sink = record
 	return nil
-}
-
-// Request is Publish with a reply topic, which the ping route never asks for.
-func (p *recordPublisher) Request(ctx context.Context, msg messages.SampleReqMsg, _, _ string) error {
-	return p.Publish(ctx, msg)
 }
 
 // BenchmarkGatewayPing measures the gateway's GET /v1/ping handler path in process
@@ -85,18 +75,16 @@ func BenchmarkGatewayPing(b *testing.B) {
 				b.Fatal(err)
 			}
 			recorder := &recordPublisher{tracing: variant.tracing}
-			var pub Publisher = recorder
+			var pub gatewaykit.Sender = recorder
 			var m *metrics.Metrics
 			if variant.metrics {
 				if m, err = metrics.New("bench"); err != nil {
 					b.Fatal(err)
 				}
-				pub = publisher.Observe(recorder, "in-topic", m, variant.tracing)
+				pub = gatewaykit.Observe(recorder, m.Publish(), variant.tracing)
 			}
-			router := NewRouter(Deps{
-				Logger: log.WithOptions(zap.IncreaseLevel(zapcore.InfoLevel)), Publisher: pub, Readiness: nil,
-				Version: "bench", Topic: "in-topic", Now: time.Now, Metrics: m, Tracing: variant.tracing,
-			})
+			router := sampleRouter(b, Deps{Logger: log.WithOptions(zap.IncreaseLevel(zapcore.InfoLevel)), Metrics: m, Tracing: variant.tracing},
+				Sample{Version: "bench", Now: time.Now}, gatewaykit.NewKit(pub, nil))
 			req := httptest.NewRequest(http.MethodGet, "/v1/ping", nil)
 			b.ReportAllocs()
 			b.ResetTimer()

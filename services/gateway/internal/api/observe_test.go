@@ -12,17 +12,17 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
-	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/gatewaykit"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
-// spanPublisher remembers the span context each Publish call ran under.
+// spanPublisher remembers the span context each Send call ran under.
 type spanPublisher struct {
 	got  []trace.SpanContext
 	ctxs []context.Context
 }
 
-func (p *spanPublisher) Publish(ctx context.Context, _ messages.SampleReqMsg) error {
+func (p *spanPublisher) Send(ctx context.Context, _ gatewaykit.Record) error {
 	p.got = append(p.got, trace.SpanContextFromContext(ctx))
 	p.ctxs = append(p.ctxs, ctx)
 	return nil

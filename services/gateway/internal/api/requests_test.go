@@ -12,44 +12,46 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/streamgate/streamgate/pkg/gatewaykit"
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/httpserver"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
-	"github.com/streamgate/streamgate/services/gateway/internal/replies"
 )
 
-// fakeWorker answers a request through the waiters the way the reply consumer would,
+const replyTopic = "in-topic.replies"
+
+// fakeWorker answers a request through the replies the way the reply reader would,
 // unless the request's body correlation ID says otherwise.
 type fakeWorker struct {
-	waiters *replies.Waiters
+	replies *gatewaykit.ReplyReaders
 }
 
-func (f fakeWorker) Request(_ context.Context, msg messages.SampleReqMsg, replyTo, requestID string) error {
-	if replyTo != "in-topic.replies" {
-		panic("reply_to = " + replyTo)
+func (f fakeWorker) Send(_ context.Context, rec gatewaykit.Record) error {
+	if rec.ReplyTo != replyTopic {
+		panic("reply_to = " + rec.ReplyTo)
+	}
+	msg, err := messages.DecodeRequest(rec.Value)
+	if err != nil {
+		return err
 	}
 	switch {
 	case strings.HasPrefix(msg.CorrelationID, "silent"):
 		return nil // the reply never comes
 	case strings.HasPrefix(msg.CorrelationID, "garbled"):
-		go f.waiters.Deliver(requestID, []byte(`{"status":"Done"}`))
+		go f.replies.Deliver(replyTopic, rec.CorrelationID, []byte(`{"status":"Done"}`))
 		return nil
 	}
 	body, _ := messages.EncodeResponse(messages.NewResponse(msg.CorrelationID, "pong from subscriber", messages.StatusCompleted, fixedNow))
-	go f.waiters.Deliver(requestID, body)
+	go f.replies.Deliver(replyTopic, rec.CorrelationID, body)
 	return nil
 }
 
-func newRequestRouter(max int, ready error) (http.Handler, *replies.Waiters) {
-	waiters := replies.NewWaiters(max)
-	router := NewRouter(Deps{
-		Logger: zap.NewNop(), Publisher: &recordingPublisher{}, Readiness: &probe.Readiness{}, Version: "1", Topic: "in-topic",
-		Now: func() time.Time { return fixedNow }, Tracing: tracing.Disabled(),
-		Replies: &ReplyRouting{Requester: fakeWorker{waiters}, Topic: "in-topic.replies", Waiters: waiters,
-			Ready: func() error { return ready }},
-	})
-	return router, waiters
+func newRequestRouter(t *testing.T, max int) (http.Handler, *gatewaykit.ReplyReaders) {
+	replies := gatewaykit.NewLoopbackReplies(max)
+	router := sampleRouter(t, Deps{Logger: zap.NewNop(), Readiness: &probe.Readiness{}, Tracing: tracing.Disabled()},
+		Sample{Version: "1", Now: func() time.Time { return fixedNow }}, gatewaykit.NewKit(fakeWorker{replies}, replies))
+	return router, replies
 }
 
 func post(router http.Handler, path, id string) *httptest.ResponseRecorder {
@@ -61,7 +63,7 @@ func post(router http.Handler, path, id string) *httptest.ResponseRecorder {
 }
 
 func TestRequestAnswersWithTheReplyOrTimesOut(t *testing.T) {
-	router, waiters := newRequestRouter(10, nil)
+	router, replies := newRequestRouter(t, 10)
 	tests := []struct {
 		path, id string
 		status   int
@@ -79,23 +81,26 @@ func TestRequestAnswersWithTheReplyOrTimesOut(t *testing.T) {
 			t.Errorf("POST %s (%s) = %d %s, want %d %s", tt.path, tt.id, rec.Code, rec.Body, tt.status, tt.body)
 		}
 	}
-	if n := waiters.Len(); n != 0 {
+	if n := replies.Waiting(replyTopic); n != 0 {
 		t.Errorf("%d waiters left", n)
 	}
 }
 
-func TestRequestRefusedWhenFullNotReadingOrDisabled(t *testing.T) {
-	router, waiters := newRequestRouter(1, nil)
-	_, release, _ := waiters.Add("taken")
+func TestRequestRefusedWhenFullOrDisabled(t *testing.T) {
+	router, replies := newRequestRouter(t, 1)
+	waiting := make(chan struct{})
+	go func() {
+		defer close(waiting)
+		post(router, "/v1/requests?timeout=2s", "silent-taking-the-only-place")
+	}()
+	for replies.Waiting(replyTopic) == 0 {
+		time.Sleep(time.Millisecond)
+	}
 	if rec := post(router, "/v1/requests", "req-1"); rec.Code != 503 || rec.Header().Get("Retry-After") != "1" {
 		t.Errorf("full: %d %s", rec.Code, rec.Body)
 	}
-	release()
+	<-waiting
 
-	notReading, _ := newRequestRouter(1, replies.ErrNotReading)
-	if rec := post(notReading, "/v1/requests", "req-1"); rec.Code != 503 || !strings.Contains(rec.Body.String(), "Not reading replies yet") {
-		t.Errorf("not reading: %d %s", rec.Code, rec.Body)
-	}
 	disabled, _, _ := newTestRouter(t, &recordingPublisher{})
 	if rec := post(disabled, "/v1/requests", "req-1"); rec.Code != 503 || !strings.Contains(rec.Body.String(), "KAFKA_ENABLED=false") {
 		t.Errorf("disabled: %d %s", rec.Code, rec.Body)
@@ -105,7 +110,7 @@ func TestRequestRefusedWhenFullNotReadingOrDisabled(t *testing.T) {
 // Answered, timed out or abandoned by the client: no request leaves a waiter or a
 // goroutine behind.
 func TestRequestsLeakNothing(t *testing.T) {
-	router, waiters := newRequestRouter(1000, nil)
+	router, replies := newRequestRouter(t, 1000)
 	before := runtime.NumGoroutine()
 	var wg sync.WaitGroup
 	for i := range 300 {
@@ -125,7 +130,7 @@ func TestRequestsLeakNothing(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := waiters.Len(); n != 0 {
+	if n := replies.Waiting(replyTopic); n != 0 {
 		t.Errorf("%d waiters left", n)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -140,7 +145,7 @@ func TestRequestsLeakNothing(t *testing.T) {
 // The longest reply wait a client may ask for ends, with a margin for the answer, before
 // the server's write timeout: equal values gave an empty reply at ?timeout=30s.
 func TestMaxReplyTimeoutEndsBeforeTheWriteTimeout(t *testing.T) {
-	if margin := httpserver.WriteTimeout - MaxReplyTimeout; margin < time.Second {
-		t.Fatalf("MaxReplyTimeout %s leaves %s before the write timeout %s, want at least 1s", MaxReplyTimeout, margin, httpserver.WriteTimeout)
+	if margin := httpserver.WriteTimeout - gatewaykit.MaxReplyTimeout; margin < time.Second {
+		t.Fatalf("MaxReplyTimeout %s leaves %s before the write timeout %s, want at least 1s", gatewaykit.MaxReplyTimeout, margin, httpserver.WriteTimeout)
 	}
 }

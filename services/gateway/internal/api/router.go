@@ -2,49 +2,35 @@
 package api
 
 import (
-	"context"
+	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
-	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
-	"github.com/streamgate/streamgate/services/gateway/internal/docs"
 	"github.com/streamgate/streamgate/services/gateway/internal/middleware"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
 
-// Publisher hands a request to the worker; it returns only once the broker has
-// acknowledged the record, or with the reason it could not.
-type Publisher interface {
-	Publish(ctx context.Context, msg messages.SampleReqMsg) error
-}
-
-// Deps is what the routes need.
+// Deps is what the router needs.
 type Deps struct {
 	Logger    *zap.Logger
-	Publisher Publisher
 	Readiness *probe.Readiness
-	Version   string
-	Topic     string           // where Publisher writes, for log lines
 	Metrics   *metrics.Metrics // nil: no HTTP metrics (the benchmark's baseline)
 	Tracing   *tracing.Tracing
-	AsyncAPI  []byte // the AsyncAPI document served at /asyncapi.json
-	// Replies enables POST /v1/requests; nil (Kafka disabled) answers it 503.
-	Replies *ReplyRouting
+	// Endpoints registers the service's own routes (the sample flow's, or a service's
+	// made with gatewayapp), behind every middleware.
+	Endpoints func(gin.IRouter) error
 	// AccessLogAll logs every request at info level, not only the unsuccessful ones.
 	AccessLogAll bool
 	// TrustIncomingTraceContext keeps the client's traceparent, tracestate and baggage.
 	TrustIncomingTraceContext bool
-	// Now stamps messages; tests pin it.
-	Now func() time.Time
 }
 
 // NewRouter returns the gateway's gin engine with every route and middleware.
-func NewRouter(deps Deps) *gin.Engine {
+func NewRouter(deps Deps) (*gin.Engine, error) {
 	router := gin.New()
 	router.HandleMethodNotAllowed = true
 	// No proxy is trusted by default; a deployment behind one configures it explicitly.
@@ -68,13 +54,12 @@ func NewRouter(deps Deps) *gin.Engine {
 	router.GET("/healthz", gin.WrapF(probe.Healthz))
 	router.GET("/readyz", gin.WrapH(deps.Readiness))
 
-	docs.Register(router, deps.AsyncAPI)
-
-	ping := newPingHandler(deps)
-	router.GET("/v1/ping", ping.serve)
-	requests := requestHandler{logger: deps.Logger, routing: deps.Replies, topic: deps.Topic, now: deps.Now}
-	router.POST("/v1/requests", requests.serve)
-	return router
+	if deps.Endpoints != nil {
+		if err := deps.Endpoints(router); err != nil {
+			return nil, fmt.Errorf("api: register endpoints: %w", err)
+		}
+	}
+	return router, nil
 }
 
 // jsonError answers with FastAPI's error shape, {"detail": "..."}.

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/streamgate/streamgate/pkg/gatewaykit"
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/correlation"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
@@ -23,28 +24,46 @@ import (
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
 
-// recordingPublisher keeps what it was given and fails with err when set.
+// recordingPublisher keeps the requests sent through it and fails with err when set.
 type recordingPublisher struct {
 	got       []messages.SampleReqMsg
+	records   []gatewaykit.Record
 	contextID string
 	err       error
 }
 
-func (p *recordingPublisher) Publish(ctx context.Context, msg messages.SampleReqMsg) error {
+func (p *recordingPublisher) Send(ctx context.Context, rec gatewaykit.Record) error {
+	msg, err := messages.DecodeRequest(rec.Value)
+	if err != nil {
+		return err
+	}
 	p.got = append(p.got, msg)
+	p.records = append(p.records, rec)
 	p.contextID = correlation.FromContext(ctx)
 	return p.err
 }
 
+// sampleRouter is NewRouter serving the sample flow, whose records go to kit.
+func sampleRouter(t testing.TB, deps Deps, sample Sample, kit *gatewaykit.Kit) *gin.Engine {
+	t.Helper()
+	sample.Logger, sample.InTopic = deps.Logger, "in-topic"
+	deps.Endpoints = sample.Endpoints(kit)
+	router, err := NewRouter(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return router
+}
+
 var fixedNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
-func newTestRouter(t *testing.T, pub Publisher) (*gin.Engine, *observer.ObservedLogs, *probe.Readiness) {
+func newTestRouter(t *testing.T, pub gatewaykit.Sender) (*gin.Engine, *observer.ObservedLogs, *probe.Readiness) {
 	router, logs, readiness, _ := newObservedRouter(t, pub, tracing.Disabled())
 	return router, logs, readiness
 }
 
 // newObservedRouter is newTestRouter with the metrics it records and the given tracing.
-func newObservedRouter(t *testing.T, pub Publisher, tr *tracing.Tracing) (*gin.Engine, *observer.ObservedLogs, *probe.Readiness, *metrics.Metrics) {
+func newObservedRouter(t *testing.T, pub gatewaykit.Sender, tr *tracing.Tracing) (*gin.Engine, *observer.ObservedLogs, *probe.Readiness, *metrics.Metrics) {
 	gin.SetMode(gin.TestMode)
 	core, logs := observer.New(zap.DebugLevel)
 	readiness := &probe.Readiness{}
@@ -52,11 +71,10 @@ func newObservedRouter(t *testing.T, pub Publisher, tr *tracing.Tracing) (*gin.E
 	if err != nil {
 		t.Fatal(err)
 	}
-	router := NewRouter(Deps{
-		Logger: zap.New(core), Publisher: pub, Readiness: readiness, Version: "1.2.3", Topic: "in-topic",
-		Now: func() time.Time { return fixedNow }, Metrics: m, Tracing: tr, AsyncAPI: []byte(`{"asyncapi":"3.0.0"}`),
+	router := sampleRouter(t, Deps{
+		Logger: zap.New(core), Readiness: readiness, Metrics: m, Tracing: tr,
 		TrustIncomingTraceContext: true, // the tracing tests continue the client's trace; TestClientTraceContextIsDroppedUnlessTrusted checks the default
-	})
+	}, Sample{Version: "1.2.3", Now: func() time.Time { return fixedNow }, AsyncAPI: []byte(`{"asyncapi":"3.0.0"}`)}, gatewaykit.NewKit(pub, nil))
 	return router, logs, readiness, m
 }
 
@@ -129,10 +147,8 @@ func TestAccessLogLevels(t *testing.T) {
 		core, logs := observer.New(zap.DebugLevel)
 		readiness := &probe.Readiness{}
 		readiness.Set(nil)
-		router := NewRouter(Deps{
-			Logger: zap.New(core), Publisher: pub, Readiness: readiness, Version: "1", Topic: "in-topic",
-			Now: time.Now, Tracing: tracing.Disabled(), AccessLogAll: tt.all,
-		})
+		router := sampleRouter(t, Deps{Logger: zap.New(core), Readiness: readiness, Tracing: tracing.Disabled(), AccessLogAll: tt.all},
+			Sample{Version: "1", Now: time.Now}, gatewaykit.NewKit(pub, nil))
 		get(router, "/v1/ping", http.Header{"X-Correlation-Id": {"ok"}})
 		get(router, "/nothing", http.Header{"X-Correlation-Id": {"not-found"}})
 		pub.err = errors.New("broker down")

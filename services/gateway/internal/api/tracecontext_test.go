@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/baggage"
 	"go.uber.org/zap"
 
+	"github.com/streamgate/streamgate/pkg/gatewaykit"
 	"github.com/streamgate/streamgate/pkg/platform/probe"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
@@ -19,10 +20,8 @@ func TestClientTraceContextIsDroppedUnlessTrusted(t *testing.T) {
 		pub := &spanPublisher{}
 		readiness := &probe.Readiness{}
 		readiness.Set(nil)
-		router := NewRouter(Deps{
-			Logger: zap.NewNop(), Publisher: pub, Readiness: readiness, Version: "1", Topic: "in-topic",
-			Now: time.Now, Tracing: tracing.Disabled(), TrustIncomingTraceContext: trust,
-		})
+		router := sampleRouter(t, Deps{Logger: zap.NewNop(), Readiness: readiness, Tracing: tracing.Disabled(), TrustIncomingTraceContext: trust},
+			Sample{Version: "1", Now: time.Now}, gatewaykit.NewKit(pub, nil))
 		get(router, "/v1/ping", http.Header{
 			"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
 			"Baggage":     {"tenant=attacker"},

@@ -21,6 +21,15 @@ type config struct {
 	logLevel   kfake.LogLevel
 }
 
+// defaultTopics are the topics the services and examples/orders use with their default
+// settings, so that `make run` needs none created by hand: the ping flow's requests,
+// replies, dead letters and request/reply answers (read by the gateway for
+// POST /v1/requests), and the orders flow's requests, results and dead letters.
+var defaultTopics = []string{
+	"in-topic", "out-topic", "in-topic.dlq", "in-topic.replies",
+	"orders", "orders.results", "orders.dlq",
+}
+
 // maxPartitions keeps a typo from allocating a huge in-memory cluster.
 const maxPartitions = 1000
 
@@ -41,7 +50,7 @@ func parseConfig(args []string, output io.Writer) (config, error) {
 	fs := flag.NewFlagSet("devbroker", flag.ContinueOnError)
 	fs.SetOutput(output)
 	addr := fs.String("addr", "127.0.0.1:9092", "`host:port` to listen on and advertise to clients; port 0 picks a free one")
-	topics := fs.String("topics", "in-topic,out-topic,in-topic.dlq", "comma-separated `topics` to create at start")
+	topics := fs.String("topics", strings.Join(defaultTopics, ","), "comma-separated `topics` to create at start")
 	partitions := fs.Int("partitions", 3, "partitions per created topic")
 	logLevel := fs.String("log-level", "none", "kfake log `level` on stderr: none, error, warn, info or debug")
 	if err := fs.Parse(args); err != nil {

@@ -19,7 +19,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	want := config{
 		host:       "127.0.0.1",
 		port:       9092,
-		topics:     []string{"in-topic", "out-topic", "in-topic.dlq"},
+		topics:     []string{"in-topic", "out-topic", "in-topic.dlq", "in-topic.replies", "orders", "orders.results", "orders.dlq"},
 		partitions: 3,
 		logLevel:   kfake.LogLevelNone,
 	}

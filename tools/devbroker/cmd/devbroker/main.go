@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	devbroker [-addr 127.0.0.1:9092] [-topics in-topic,out-topic,in-topic.dlq] [-partitions 3] [-log-level none]
+//	devbroker [-addr 127.0.0.1:9092] [-topics in-topic,out-topic,...] [-partitions 3] [-log-level none]
 //
 // It stops on SIGINT or SIGTERM.
 package main

@@ -15,7 +15,7 @@ import (
 )
 
 // readyLine is the line run prints once the broker accepts connections.
-var readyLine = regexp.MustCompile(`^devbroker: Kafka \(kfake, in-memory\) listening on (\S+), topics in-topic,out-topic,in-topic\.dlq\n$`)
+var readyLine = regexp.MustCompile(`^devbroker: Kafka \(kfake, in-memory\) listening on (\S+), topics in-topic,out-topic,in-topic\.dlq,in-topic\.replies,orders,orders\.results,orders\.dlq\n$`)
 
 // TestRunServesSaramaConsumerGroup starts the command as `make run` would
 // and checks, for each Kafka protocol version the services may pin, that a
@@ -33,6 +33,7 @@ func TestRunServesSaramaConsumerGroup(t *testing.T) {
 	}()
 	addr := waitReady(t, stdout, done)
 
+	assertTopics(t, addr, defaultTopics, 2)
 	for _, version := range []sarama.KafkaVersion{sarama.V2_1_0_0, sarama.V3_6_0_0, sarama.MaxVersion} {
 		t.Run(version.String(), func(t *testing.T) {
 			produceAndConsume(t, addr, version)
@@ -210,5 +211,25 @@ func assertCommitted(t *testing.T, addr string, cfg *sarama.Config, group string
 	block := offsets.GetBlock("in-topic", partition)
 	if block == nil || !errors.Is(block.Err, sarama.ErrNoError) || block.Offset != want {
 		t.Errorf("committed offset for %s on in-topic/%d = %+v, want %d", group, partition, block, want)
+	}
+}
+
+// assertTopics checks that the broker at addr has each topic, with partitions each: the
+// services never create a topic, so one missing turns an endpoint to 503.
+func assertTopics(t *testing.T, addr string, topics []string, partitions int32) {
+	t.Helper()
+	admin, err := sarama.NewClusterAdmin([]string{addr}, sarama.NewConfig())
+	if err != nil {
+		t.Fatalf("NewClusterAdmin: %v", err)
+	}
+	defer admin.Close()
+	existing, err := admin.ListTopics()
+	if err != nil {
+		t.Fatalf("ListTopics: %v", err)
+	}
+	for _, topic := range topics {
+		if detail, ok := existing[topic]; !ok || detail.NumPartitions != partitions {
+			t.Errorf("topic %s: %+v (exists: %t), want %d partitions", topic, detail, ok, partitions)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package replies
+package gatewaykit
 
 import (
 	"context"
@@ -18,69 +18,64 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 )
 
-// ErrNotReading is Ready's answer until every partition of the reply topic is read.
-var ErrNotReading = errors.New("replies: not reading the reply topic yet")
+// ErrNotReadingReplies is Ready's answer until every partition of the reply topic is read.
+var ErrNotReadingReplies = errors.New("gatewaykit: not reading the reply topic yet")
 
 // errPartitionClosed ends a read whose partition consumer sarama closed by itself.
-var errPartitionClosed = errors.New("replies: the partition consumer stopped")
+var errPartitionClosed = errors.New("gatewaykit: the partition consumer stopped")
 
-// DefaultPartitionCheckInterval is how often a Consumer looks for partitions added to
+// DefaultPartitionCheckInterval is how often a reply reader looks for partitions added to
 // the reply topic, unless PartitionCheckInterval says otherwise.
 const DefaultPartitionCheckInterval = 30 * time.Second
 
-// Consumer reads every partition of the reply topic from its end, without a consumer
-// group (each instance needs every reply; none is ever committed), and delivers each
-// record to the waiter its correlation_id header names.
-type Consumer struct {
-	// PartitionCheckInterval is how often the topic's metadata is refreshed to find
-	// partitions added while connected; set it before Run.
+// ReplyReaderConfig is what every reply reader of a gateway connects with.
+type ReplyReaderConfig struct {
+	Brokers  []string
+	Security kafka.Security
+	Logger   *zap.Logger
+	// PartitionCheckInterval is how often a reply topic's metadata is refreshed to
+	// find partitions added while connected; 0 means DefaultPartitionCheckInterval.
 	PartitionCheckInterval time.Duration
-
-	brokers  []string
-	topic    string
-	security kafka.Security
-	waiters  *Waiters
-	logger   *zap.Logger
-	reading  atomic.Bool
+	// MaxWaiting bounds the requests waiting for a reply on one reply topic; more are
+	// refused at once (ErrTooManyWaiting) rather than piling up.
+	MaxWaiting int
 }
 
-// NewConsumer returns a consumer of topic for waiters; start Run next.
-func NewConsumer(brokers []string, topic string, security kafka.Security, waiters *Waiters, logger *zap.Logger) *Consumer {
-	return &Consumer{
-		PartitionCheckInterval: DefaultPartitionCheckInterval,
-		brokers:                brokers,
-		topic:                  topic,
-		security:               security,
-		waiters:                waiters,
-		logger:                 logger,
-	}
+// replyReader reads every partition of one reply topic from its end, without a
+// consumer group (each instance needs every reply; none is ever committed), and
+// delivers each record to the waiter its correlation_id header names.
+type replyReader struct {
+	cfg     ReplyReaderConfig
+	topic   string
+	waiters *Waiters
+	reading atomic.Bool
 }
 
 // Ready reports whether replies are being read: a request published before that could
 // miss its reply.
-func (c *Consumer) Ready() error {
+func (c *replyReader) Ready() error {
 	if !c.reading.Load() {
-		return ErrNotReading
+		return ErrNotReadingReplies
 	}
 	return nil
 }
 
 // Run connects (backing off between attempts), reads until ctx ends, and returns once
 // every goroutine it started has stopped.
-func (c *Consumer) Run(ctx context.Context) error {
+func (c *replyReader) Run(ctx context.Context) error {
 	// Up to a minute between attempts: a cluster without the reply topic (nobody uses
-	// POST /v1/requests there) gets a warning a minute, not a flood.
+	// request/reply there) gets a warning a minute, not a flood.
 	retry := backoff.New(time.Second, time.Minute)
 	for {
 		err := c.read(ctx, retry.Reset)
 		if ctx.Err() != nil {
-			return fmt.Errorf("replies: %w", ctx.Err())
+			return fmt.Errorf("gatewaykit: %w", ctx.Err())
 		}
 		delay := retry.Next()
-		c.logger.Warn("cannot read the reply topic; POST /v1/requests answers 503 until it can", logging.Topic(c.topic),
+		c.cfg.Logger.Warn("cannot read the reply topic; requests awaiting a reply there are answered 503 until it can", logging.Topic(c.topic),
 			zap.Duration("retry_in", delay), zap.Error(err))
 		if err := backoff.Sleep(ctx, delay); err != nil {
-			return fmt.Errorf("replies: %w", err)
+			return fmt.Errorf("gatewaykit: %w", err)
 		}
 	}
 }
@@ -88,28 +83,28 @@ func (c *Consumer) Run(ctx context.Context) error {
 // read consumes every partition until ctx ends or one of them fails, including those
 // added to the topic while it runs; it calls reading once every partition present at
 // the start is read.
-func (c *Consumer) read(ctx context.Context, reading func()) error {
+func (c *replyReader) read(ctx context.Context, reading func()) error {
 	cfg := kafka.ConsumerConfig("streamgate-gateway-replies")
 	// Replies of an exactly-once worker are visible once their transaction commits; an
 	// aborted one is never delivered. Without transactions read_committed reads the same
 	// records (the last stable offset is the high-water mark), so it is not a setting.
 	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
-	if err := c.security.Apply(cfg); err != nil {
+	if err := c.cfg.Security.Apply(cfg); err != nil {
 		return err
 	}
-	client, err := sarama.NewClient(c.brokers, cfg)
+	client, err := sarama.NewClient(c.cfg.Brokers, cfg)
 	if err != nil {
-		return c.security.Explain(fmt.Errorf("replies: new client: %w", err))
+		return c.cfg.Security.Explain(fmt.Errorf("gatewaykit: new client: %w", err))
 	}
 	defer client.Close()
 	consumer, err := sarama.NewConsumerFromClient(client)
 	if err != nil {
-		return fmt.Errorf("replies: new consumer: %w", err)
+		return fmt.Errorf("gatewaykit: new consumer: %w", err)
 	}
 	defer consumer.Close()
 	partitions, err := consumer.Partitions(c.topic)
 	if err != nil {
-		return fmt.Errorf("replies: partitions of %s: %w", c.topic, err)
+		return fmt.Errorf("gatewaykit: partitions of %s: %w", c.topic, err)
 	}
 
 	ctx, stop := context.WithCancelCause(ctx)
@@ -119,7 +114,7 @@ func (c *Consumer) read(ctx context.Context, reading func()) error {
 	consume := func(p int32, offset int64) error {
 		pc, err := consumer.ConsumePartition(c.topic, p, offset)
 		if err != nil {
-			return fmt.Errorf("replies: consume %s/%d: %w", c.topic, p, err)
+			return fmt.Errorf("gatewaykit: consume %s/%d: %w", c.topic, p, err)
 		}
 		readers.Go(func() {
 			defer pc.AsyncClose()
@@ -145,7 +140,7 @@ func (c *Consumer) read(ctx context.Context, reading func()) error {
 	c.reading.Store(true)
 	defer c.reading.Store(false)
 	reading()
-	c.logger.Info("reading replies", logging.Topic(c.topic), zap.Int("partitions", len(partitions)))
+	c.cfg.Logger.Info("reading replies", logging.Topic(c.topic), zap.Int("partitions", len(partitions)))
 	<-ctx.Done()
 	return context.Cause(ctx)
 }
@@ -154,12 +149,12 @@ func (c *Consumer) read(ctx context.Context, reading func()) error {
 // ends and consumes each partition not in initial from its start: it is new, and a worker
 // may have written replies there before we noticed it. A refresh that fails is tried
 // again at the next tick; a partition that cannot be consumed ends the read.
-func (c *Consumer) watchPartitions(ctx context.Context, client sarama.Client, initial []int32, consume func(p int32, offset int64) error) error {
+func (c *replyReader) watchPartitions(ctx context.Context, client sarama.Client, initial []int32, consume func(p int32, offset int64) error) error {
 	known := make(map[int32]bool, len(initial))
 	for _, p := range initial {
 		known[p] = true
 	}
-	interval := c.PartitionCheckInterval
+	interval := c.cfg.PartitionCheckInterval
 	if interval <= 0 {
 		interval = DefaultPartitionCheckInterval
 	}
@@ -173,7 +168,7 @@ func (c *Consumer) watchPartitions(ctx context.Context, client sarama.Client, in
 		}
 		partitions, err := c.partitions(client)
 		if err != nil {
-			c.logger.Warn("cannot look for new reply partitions", logging.Topic(c.topic), zap.Error(err))
+			c.cfg.Logger.Warn("cannot look for new reply partitions", logging.Topic(c.topic), zap.Error(err))
 			continue
 		}
 		var added []int32
@@ -192,20 +187,20 @@ func (c *Consumer) watchPartitions(ctx context.Context, client sarama.Client, in
 			}
 			known[p] = true
 		}
-		c.logger.Info("reading new reply partitions", logging.Topic(c.topic), zap.Int32s("partitions", added))
+		c.cfg.Logger.Info("reading new reply partitions", logging.Topic(c.topic), zap.Int32s("partitions", added))
 	}
 }
 
 // partitions asks the brokers for the topic's partitions now, rather than what the
 // client cached. Only those with a leader: one just created may have none yet, and
 // consuming it would fail the whole read; it is found at a later tick.
-func (c *Consumer) partitions(client sarama.Client) ([]int32, error) {
+func (c *replyReader) partitions(client sarama.Client) ([]int32, error) {
 	if err := client.RefreshMetadata(c.topic); err != nil {
-		return nil, fmt.Errorf("replies: refresh metadata of %s: %w", c.topic, err)
+		return nil, fmt.Errorf("gatewaykit: refresh metadata of %s: %w", c.topic, err)
 	}
 	partitions, err := client.WritablePartitions(c.topic)
 	if err != nil {
-		return nil, fmt.Errorf("replies: partitions of %s: %w", c.topic, err)
+		return nil, fmt.Errorf("gatewaykit: partitions of %s: %w", c.topic, err)
 	}
 	return partitions, nil
 }
@@ -214,7 +209,7 @@ func (c *Consumer) partitions(client sarama.Client) ([]int32, error) {
 // itself, so its errors are only logged, but for a refusal of the client's credentials
 // (a rotated password or certificate): that one is returned, for Run to build a new
 // client from the secret files.
-func (c *Consumer) readPartition(ctx context.Context, pc sarama.PartitionConsumer) error {
+func (c *replyReader) readPartition(ctx context.Context, pc sarama.PartitionConsumer) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -227,7 +222,7 @@ func (c *Consumer) readPartition(ctx context.Context, pc sarama.PartitionConsume
 			}
 			id := kafka.Header(msg.Headers, messages.HeaderCorrelationID)
 			if c.waiters.Deliver(id, msg.Value) {
-				c.logger.Debug("reply delivered", logging.CorrelationID(id), logging.Topic(c.topic),
+				c.cfg.Logger.Debug("reply delivered", logging.CorrelationID(id), logging.Topic(c.topic),
 					zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
 			}
 		case err, ok := <-pc.Errors():
@@ -235,9 +230,9 @@ func (c *Consumer) readPartition(ctx context.Context, pc sarama.PartitionConsume
 				return errPartitionClosed
 			}
 			if kafka.NeedsNewClient(err) {
-				return c.security.Explain(err)
+				return c.cfg.Security.Explain(err)
 			}
-			c.logger.Warn("reading the reply topic", logging.Topic(c.topic), zap.Error(err))
+			c.cfg.Logger.Warn("reading the reply topic", logging.Topic(c.topic), zap.Error(err))
 		}
 	}
 }

@@ -1,13 +1,4 @@
-// Package replies routes the worker's replies, read from the reply topic every gateway
-// instance shares, to the HTTP requests waiting for them in this instance.
-//
-// Each request is published with reply_to naming the reply topic and a correlation_id
-// header that is a fresh UUID, so concurrent requests never share one, whatever
-// X-Correlation-ID the clients send. The worker echoes that header on its reply (as a
-// FastStream subscriber does). Every instance reads every partition of the reply topic
-// and keeps only the replies its own waiters expect: replies for other instances, and
-// late ones whose request gave up, are dropped.
-package replies
+package gatewaykit
 
 import (
 	"errors"
@@ -15,7 +6,7 @@ import (
 )
 
 // ErrTooManyWaiting is returned by Add when the bound on waiting requests is reached.
-var ErrTooManyWaiting = errors.New("replies: too many requests waiting for a reply")
+var ErrTooManyWaiting = errors.New("gatewaykit: too many requests waiting for a reply")
 
 // Waiters are the requests of this instance waiting for their reply, at most max.
 type Waiters struct {
@@ -39,7 +30,7 @@ func (w *Waiters) Add(id string) (reply <-chan []byte, release func(), err error
 		return nil, nil, ErrTooManyWaiting
 	}
 	if _, dup := w.waiting[id]; dup {
-		return nil, nil, errors.New("replies: correlation ID already waiting: " + id)
+		return nil, nil, errors.New("gatewaykit: correlation ID already waiting: " + id)
 	}
 	ch := make(chan []byte, 1) // Deliver never blocks
 	w.waiting[id] = ch

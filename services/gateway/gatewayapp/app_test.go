@@ -1,4 +1,4 @@
-package app
+package gatewayapp
 
 import (
 	"bytes"
@@ -35,7 +35,8 @@ func TestRunWithKafkaDisabled(t *testing.T) {
 	done := make(chan error, 1)
 	metricsAddr := make(chan net.Addr, 1)
 	noEnv := func(string) (string, bool) { return "", false }
-	go func() { done <- run(ctx, cfg, logger, noEnv, func(a net.Addr) { metricsAddr <- a }) }()
+	r := runner{cfg: cfg, logger: logger, endpoints: SampleEndpoints, getenv: noEnv, metricsListening: func(a net.Addr) { metricsAddr <- a }}
+	go func() { done <- r.run(ctx) }()
 
 	waitOK(t, "http://"+addr+"/readyz")
 	resp, err := http.Get("http://" + addr + "/v1/ping")
@@ -156,7 +157,7 @@ func TestMetricsPortInUseStopsGateway(t *testing.T) {
 		HTTPAddr: freeAddr(t), AppVersion: "test-1", KafkaEnabled: false, ShutdownTimeout: 5 * time.Second,
 	}, MetricsAddr: taken.Addr().String()}
 	done := make(chan error, 1)
-	go func() { done <- Run(context.Background(), cfg, zap.NewNop()) }()
+	go func() { done <- Run(context.Background(), cfg, zap.NewNop(), SampleEndpoints) }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "listen") {

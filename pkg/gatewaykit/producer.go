@@ -1,5 +1,4 @@
-// Package publisher delivers the gateway's requests to Kafka.
-package publisher
+package gatewaykit
 
 import (
 	"context"
@@ -21,26 +20,52 @@ import (
 )
 
 // ErrNotConnected is returned while the first connection to the cluster is pending.
-var ErrNotConnected = errors.New("publisher: not connected to Kafka yet")
+var ErrNotConnected = errors.New("gatewaykit: not connected to Kafka yet")
 
-// Kafka publishes requests with a sarama SyncProducer, so a request counts as sent only
+// Record is one message to send: its body already encoded. Publisher and Requester
+// build them; a Sender delivers them.
+type Record struct {
+	Topic string
+	Key   string
+	Value []byte
+	// CorrelationID is the record's correlation_id header (logged, echoed on replies).
+	CorrelationID string
+	// ReplyTo, when not empty, is the record's reply_to header: the topic the sender
+	// waits on for the answer, as FastStream's request/reply sets it.
+	ReplyTo string
+}
+
+// Sender delivers a record; it returns only once the broker has acknowledged it, or
+// with the reason it could not. Producer, Observed and Disabled are Senders.
+type Sender interface {
+	Send(ctx context.Context, rec Record) error
+}
+
+// ProducerConfig is what a Producer connects with.
+type ProducerConfig struct {
+	Brokers  []string
+	Security kafka.Security
+	Logger   *zap.Logger
+	Tracing  *tracing.Tracing
+	// Linger is how long the producer waits for more records to send with one
+	// (Flush.Frequency); 0 sends at once. DefaultLinger is the gateway's default.
+	Linger time.Duration
+}
+
+// Producer sends records with a sarama SyncProducer, so a record counts as sent only
 // once every in-sync replica has it.
 //
 // The connection is made and kept by Run in the background: a gateway that starts
 // before its cluster (as in a fresh `skaffold dev`), or with credentials the cluster
 // refuses, serves probes and answers 500 until Kafka accepts it, instead of
 // crash-looping.
-type Kafka struct {
-	// Linger is how long the producer waits for more records to send with one
-	// (Flush.Frequency); set it before Run. NewKafka sets DefaultLinger.
-	Linger time.Duration
+type Producer struct {
+	// CheckTopics are the topics Ping asks the cluster about, so that readiness fails
+	// while one of them is missing or not allowed; set it before Run.
+	CheckTopics []string
 
-	brokers  []string
-	topic    string
-	security kafka.Security
-	logger   *zap.Logger
-	tracing  *tracing.Tracing
-	conn     atomic.Pointer[connection]
+	cfg  ProducerConfig
+	conn atomic.Pointer[connection]
 	// connectErr is why the last attempt to connect failed; readiness reports it.
 	connectErr atomic.Pointer[error]
 	// lastCheck is the outcome of the last Ping of a connection, "" for success.
@@ -64,7 +89,7 @@ type connection struct {
 
 // acquire returns the current connection with its use lock held shared (release it
 // with use.RUnlock), or ErrNotConnected.
-func (k *Kafka) acquire() (*connection, error) {
+func (k *Producer) acquire() (*connection, error) {
 	for {
 		conn := k.conn.Load()
 		if conn == nil {
@@ -86,17 +111,17 @@ func (c *connection) close() error {
 	return errors.Join(c.producer.Close(), c.client.Close())
 }
 
-// NewKafka returns a publisher to topic on the cluster at brokers; start Run next. The
-// trace context of each Publish call's context goes into its record's headers.
-func NewKafka(brokers []string, topic string, security kafka.Security, logger *zap.Logger, t *tracing.Tracing) *Kafka {
-	return &Kafka{Linger: DefaultLinger, brokers: brokers, topic: topic, security: security, logger: logger, tracing: t, rebuild: make(chan error, 1)}
+// NewProducer returns a producer for the cluster cfg names; start Run next. The trace
+// context of each Send call's context goes into its record's headers.
+func NewProducer(cfg ProducerConfig) *Producer {
+	return &Producer{cfg: cfg, rebuild: make(chan error, 1)}
 }
 
 // Run connects, backing off between attempts, and then keeps the connection until ctx
 // ends: when the cluster refuses the client's credentials (a rotated password, a renewed
 // certificate or CA), it builds a new client from the secret files on disk and swaps it
 // in. It returns ctx's error.
-func (k *Kafka) Run(ctx context.Context) error {
+func (k *Producer) Run(ctx context.Context) error {
 	for {
 		conn, err := k.connect(ctx)
 		if err != nil {
@@ -111,30 +136,30 @@ func (k *Kafka) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("publisher: %w", ctx.Err())
+			return fmt.Errorf("gatewaykit: %w", ctx.Err())
 		case refused := <-k.rebuild:
-			k.logger.Warn("Kafka refuses the client's credentials; building a new client from the secret files", zap.Error(refused))
+			k.cfg.Logger.Warn("Kafka refuses the client's credentials; building a new client from the secret files", zap.Error(refused))
 		}
 	}
 }
 
 // connect dials until a client is made or ctx ends.
-func (k *Kafka) connect(ctx context.Context) (*connection, error) {
+func (k *Producer) connect(ctx context.Context) (*connection, error) {
 	retry := backoff.New(250*time.Millisecond, 5*time.Second)
 	for {
-		conn, err := dial(k.brokers, k.security, k.Linger)
+		conn, err := dial(k.cfg.Brokers, k.cfg.Security, k.cfg.Linger)
 		if err == nil {
 			k.connectErr.Store(nil)
-			k.logger.Info("connected to Kafka", zap.Strings("brokers", k.brokers), logging.Topic(k.topic))
+			k.cfg.Logger.Info("connected to Kafka", zap.Strings("brokers", k.cfg.Brokers), zap.Strings("topics", k.CheckTopics))
 			return conn, nil
 		}
-		err = k.security.Explain(err)
+		err = k.cfg.Security.Explain(err)
 		k.connectErr.Store(&err)
 		delay := retry.Next()
-		k.logger.Warn("cannot connect to Kafka; retrying", zap.Strings("brokers", k.brokers),
+		k.cfg.Logger.Warn("cannot connect to Kafka; retrying", zap.Strings("brokers", k.cfg.Brokers),
 			zap.Duration("retry_in", delay), zap.Error(err), zap.NamedError("cause", errors.Unwrap(err)))
 		if err := backoff.Sleep(ctx, delay); err != nil {
-			return nil, fmt.Errorf("publisher: connect: %w", err)
+			return nil, fmt.Errorf("gatewaykit: connect: %w", err)
 		}
 	}
 }
@@ -154,67 +179,53 @@ func dial(brokers []string, security kafka.Security, linger time.Duration) (*con
 	}
 	client, err := sarama.NewClient(brokers, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("publisher: new client: %w", err)
+		return nil, fmt.Errorf("gatewaykit: new client: %w", err)
 	}
 	producer, err := sarama.NewSyncProducerFromClient(client)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("publisher: new producer: %w", err), client.Close())
+		return nil, errors.Join(fmt.Errorf("gatewaykit: new producer: %w", err), client.Close())
 	}
 	return &connection{client: client, producer: producer}, nil
 }
 
-// closeRetired closes a connection Run replaced, once the Publish calls that may still
+// closeRetired closes a connection Run replaced, once the Send calls that may still
 // use it have returned; new ones already use its successor.
-func (k *Kafka) closeRetired(old *connection) {
+func (k *Producer) closeRetired(old *connection) {
 	if err := old.close(); err != nil {
-		k.logger.Warn("closing the replaced Kafka client", zap.Error(err))
+		k.cfg.Logger.Warn("closing the replaced Kafka client", zap.Error(err))
 	}
 }
 
-// Publish writes msg to the topic, keyed by its correlation ID, and waits for the
-// broker's acknowledgement.
-func (k *Kafka) Publish(ctx context.Context, msg messages.SampleReqMsg) error {
-	return k.send(ctx, msg, kafka.Headers(msg.CorrelationID))
-}
-
-// Request is Publish for a request whose reply is awaited on replyTo: the record's
-// reply_to header names that topic and its correlation_id header is requestID, an ID
-// of this request alone, which the worker echoes on the reply (as FastStream does).
-func (k *Kafka) Request(ctx context.Context, msg messages.SampleReqMsg, replyTo, requestID string) error {
-	headers := append(kafka.Headers(requestID),
-		sarama.RecordHeader{Key: []byte(messages.HeaderReplyTo), Value: []byte(replyTo)})
-	return k.send(ctx, msg, headers)
-}
-
-func (k *Kafka) send(ctx context.Context, msg messages.SampleReqMsg, headers []sarama.RecordHeader) error {
+// Send writes rec and waits for the broker's acknowledgement.
+func (k *Producer) Send(ctx context.Context, rec Record) error {
 	conn, err := k.acquire()
 	if err != nil {
 		return err
 	}
 	defer conn.use.RUnlock()
-	payload, err := messages.EncodeRequest(msg)
-	if err != nil {
-		return fmt.Errorf("publisher: %w", err)
+	headers := kafka.Headers(rec.CorrelationID)
+	if rec.ReplyTo != "" {
+		headers = append(headers, sarama.RecordHeader{Key: []byte(messages.HeaderReplyTo), Value: []byte(rec.ReplyTo)})
 	}
 	record := &sarama.ProducerMessage{
-		Topic:   k.topic,
-		Key:     sarama.StringEncoder(msg.CorrelationID),
-		Value:   sarama.ByteEncoder(payload),
+		Topic:   rec.Topic,
+		Key:     sarama.StringEncoder(rec.Key),
+		Value:   sarama.ByteEncoder(rec.Value),
 		Headers: headers,
 	}
-	k.tracing.Inject(ctx, record)
+	k.cfg.Tracing.Inject(ctx, record)
 	partition, offset, err := conn.producer.SendMessage(record)
 	if err != nil {
-		return fmt.Errorf("publisher: send to %s: %w", k.topic, err)
+		return fmt.Errorf("gatewaykit: send to %s: %w", rec.Topic, err)
 	}
 	tracing.Sent(trace.SpanFromContext(ctx), partition, offset)
 	// One line per request is most of the CPU a publish costs beside sarama (make
 	// bench), so it is a debug line; failures are logged by the handler.
-	if line := k.logger.Check(zap.DebugLevel, "published"); line != nil {
+	if line := k.cfg.Logger.Check(zap.DebugLevel, "published"); line != nil {
 		line.Write(
-			logging.CorrelationID(msg.CorrelationID),
+			logging.CorrelationID(rec.CorrelationID),
 			tracing.LogFields(ctx),
-			logging.Topic(k.topic),
+			logging.Topic(rec.Topic),
 			logging.Operation(logging.OperationPublish),
 			logging.Status(messages.StatusReceived),
 			zap.Int32("partition", partition),
@@ -226,7 +237,7 @@ func (k *Kafka) send(ctx context.Context, msg messages.SampleReqMsg, headers []s
 
 // Ping reports whether the cluster answers now and, if not, why; readiness asks it.
 // A refusal of the client's credentials also asks Run for a new client.
-func (k *Kafka) Ping() error {
+func (k *Producer) Ping() error {
 	conn := k.conn.Load()
 	if conn == nil {
 		if err := k.connectErr.Load(); err != nil {
@@ -234,7 +245,7 @@ func (k *Kafka) Ping() error {
 		}
 		return ErrNotConnected
 	}
-	err := k.security.Explain(kafka.Ping(conn.client, k.topic))
+	err := k.check(conn.client)
 	k.logCheck(err)
 	if kafka.NeedsNewClient(err) {
 		select {
@@ -245,9 +256,19 @@ func (k *Kafka) Ping() error {
 	return err
 }
 
+// check asks the cluster about every topic in CheckTopics.
+func (k *Producer) check(client sarama.Client) error {
+	for _, topic := range k.CheckTopics {
+		if err := kafka.Ping(client, topic); err != nil {
+			return k.cfg.Security.Explain(err)
+		}
+	}
+	return nil
+}
+
 // logCheck logs when the outcome of Ping changes, so that a connected gateway turning
 // unready (an ACL removed, the broker gone) says why in its log, once.
-func (k *Kafka) logCheck(err error) {
+func (k *Producer) logCheck(err error) {
 	outcome := ""
 	if err != nil {
 		outcome = err.Error()
@@ -256,20 +277,18 @@ func (k *Kafka) logCheck(err error) {
 		return
 	}
 	if err != nil {
-		k.logger.Warn("Kafka check failed", logging.Topic(k.topic), zap.Error(err))
+		k.cfg.Logger.Warn("Kafka check failed", zap.Strings("topics", k.CheckTopics), zap.Error(err))
 	} else {
-		k.logger.Info("Kafka check passed", logging.Topic(k.topic))
+		k.cfg.Logger.Info("Kafka check passed", zap.Strings("topics", k.CheckTopics))
 	}
 }
 
-// Close waits for running Publish calls, then flushes and closes the producer and the
-// client; later calls to Publish return ErrNotConnected.
-func (k *Kafka) Close() error {
+// Close waits for running Send calls, then flushes and closes the producer and the
+// client; later calls to Send return ErrNotConnected.
+func (k *Producer) Close() error {
 	conn := k.conn.Swap(nil)
 	if conn == nil {
 		return nil
 	}
 	return conn.close()
 }
-
-var _ Requester = (*Kafka)(nil)

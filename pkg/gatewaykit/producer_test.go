@@ -1,4 +1,4 @@
-package publisher
+package gatewaykit
 
 import (
 	"context"
@@ -9,19 +9,20 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/streamgate/streamgate/pkg/platform/kafka"
-
-	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
-// Before a connection and after Close, Publish refuses with ErrNotConnected instead of
+func testProducer() *Producer {
+	return NewProducer(ProducerConfig{Brokers: []string{"127.0.0.1:1"}, Logger: zap.NewNop(), Tracing: tracing.Disabled()})
+}
+
+// Before a connection and after Close, Send refuses with ErrNotConnected instead of
 // touching a missing or closed producer; Run gives up when its context ends.
-func TestPublishWithoutConnection(t *testing.T) {
-	k := NewKafka([]string{"127.0.0.1:1"}, "in-topic", kafka.Security{}, zap.NewNop(), tracing.Disabled())
-	msg := messages.NewRequest("id-1", "Send for in-topic", time.Now())
-	if err := k.Publish(context.Background(), msg); !errors.Is(err, ErrNotConnected) {
-		t.Fatalf("Publish before Connect = %v, want ErrNotConnected", err)
+func TestSendWithoutConnection(t *testing.T) {
+	k := testProducer()
+	rec := Record{Topic: "in-topic", Key: "id-1", Value: []byte("{}"), CorrelationID: "id-1"}
+	if err := k.Send(context.Background(), rec); !errors.Is(err, ErrNotConnected) {
+		t.Fatalf("Send before Connect = %v, want ErrNotConnected", err)
 	}
 	if err := k.Ping(); !errors.Is(err, ErrNotConnected) {
 		t.Fatalf("Ping before Run = %v, want ErrNotConnected", err)
@@ -38,7 +39,7 @@ func TestPublishWithoutConnection(t *testing.T) {
 	if err := k.Close(); err != nil {
 		t.Fatalf("Close without a connection = %v", err)
 	}
-	if err := k.Publish(context.Background(), msg); !errors.Is(err, ErrNotConnected) {
-		t.Fatalf("Publish after Close = %v, want ErrNotConnected", err)
+	if err := k.Send(context.Background(), rec); !errors.Is(err, ErrNotConnected) {
+		t.Fatalf("Send after Close = %v, want ErrNotConnected", err)
 	}
 }

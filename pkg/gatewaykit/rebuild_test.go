@@ -1,4 +1,4 @@
-package publisher
+package gatewaykit
 
 import (
 	"context"
@@ -7,11 +7,6 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"go.uber.org/zap"
-
-	"github.com/streamgate/streamgate/pkg/messages"
-	"github.com/streamgate/streamgate/pkg/platform/kafka"
-	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
 // heldProducer is a SyncProducer whose sends wait until release is closed, as sends do
@@ -53,13 +48,13 @@ func newHeldConnection(released bool) (*connection, *heldProducer) {
 // While a replaced connection waits for a send still in flight on it, new publishes go
 // to its successor at once, and the old producer is closed only after its last send.
 func TestReplacedConnectionDoesNotHoldUpNewPublishes(t *testing.T) {
-	k := NewKafka([]string{"127.0.0.1:1"}, "in-topic", kafka.Security{}, zap.NewNop(), tracing.Disabled())
+	k := testProducer()
 	old, oldProducer := newHeldConnection(false)
 	k.conn.Store(old)
-	msg := messages.NewRequest("id-1", "Send for in-topic", time.Now())
+	msg := Record{Topic: "in-topic", Key: "id-1", Value: []byte("{}"), CorrelationID: "id-1"}
 
 	inFlight := make(chan error, 1)
-	go func() { inFlight <- k.Publish(context.Background(), msg) }()
+	go func() { inFlight <- k.Send(context.Background(), msg) }()
 	<-oldProducer.sending // the send holds the old connection
 
 	successor, _ := newHeldConnection(true)
@@ -71,7 +66,7 @@ func TestReplacedConnectionDoesNotHoldUpNewPublishes(t *testing.T) {
 	}()
 
 	done := make(chan error, 1)
-	go func() { done <- k.Publish(context.Background(), msg) }()
+	go func() { done <- k.Send(context.Background(), msg) }()
 	select {
 	case err := <-done:
 		if err != nil {
