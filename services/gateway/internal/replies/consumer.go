@@ -24,6 +24,11 @@ var ErrNotReading = errors.New("replies: not reading the reply topic yet")
 // errPartitionClosed ends a read whose partition consumer sarama closed by itself.
 var errPartitionClosed = errors.New("replies: the partition consumer stopped")
 
+// refusedRetryMax caps the wait before rebuilding a client the cluster refused (or that
+// refused the cluster): a fixed secret file or CA is picked up within seconds, not at
+// the next step of the minute-long backoff meant for a missing reply topic.
+const refusedRetryMax = 5 * time.Second
+
 // DefaultPartitionCheckInterval is how often a Consumer looks for partitions added to
 // the reply topic, unless PartitionCheckInterval says otherwise.
 const DefaultPartitionCheckInterval = 30 * time.Second
@@ -77,6 +82,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return fmt.Errorf("replies: %w", ctx.Err())
 		}
 		delay := retry.Next()
+		if kafka.NeedsNewClient(err) {
+			delay = min(delay, refusedRetryMax)
+		}
 		c.logger.Warn("cannot read the reply topic; POST /v1/requests answers 503 until it can", logging.Topic(c.topic),
 			zap.Duration("retry_in", delay), zap.Error(err))
 		if err := backoff.Sleep(ctx, delay); err != nil {
@@ -234,8 +242,10 @@ func (c *Consumer) readPartition(ctx context.Context, pc sarama.PartitionConsume
 			if !ok {
 				return errPartitionClosed
 			}
-			if kafka.NeedsNewClient(err) {
-				return c.security.Explain(err)
+			// The explained error, not sarama's: only it says whether the credentials
+			// were refused.
+			if explained := c.security.Explain(err); kafka.NeedsNewClient(explained) {
+				return explained
 			}
 			c.logger.Warn("reading the reply topic", logging.Topic(c.topic), zap.Error(err))
 		}
