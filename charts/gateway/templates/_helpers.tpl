@@ -5,8 +5,8 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 
 {{/*
 The environment the gateway reads: the shared variables, its access log, how
-often it looks for new reply partitions, its producer's linger and whether a
-client's trace context is kept (docs/configuration.md).
+often it looks for new reply partitions, its producer's linger and whether clients'
+trace context is trusted (docs/configuration.md).
 */}}
 {{- define "gateway.env" -}}
 {{- $own := printf `- name: ACCESS_LOG
