@@ -39,6 +39,9 @@ type Deps struct {
 	AccessLogAll bool
 	// TrustIncomingTraceContext keeps the client's traceparent, tracestate and baggage.
 	TrustIncomingTraceContext bool
+	// MaxInFlight bounds the publishing requests served at once (middleware.InFlight);
+	// 0: no bound.
+	MaxInFlight int
 	// Now stamps messages; tests pin it.
 	Now func() time.Time
 }
@@ -70,10 +73,15 @@ func NewRouter(deps Deps) *gin.Engine {
 
 	docs.Register(router, deps.AsyncAPI)
 
+	// The routes that publish share one bound on requests in flight.
+	publishing := router.Group("")
+	if deps.MaxInFlight > 0 {
+		publishing.Use(middleware.InFlight(deps.MaxInFlight))
+	}
 	ping := newPingHandler(deps)
-	router.GET("/v1/ping", ping.serve)
+	publishing.GET("/v1/ping", ping.serve)
 	requests := requestHandler{logger: deps.Logger, routing: deps.Replies, topic: deps.Topic, now: deps.Now}
-	router.POST("/v1/requests", requests.serve)
+	publishing.POST("/v1/requests", requests.serve)
 	return router
 }
 

@@ -113,6 +113,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 		Logger: logger, Publisher: pub, Readiness: readiness, Version: cfg.AppVersion, Topic: cfg.InTopic, Now: time.Now,
 		Metrics: m, Tracing: tr, AsyncAPI: asyncAPI, Replies: replyRouting,
 		AccessLogAll: cfg.AccessLog == config.AccessLogAll, TrustIncomingTraceContext: cfg.TrustIncomingTraceContext,
+		MaxInFlight: cfg.MaxInFlightRequests,
 	})
 	logger.Info("starting gateway",
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
