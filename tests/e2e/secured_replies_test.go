@@ -45,14 +45,7 @@ func TestSecuredReplyReaderRebuilds(t *testing.T) {
 		tp := newTopics(t, b.saslAddr)
 		suffix := fmt.Sprintf("%06d", rand.IntN(1_000_000))
 		users := map[string]string{"gateway": "replies-gateway-" + suffix, "worker": "replies-worker-" + suffix}
-		setPassword := func(user, password string) {
-			t.Helper()
-			if _, err := admin.UpsertUserScramCredentials([]sarama.AlterUserScramCredentialsUpsert{{
-				Name: user, Mechanism: sarama.SCRAM_MECHANISM_SHA_512, Iterations: 8192, Salt: []byte(uuid.NewString()), Password: []byte(password),
-			}}); err != nil {
-				t.Fatalf("set the password of %s: %v", user, err)
-			}
-		}
+		setPassword := func(user, password string) { setSCRAMPassword(t, admin, user, password) }
 		replyTopic(t, admin, tp, "User:"+users["gateway"], "User:"+users["worker"])
 		svcs, files := map[string]*service{}, map[string]secrets{}
 		for _, name := range []string{"worker", "gateway"} {
@@ -113,4 +106,14 @@ func TestSecuredReplyReaderRebuilds(t *testing.T) {
 		})
 		t.Logf("reading replies %s after the CA was fixed", time.Since(fixed).Round(time.Millisecond))
 	})
+}
+
+// setSCRAMPassword creates user, or sets its password, with SCRAM-SHA-512.
+func setSCRAMPassword(t *testing.T, admin sarama.ClusterAdmin, user, password string) {
+	t.Helper()
+	if _, err := admin.UpsertUserScramCredentials([]sarama.AlterUserScramCredentialsUpsert{{
+		Name: user, Mechanism: sarama.SCRAM_MECHANISM_SHA_512, Iterations: 8192, Salt: []byte(uuid.NewString()), Password: []byte(password),
+	}}); err != nil {
+		t.Fatalf("set the password of %s: %v", user, err)
+	}
 }
