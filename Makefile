@@ -50,7 +50,7 @@ newcomer: ## A fresh clone renamed with make rename, then make build unit on it 
 
 .PHONY: e2e
 e2e: e2e-deps ## End-to-end tests: real binaries on real Kafka (STREAMGATE_TEST_KAFKA=host:port, or started here)
-	$(GO_TEST) -timeout 20m -v ./tests/e2e/...
+	$(GO_TEST) -timeout 20m -v ./tests/e2e/... ./tests/internal/...
 
 .PHONY: bench
 bench: ## Side-by-side benchmark with the Python original on a real Kafka (full JIT): table, plots in bin/bench; longer: BENCH_FLAGS="-duration 20s -rounds 5"

@@ -24,6 +24,11 @@ var ErrNotReadingReplies = errors.New("gatewaykit: not reading the reply topic y
 // errPartitionClosed ends a read whose partition consumer sarama closed by itself.
 var errPartitionClosed = errors.New("gatewaykit: the partition consumer stopped")
 
+// refusedRetryMax caps the wait before rebuilding a client the cluster refused (or that
+// refused the cluster): a fixed secret file or CA is picked up within seconds, not at
+// the next step of the minute-long backoff meant for a missing reply topic.
+const refusedRetryMax = 5 * time.Second
+
 // DefaultPartitionCheckInterval is how often a reply reader looks for partitions added to
 // the reply topic, unless PartitionCheckInterval says otherwise.
 const DefaultPartitionCheckInterval = 30 * time.Second
@@ -72,6 +77,9 @@ func (c *replyReader) Run(ctx context.Context) error {
 			return fmt.Errorf("gatewaykit: %w", ctx.Err())
 		}
 		delay := retry.Next()
+		if kafka.NeedsNewClient(err) {
+			delay = min(delay, refusedRetryMax)
+		}
 		c.cfg.Logger.Warn("cannot read the reply topic; requests awaiting a reply there are answered 503 until it can", logging.Topic(c.topic),
 			zap.Duration("retry_in", delay), zap.Error(err))
 		if err := backoff.Sleep(ctx, delay); err != nil {
@@ -229,8 +237,10 @@ func (c *replyReader) readPartition(ctx context.Context, pc sarama.PartitionCons
 			if !ok {
 				return errPartitionClosed
 			}
-			if kafka.NeedsNewClient(err) {
-				return c.cfg.Security.Explain(err)
+			// The explained error, not sarama's: only it says whether the credentials
+			// were refused.
+			if explained := c.cfg.Security.Explain(err); kafka.NeedsNewClient(explained) {
+				return explained
 			}
 			c.cfg.Logger.Warn("reading the reply topic", logging.Topic(c.topic), zap.Error(err))
 		}

@@ -32,6 +32,7 @@
 #   KAFKA_SSL_PORT         SSL (mutual TLS) listener port      default KAFKA_PORT+2
 #   KAFKA_SSL_CA           PEM CA bundle the broker trusts (client and own certificates)
 #   KAFKA_SSL_CERT         PEM certificate (chain) of the broker, valid for 127.0.0.1
+#                          (the controller listener) and KAFKA_HOST when that is set
 #   KAFKA_SSL_KEY          PEM PKCS#8 key of the broker, unencrypted
 #   KAFKA_SUPER_USERS      super.users, e.g. "User:admin;User:CN=broker" (must include
 #                          the broker's certificate subject: it is the inter-broker principal)
@@ -193,7 +194,19 @@ check_secure_settings() {
     [[ -r "${!v}" ]] || die "KAFKA_SECURITY=secure needs $v, a readable PEM file (got '${!v}')"
   done
   [[ -n "$KAFKA_SUPER_USERS" ]] || die "KAFKA_SECURITY=secure needs KAFKA_SUPER_USERS (at least the broker certificate's principal)"
-  command -v openssl >/dev/null || log "no openssl: readiness only checks that the ports accept connections"
+  if ! command -v openssl >/dev/null; then
+    log "no openssl: readiness only checks that the ports accept connections"
+    return 0
+  fi
+  # Clients verify the certificate against KAFKA_HOST, and the controller listener,
+  # always on 127.0.0.1, is verified too: the certificate must name both.
+  local addr check
+  for addr in 127.0.0.1 "$KAFKA_HOST"; do
+    check=-checkhost
+    [[ "$addr" =~ ^[0-9.]+$ || "$addr" == *:* ]] && check=-checkip
+    openssl x509 -noout -in "$KAFKA_SSL_CERT" "$check" "$addr" 2>/dev/null | grep -q "does match" ||
+      die "KAFKA_SSL_CERT does not name $addr: the broker's certificate must cover 127.0.0.1 (the controller listener) and KAFKA_HOST ($KAFKA_HOST)"
+  done
 }
 
 # Listeners, TLS and authorization. Plaintext: one PLAINTEXT listener, as always.

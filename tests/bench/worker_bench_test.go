@@ -24,6 +24,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/router/workerapp"
 	"github.com/streamgate/streamgate/services/worker/ping"
 	"github.com/streamgate/streamgate/tests/bench/backlog"
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // partitions is what the broker gives auto-created topics in tests (num.partitions in
@@ -145,7 +146,9 @@ func drainBacklog(b *testing.B, d drainRun) {
 	if steady := r.last.Sub(r.first); d.n > 1 && steady > 0 {
 		b.ReportMetric(float64(d.n-1)/steady.Seconds(), "steady_records/s")
 	}
-	b.ReportMetric(float64(r.duplicates), "duplicates")
+	// Counted on the out-topic read to its high-water mark, not by the live
+	// watcher, which stops at the last first reply.
+	b.ReportMetric(float64(duplicatesToHighWater(b, d.cfg.KafkaBrokers, d.cfg.OutTopic, d.n)), "duplicates")
 }
 
 type topics struct{ in, out, dlq, group string }
@@ -235,7 +238,6 @@ func correlationID(i int) string { return "bench-" + strconv.Itoa(i) }
 
 type result struct {
 	first, last time.Time
-	duplicates  int
 }
 
 // watchReplies reads every partition of topic from the start and reports once each of
@@ -296,8 +298,7 @@ func watchReplies(ctx context.Context, b *testing.B, brokers []string, topic str
 				r.first = now
 			}
 			if seen[i] {
-				r.duplicates++
-				continue
+				continue // counted at the end, on the whole topic
 			}
 			seen[i] = true
 			remaining--
@@ -306,6 +307,28 @@ func watchReplies(ctx context.Context, b *testing.B, brokers []string, topic str
 		done <- r
 	}()
 	return done
+}
+
+// duplicatesToHighWater reads topic to its high-water mark and returns how many
+// replies to the n requests there are beyond one each.
+func duplicatesToHighWater(b *testing.B, brokers []string, topic string, n int) int {
+	b.Helper()
+	client, err := sarama.NewClient(brokers, kafka.ConsumerConfig("streamgate-bench-count"))
+	if err != nil {
+		b.Fatalf("connect to %v: %v", brokers, err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	counts, err := testkit.ReplyCounts(ctx, client, topic)
+	if err != nil {
+		b.Fatalf("read %s to its high-water mark: %v", topic, err)
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = correlationID(i)
+	}
+	return testkit.Duplicates(counts, ids)
 }
 
 // committedOffsets returns the sum of the group's committed offsets on topic: on a

@@ -91,6 +91,9 @@ func (e *env) testInstall(t *testing.T) {
 		repo, tag, _ := strings.Cut(e.images[strings.ToUpper(chart)+"_IMAGE"], ":")
 		testRepo, testTag, _ := strings.Cut(e.images["TEST_IMAGE"], ":")
 		out := e.helmCmd(t, "install", chart, filepath.Join(e.repo, "charts", chart),
+			// kafka.sh's broker is plaintext; the charts default to the k8s/ Kafka's
+			// TLS listener and KafkaUsers.
+			"-f", filepath.Join(e.repo, "charts", "values-plaintext-kafka.yaml"),
 			"--set", "image.repository="+repo, "--set-string", "image.tag="+tag,
 			"--set", "image.pullPolicy=Never",
 			"--set", "kafka.brokers={"+e.kafka+"}",

@@ -10,6 +10,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // The topics of the charts' default values; in-topic's three partitions are
@@ -76,8 +77,12 @@ func (e *env) createTopics(t *testing.T) {
 // replies counts every reply on out-topic by correlation id, from the start
 // of the topic, until the test ends.
 type replies struct {
+	t      *testing.T
 	mu     sync.Mutex
 	counts map[string]int
+	// toHighWater counts out-topic's replies per key up to its high-water mark,
+	// for the duplicates.
+	toHighWater func() (map[string]int, error)
 }
 
 func (e *env) watchReplies(t *testing.T) *replies {
@@ -90,7 +95,16 @@ func (e *env) watchReplies(t *testing.T) *replies {
 	if err != nil {
 		t.Fatalf("partitions of %s: %v", outTopic, err)
 	}
-	r := &replies{counts: map[string]int{}}
+	r := &replies{t: t, counts: map[string]int{}, toHighWater: func() (map[string]int, error) {
+		client, err := sarama.NewClient([]string{e.kafka}, e.saramaConfig())
+		if err != nil {
+			return nil, err
+		}
+		defer client.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return testkit.ReplyCounts(ctx, client, outTopic)
+	}}
 	var (
 		wg        sync.WaitGroup
 		consumers []sarama.PartitionConsumer
@@ -127,7 +141,9 @@ func (e *env) watchReplies(t *testing.T) *replies {
 }
 
 // waitAll waits until every id was answered at least once, or within passes;
-// it returns how many ids are unanswered and how many replies were duplicates.
+// it returns how many ids are unanswered and how many replies were duplicates,
+// counted on out-topic read to its high-water mark once all are answered (a
+// duplicate written after the live reader saw every id still counts).
 func (r *replies) waitAll(ids []string, within time.Duration) (missing, duplicates int) {
 	deadline := time.Now().Add(within)
 	for {
@@ -142,7 +158,16 @@ func (r *replies) waitAll(ids []string, within time.Duration) (missing, duplicat
 			}
 		}
 		r.mu.Unlock()
-		if missing == 0 || time.Now().After(deadline) {
+		if missing == 0 {
+			counts, err := r.toHighWater()
+			if err != nil {
+				// Errorf: the test that owns r may not be the one calling.
+				r.t.Errorf("read %s to its high-water mark: %v", outTopic, err)
+				return 0, duplicates
+			}
+			return 0, testkit.Duplicates(counts, ids)
+		}
+		if time.Now().After(deadline) {
 			return missing, duplicates
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -51,10 +51,15 @@ type valueSet struct {
 	files []string // relative to the chart directory
 }
 
-// valueSets returns the default values and every ci/*-values.yaml of the chart.
+// plaintextValues is the values file both charts take for a plaintext,
+// unauthenticated Kafka, relative to a chart's directory.
+const plaintextValues = "../values-plaintext-kafka.yaml"
+
+// valueSets returns the default values, the plaintext-Kafka values and every
+// ci/*-values.yaml of the chart.
 func valueSets(t *testing.T, c chart) []valueSet {
 	t.Helper()
-	sets := []valueSet{{name: "default"}}
+	sets := []valueSet{{name: "default"}, {name: "plaintext-kafka", files: []string{plaintextValues}}}
 	files, err := filepath.Glob(filepath.Join(repoRoot(t), "charts", c.name, "ci", "*-values.yaml"))
 	if err != nil {
 		t.Fatal(err)

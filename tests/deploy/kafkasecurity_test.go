@@ -9,7 +9,8 @@ import (
 	"testing"
 )
 
-// securedSets are the values that turn on each way to reach a secured Kafka.
+// securedSets are the values that turn on each way to reach a secured Kafka, on
+// top of the plaintext-Kafka values (plaintextValues).
 var securedSets = map[string][]string{
 	"SCRAM over TLS": {
 		"kafka.brokers={streamgate-kafka-kafka-bootstrap:9093}",
@@ -113,21 +114,28 @@ func mountedFiles(t *testing.T, d securedDeployment) map[string]string {
 
 // TestKafkaSecurityValues: each secured setup sets exactly its variables,
 // every file variable names a file mounted from the right Secret key, and the
-// result validates against the Kubernetes schemas. The defaults set none.
+// result validates against the Kubernetes schemas. The plaintext-Kafka values
+// set none and mount no Secret.
 func TestKafkaSecurityValues(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range charts {
-		t.Run(c.name+"/default", func(t *testing.T) {
-			env := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil))).Spec.Template.Spec.Containers[0])
+		t.Run(c.name+"/plaintext", func(t *testing.T) {
+			objs := parseObjects(t, mustRender(t, c, []string{plaintextValues}))
+			env := envMap(onlyDeployment(t, objs).Spec.Template.Spec.Containers[0])
 			for name := range env {
 				if strings.HasPrefix(name, "KAFKA_TLS_") || strings.HasPrefix(name, "KAFKA_SASL_") {
-					t.Errorf("the defaults set %s", name)
+					t.Errorf("the plaintext values set %s", name)
 				}
+			}
+			var d securedDeployment
+			decode(t, ofKind(objs, "Deployment")[0], &d)
+			if files := mountedFiles(t, d); len(files) != 0 {
+				t.Errorf("the plaintext values mount %v", files)
 			}
 		})
 		for name, set := range securedSets {
 			t.Run(c.name+"/"+name, func(t *testing.T) {
-				rendered := mustRender(t, c, nil, set...)
+				rendered := mustRender(t, c, []string{plaintextValues}, set...)
 				objs := parseObjects(t, rendered)
 				env := envMap(onlyDeployment(t, objs).Spec.Template.Spec.Containers[0])
 				for k, v := range env {
@@ -171,7 +179,7 @@ func TestChartSetsEverySecuritySetting(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			set := map[string]bool{}
 			for _, values := range securedSets {
-				for name := range envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil, values...))).Spec.Template.Spec.Containers[0]) {
+				for name := range envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, []string{plaintextValues}, values...))).Spec.Template.Spec.Containers[0]) {
 					if slices.Contains(securityVars(), name) {
 						set[name] = true
 					}
@@ -195,42 +203,44 @@ func TestChartSetsEverySecuritySetting(t *testing.T) {
 	}
 }
 
-// TestProductionValuesUseTheK8sUsers: the production-like values reach the
-// k8s/ Kafka on its TLS listener as the service's own KafkaUser, trusting the
-// cluster CA Strimzi publishes.
-func TestProductionValuesUseTheK8sUsers(t *testing.T) {
+// TestValuesUseTheK8sUsers: the default and the production-like values reach
+// the k8s/ Kafka on its TLS listener as the service's own KafkaUser, trusting
+// the cluster CA Strimzi publishes: no install is a super user by default.
+func TestValuesUseTheK8sUsers(t *testing.T) {
 	s := strimziResources(t)
 	var k kafkaSecurity
 	decode(t, ofKind(s.objs, "Kafka")[0], &k)
 	tls := k.Spec.Kafka.Listeners[slices.IndexFunc(k.Spec.Kafka.Listeners, func(l kafkaListener) bool { return l.TLS })]
 	for _, c := range charts {
-		t.Run(c.name, func(t *testing.T) {
-			objs := parseObjects(t, mustRender(t, c, []string{"ci/production-values.yaml"}))
-			env := envMap(onlyDeployment(t, objs).Spec.Template.Spec.Containers[0])
-			user := "streamgate-" + c.name
-			if !slices.ContainsFunc(ofKind(s.objs, "KafkaUser"), func(o object) bool { return o.Metadata.Name == user }) {
-				t.Fatalf("k8s/ has no KafkaUser %s", user)
-			}
-			want := map[string]string{
-				"KAFKA_BROKERS":        fmt.Sprintf("%s-kafka-bootstrap:%d", s.kafkaName, tls.Port),
-				"KAFKA_TLS_ENABLED":    "true",
-				"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
-				"KAFKA_SASL_USERNAME":  user,
-			}
-			for k, v := range want {
-				if env[k] != v {
-					t.Errorf("%s=%q, want %q", k, env[k], v)
+		for name, files := range map[string][]string{"default": nil, "production": {"ci/production-values.yaml"}} {
+			t.Run(c.name+"/"+name, func(t *testing.T) {
+				objs := parseObjects(t, mustRender(t, c, files))
+				env := envMap(onlyDeployment(t, objs).Spec.Template.Spec.Containers[0])
+				user := "streamgate-" + c.name
+				if !slices.ContainsFunc(ofKind(s.objs, "KafkaUser"), func(o object) bool { return o.Metadata.Name == user }) {
+					t.Fatalf("k8s/ has no KafkaUser %s", user)
 				}
-			}
-			var d securedDeployment
-			decode(t, ofKind(objs, "Deployment")[0], &d)
-			files := mountedFiles(t, d)
-			if got := files[env["KAFKA_TLS_CA_FILE"]]; got != s.kafkaName+"-cluster-ca-cert/ca.crt" {
-				t.Errorf("the CA file comes from %q, want the Strimzi cluster CA Secret", got)
-			}
-			if got := files[env["KAFKA_SASL_PASSWORD_FILE"]]; got != user+"/password" {
-				t.Errorf("the password file comes from %q, want the KafkaUser's Secret %s/password", got, user)
-			}
-		})
+				want := map[string]string{
+					"KAFKA_BROKERS":        fmt.Sprintf("%s-kafka-bootstrap:%d", s.kafkaName, tls.Port),
+					"KAFKA_TLS_ENABLED":    "true",
+					"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+					"KAFKA_SASL_USERNAME":  user,
+				}
+				for k, v := range want {
+					if env[k] != v {
+						t.Errorf("%s=%q, want %q", k, env[k], v)
+					}
+				}
+				var d securedDeployment
+				decode(t, ofKind(objs, "Deployment")[0], &d)
+				mounted := mountedFiles(t, d)
+				if got := mounted[env["KAFKA_TLS_CA_FILE"]]; got != s.kafkaName+"-cluster-ca-cert/ca.crt" {
+					t.Errorf("the CA file comes from %q, want the Strimzi cluster CA Secret", got)
+				}
+				if got := mounted[env["KAFKA_SASL_PASSWORD_FILE"]]; got != user+"/password" {
+					t.Errorf("the password file comes from %q, want the KafkaUser's Secret %s/password", got, user)
+				}
+			})
+		}
 	}
 }

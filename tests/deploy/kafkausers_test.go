@@ -58,7 +58,8 @@ type kafkaUserCR struct {
 }
 
 // TestKafkaSecuredListener: the k8s/ Kafka has a TLS listener on 9093 with
-// SCRAM-SHA-512, simple authorization and a User Operator; every listener is
+// SCRAM-SHA-512, simple authorization without super users and a User Operator;
+// no listener admits a client without authentication; every listener is
 // reachable only from the streamgate pods (Strimzi makes the NetworkPolicy).
 func TestKafkaSecuredListener(t *testing.T) {
 	s := strimziResources(t)
@@ -74,15 +75,18 @@ func TestKafkaSecuredListener(t *testing.T) {
 	}
 	if a := k.Spec.Kafka.Authorization; a == nil || a.Type != "simple" {
 		t.Errorf("authorization %+v, want simple", a)
-	} else if !slices.Equal(a.SuperUsers, []string{"ANONYMOUS"}) {
-		// Only the unauthenticated dev listener's clients; never a service user.
-		t.Errorf("superUsers %v, want only ANONYMOUS (the plaintext dev listener)", a.SuperUsers)
+	} else if len(a.SuperUsers) != 0 {
+		// No client may bypass its ACLs (issue 16).
+		t.Errorf("superUsers %v, want none", a.SuperUsers)
 	}
 	if k.Spec.EntityOperator.UserOperator == nil {
 		t.Error("no user operator: the KafkaUsers would get no credentials")
 	}
 	podLabels := onlyDeployment(t, parseObjects(t, mustRender(t, charts[0], nil))).Spec.Template.Metadata.Labels
 	for _, l := range k.Spec.Kafka.Listeners {
+		if l.Authentication == nil {
+			t.Errorf("listener %s admits clients without authentication (User:ANONYMOUS)", l.Name)
+		}
 		ok := false
 		for _, p := range l.NetworkPolicyPeers {
 			if p.PodSelector != nil && selects(p.PodSelector.MatchLabels, podLabels) {
@@ -112,6 +116,11 @@ func TestKafkaUsersLeastPrivilege(t *testing.T) {
 			"topic/" + messages.TopicIn + ": Describe,Write",
 			"topic/" + messages.ReplyTopic(messages.TopicIn) + ": Describe,Read",
 			"cluster/: IdempotentWrite",
+		},
+		// KEDA's scaler: the group's committed offsets and the topic's end offsets.
+		"streamgate-keda": {
+			"group/" + group + ": Describe",
+			"topic/" + messages.TopicIn + ": Describe",
 		},
 		"streamgate-worker": {
 			"topic/" + messages.TopicIn + ": Describe,Read",

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -29,33 +30,42 @@ type scaledObject struct {
 type triggerAuthentication struct {
 	Spec struct {
 		Env []struct {
-			Parameter     string `json:"parameter"`
-			Name          string `json:"name"`
-			ContainerName string `json:"containerName"`
-		} `json:"env"`
-		SecretTargetRef []struct {
 			Parameter string `json:"parameter"`
-			Name      string `json:"name"`
-			Key       string `json:"key"`
-		} `json:"secretTargetRef"`
+		} `json:"env"`
+		SecretTargetRef    []targetRef `json:"secretTargetRef"`
+		ConfigMapTargetRef []targetRef `json:"configMapTargetRef"`
 	} `json:"spec"`
+}
+
+type targetRef struct {
+	Parameter string `json:"parameter"`
+	Name      string `json:"name"`
+	Key       string `json:"key"`
 }
 
 // TestKEDAScalesOnTheWorkersLag: the ScaledObject scales the worker's
 // Deployment on the lag of the group, topic and brokers the worker itself
-// uses, with the worker's own credentials when the cluster is secured, and
-// validates against the KEDA CRDs.
+// uses; on a secured cluster with credentials of its own (keda.auth: by
+// default the KafkaUser streamgate-keda, Describe only), never the worker's;
+// everything validates against the KEDA v2.20.2 CRDs.
 func TestKEDAScalesOnTheWorkersLag(t *testing.T) {
 	worker := charts[1]
 	dir := t.TempDir()
-	for name, set := range map[string][]string{
-		"plaintext":      nil,
-		"SCRAM over TLS": securedSets["SCRAM over TLS"],
-		"mutual TLS":     securedSets["mutual TLS"],
+	keda := []string{"keda.enabled=true", "keda.maxReplicas=3"}
+	for name, tc := range map[string]struct {
+		files []string
+		set   []string
+		want  map[string]string // TriggerAuthentication parameter -> Secret or ConfigMap name/key
+	}{
+		"plaintext": {files: []string{plaintextValues}},
+		"default: SCRAM over TLS": {want: map[string]string{"ca": "streamgate-kafka-cluster-ca-cert/ca.crt",
+			"username": "configmap worker-keda/username", "password": "streamgate-keda/password"}},
+		"mutual TLS": {files: []string{plaintextValues}, set: append([]string{"keda.auth.clientCertSecret.name=keda-cert"}, securedSets["mutual TLS"]...),
+			want: map[string]string{"ca": "ca/bundle.pem", "cert": "keda-cert/user.crt", "key": "keda-cert/user.key"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rendered := mustRender(t, worker, nil, append([]string{"keda.enabled=true", "keda.maxReplicas=3"}, set...)...)
-			p := writeFile(t, dir, strings.ReplaceAll(name, " ", "-")+".yaml", rendered)
+			rendered := mustRender(t, worker, tc.files, append(slices.Clone(keda), tc.set...)...)
+			p := writeFile(t, dir, strings.NewReplacer(" ", "-", ":", "").Replace(name)+".yaml", rendered)
 			if v, out, ok := kubectlValidate(t, p); !ok {
 				t.Fatalf("invalid:\n%s\n%s", strings.Join(v.failures(), "\n"), out)
 			}
@@ -80,7 +90,7 @@ func TestKEDAScalesOnTheWorkersLag(t *testing.T) {
 				}
 			}
 			auths := ofKind(objs, "TriggerAuthentication")
-			if name == "plaintext" {
+			if tc.want == nil {
 				if len(auths) != 0 || tr.AuthenticationRef != nil || tr.Metadata["tls"] != "" || tr.Metadata["sasl"] != "" {
 					t.Errorf("plaintext: no credentials wanted, got %d TriggerAuthentications, %+v", len(auths), tr)
 				}
@@ -94,27 +104,76 @@ func TestKEDAScalesOnTheWorkersLag(t *testing.T) {
 			}
 			var ta triggerAuthentication
 			decode(t, auths[0], &ta)
-			params := map[string]string{}
-			for _, e := range ta.Spec.Env {
-				if e.ContainerName != worker.container {
-					t.Errorf("env %s from container %q", e.Name, e.ContainerName)
-				}
-				params[e.Parameter] = "env:" + env[e.Name]
+			if len(ta.Spec.Env) != 0 {
+				t.Errorf("the scaler reads %+v from the worker's container", ta.Spec.Env)
 			}
+			params := map[string]string{}
 			for _, s := range ta.Spec.SecretTargetRef {
 				params[s.Parameter] = s.Name + "/" + s.Key
 			}
-			want := map[string]string{"ca": "streamgate-kafka-cluster-ca-cert/ca.crt", "username": "env:streamgate-worker",
-				"password": "streamgate-worker/password"}
-			if name == "mutual TLS" {
-				want = map[string]string{"ca": "ca/bundle.pem", "cert": "svc-cert/user.crt", "key": "svc-cert/user.key"}
-			} else if tr.Metadata["sasl"] != "scram_sha512" {
+			for _, c := range ta.Spec.ConfigMapTargetRef {
+				params[c.Parameter] = "configmap " + c.Name + "/" + c.Key
+				var cm struct {
+					Data map[string]string `json:"data"`
+				}
+				decode(t, named(t, objs, "ConfigMap", c.Name), &cm)
+				if cm.Data[c.Key] != "streamgate-keda" {
+					t.Errorf("ConfigMap %s %s=%q, want the KafkaUser streamgate-keda", c.Name, c.Key, cm.Data[c.Key])
+				}
+			}
+			if tc.want["username"] != "" && tr.Metadata["sasl"] != "scram_sha512" {
 				t.Errorf("sasl=%q, want scram_sha512", tr.Metadata["sasl"])
 			}
-			if fmt.Sprint(params) != fmt.Sprint(want) {
-				t.Errorf("TriggerAuthentication gives %v, want %v", params, want)
+			if fmt.Sprint(params) != fmt.Sprint(tc.want) {
+				t.Errorf("TriggerAuthentication gives %v, want %v", params, tc.want)
 			}
 		})
+	}
+}
+
+// TestKEDANeverGetsTheWorkersCredentials: on a secured cluster without
+// credentials for the scaler the chart refuses to render, rather than hand
+// KEDA the worker's; the default scaler user is the k8s/ KafkaUser whose
+// Secret the TriggerAuthentication names.
+func TestKEDANeverGetsTheWorkersCredentials(t *testing.T) {
+	worker := charts[1]
+	for name, tc := range map[string]struct {
+		files []string
+		set   []string
+		want  string
+	}{
+		"SASL without the scaler's user":              {set: []string{"keda.auth.sasl.username="}, want: "keda.auth.sasl.username and keda.auth.sasl.passwordSecret.name"},
+		"SASL without the scaler's password":          {set: []string{"keda.auth.sasl.passwordSecret.name="}, want: "keda.auth.sasl.username and keda.auth.sasl.passwordSecret.name"},
+		"mutual TLS without the scaler's certificate": {files: []string{plaintextValues}, set: securedSets["mutual TLS"], want: "keda.auth.clientCertSecret.name"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := helmTemplate(t, worker, tc.files, append([]string{"keda.enabled=true"}, tc.set...)...)
+			if err == nil || !strings.Contains(out, tc.want) || !strings.Contains(out, "never gets the worker's") {
+				t.Fatalf("rendered (%v), want a refusal naming %s:\n%s", err, tc.want, out)
+			}
+		})
+	}
+	var values struct {
+		Keda struct {
+			Auth struct {
+				SASL struct {
+					Username       string `json:"username"`
+					PasswordSecret struct {
+						Name string `json:"name"`
+					} `json:"passwordSecret"`
+				} `json:"sasl"`
+			} `json:"auth"`
+		} `json:"keda"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, "charts/worker/values.yaml")), &values); err != nil {
+		t.Fatal(err)
+	}
+	user := values.Keda.Auth.SASL
+	if user.Username == "" || user.PasswordSecret.Name != user.Username {
+		t.Errorf("keda.auth.sasl %+v: want a KafkaUser and its Secret (named after it)", user)
+	}
+	if !slices.ContainsFunc(ofKind(strimziResources(t).objs, "KafkaUser"), func(o object) bool { return o.Metadata.Name == user.Username }) {
+		t.Errorf("k8s/ has no KafkaUser %s for KEDA", user.Username)
 	}
 }
 

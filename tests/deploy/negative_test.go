@@ -88,7 +88,7 @@ func TestBrokenManifestsFailValidation(t *testing.T) {
 		},
 		{
 			name:     "Kafka listener tls is not a boolean",
-			original: kafka, old: "        tls: false\n", new: "        tls: \"no\"\n",
+			original: kafka, old: "        tls: true\n", new: "        tls: \"no\"\n",
 			wantField: "tls",
 		},
 		{
@@ -127,34 +127,43 @@ func TestValuesSchemaRejectsWrongValues(t *testing.T) {
 		name string
 		set  []string
 		want []string // all must appear in helm's error
+		// onPlaintext renders on top of the plaintext-Kafka values rather than the
+		// defaults (which are TLS with SCRAM).
+		onPlaintext bool
 	}{
-		{"replicaCount is not a number", []string{"replicaCount=abc"}, []string{"replicaCount", "got string, want integer"}},
-		{"replicaCount is negative", []string{"replicaCount=-1"}, []string{"replicaCount", "minimum"}},
-		{"image tag latest", []string{"image.tag=latest"}, []string{"image", "tag"}},
-		{"unknown log level", []string{"logLevel=verbose"}, []string{"logLevel", "must be one of"}},
-		{"brokers without a port", []string{"kafka.brokers=kafka"}, []string{"kafka", "brokers"}},
-		{"a listed broker without a port", []string{"kafka.brokers={k1:9092,kafka}"}, []string{"/kafka/brokers/1", "does not match pattern"}},
-		{"no broker", []string{"kafka.brokers={}"}, []string{"/kafka/brokers"}},
-		{"unknown PDB eviction policy", []string{"podDisruptionBudget.unhealthyPodEvictionPolicy=Never"}, []string{"unhealthyPodEvictionPolicy", "must be one of"}},
-		{"misspelled top-level value", []string{"replicaCont=2"}, []string{"replicaCont"}},
-		{"privilege escalation", []string{"securityContext.allowPrivilegeEscalation=true"}, []string{"allowPrivilegeEscalation"}},
+		{"replicaCount is not a number", []string{"replicaCount=abc"}, []string{"replicaCount", "got string, want integer"}, false},
+		{"replicaCount is negative", []string{"replicaCount=-1"}, []string{"replicaCount", "minimum"}, false},
+		{"image tag latest", []string{"image.tag=latest"}, []string{"image", "tag"}, false},
+		{"unknown log level", []string{"logLevel=verbose"}, []string{"logLevel", "must be one of"}, false},
+		{"brokers without a port", []string{"kafka.brokers=kafka"}, []string{"kafka", "brokers"}, false},
+		{"a listed broker without a port", []string{"kafka.brokers={k1:9092,kafka}"}, []string{"/kafka/brokers/1", "does not match pattern"}, false},
+		{"no broker", []string{"kafka.brokers={}"}, []string{"/kafka/brokers"}, false},
+		{"unknown PDB eviction policy", []string{"podDisruptionBudget.unhealthyPodEvictionPolicy=Never"}, []string{"unhealthyPodEvictionPolicy", "must be one of"}, false},
+		{"misspelled top-level value", []string{"replicaCont=2"}, []string{"replicaCont"}, false},
+		{"privilege escalation", []string{"securityContext.allowPrivilegeEscalation=true"}, []string{"allowPrivilegeEscalation"}, false},
 		{"grace not above shutdown timeout", []string{"terminationGracePeriodSeconds=15"},
-			[]string{"terminationGracePeriodSeconds (15) must be greater than", "shutdownTimeoutSeconds"}},
+			[]string{"terminationGracePeriodSeconds (15) must be greater than", "shutdownTimeoutSeconds"}, false},
 		// Kafka security: what the services would refuse at start-up.
-		{"CA without TLS", []string{"kafka.tls.caSecret.name=ca"}, []string{"kafka.tls.caSecret.name is set but kafka.tls.enabled is false"}},
-		{"client certificate without TLS", []string{"kafka.tls.clientCertSecret.name=c"}, []string{"kafka.tls.clientCertSecret.name is set but kafka.tls.enabled is false"}},
-		{"certificate without its key", []string{"kafka.tls.enabled=true", "kafka.tls.clientCertSecret.name=c", "kafka.tls.clientCertSecret.keyKey="}, []string{"keyKey"}},
-		{"skip verify with a CA", []string{"kafka.tls.enabled=true", "kafka.tls.caSecret.name=ca", "kafka.tls.insecureSkipVerify=true"}, []string{"contradict each other"}},
-		{"mechanism without user", []string{"kafka.sasl.mechanism=SCRAM-SHA-512", "kafka.sasl.passwordSecret.name=p"}, []string{"kafka.sasl.mechanism=SCRAM-SHA-512 needs kafka.sasl.username"}},
-		{"mechanism without password", []string{"kafka.sasl.mechanism=PLAIN", "kafka.sasl.username=u"}, []string{"needs kafka.sasl.passwordSecret.name"}},
-		{"user without mechanism", []string{"kafka.sasl.username=u"}, []string{"need kafka.sasl.mechanism"}},
-		{"unknown mechanism", []string{"kafka.sasl.mechanism=GSSAPI"}, []string{"/kafka/sasl/mechanism"}},
-		{"secret name not a DNS name", []string{"kafka.tls.enabled=true", "kafka.tls.caSecret.name=My_CA"}, []string{"/kafka/tls/caSecret/name"}},
+		{"CA without TLS", []string{"kafka.tls.caSecret.name=ca"}, []string{"kafka.tls.caSecret.name is set but kafka.tls.enabled is false"}, true},
+		{"client certificate without TLS", []string{"kafka.tls.clientCertSecret.name=c"}, []string{"kafka.tls.clientCertSecret.name is set but kafka.tls.enabled is false"}, true},
+		{"TLS turned off, the default CA kept", []string{"kafka.tls.enabled=false"}, []string{"kafka.tls.caSecret.name is set but kafka.tls.enabled is false"}, false},
+		{"certificate without its key", []string{"kafka.tls.enabled=true", "kafka.tls.clientCertSecret.name=c", "kafka.tls.clientCertSecret.keyKey="}, []string{"keyKey"}, false},
+		{"skip verify with a CA", []string{"kafka.tls.enabled=true", "kafka.tls.caSecret.name=ca", "kafka.tls.insecureSkipVerify=true"}, []string{"contradict each other"}, false},
+		{"mechanism without user", []string{"kafka.sasl.mechanism=SCRAM-SHA-512", "kafka.sasl.passwordSecret.name=p"}, []string{"kafka.sasl.mechanism=SCRAM-SHA-512 needs kafka.sasl.username"}, true},
+		{"mechanism without password", []string{"kafka.sasl.mechanism=PLAIN", "kafka.sasl.username=u"}, []string{"needs kafka.sasl.passwordSecret.name"}, true},
+		{"user without mechanism", []string{"kafka.sasl.username=u"}, []string{"need kafka.sasl.mechanism"}, true},
+		{"default user without its password", []string{"kafka.sasl.passwordSecret.name="}, []string{"needs kafka.sasl.passwordSecret.name"}, false},
+		{"unknown mechanism", []string{"kafka.sasl.mechanism=GSSAPI"}, []string{"/kafka/sasl/mechanism"}, false},
+		{"secret name not a DNS name", []string{"kafka.tls.enabled=true", "kafka.tls.caSecret.name=My_CA"}, []string{"/kafka/tls/caSecret/name"}, false},
 	}
 	for _, c := range charts {
 		for _, tc := range cases {
 			t.Run(c.name+"/"+tc.name, func(t *testing.T) {
-				out, err := helmTemplate(t, c, nil, tc.set...)
+				var files []string
+				if tc.onPlaintext {
+					files = []string{plaintextValues}
+				}
+				out, err := helmTemplate(t, c, files, tc.set...)
 				if err == nil {
 					t.Fatalf("helm template --set %v succeeded; the chart must refuse it", tc.set)
 				}

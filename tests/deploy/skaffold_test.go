@@ -117,6 +117,7 @@ type helmRelease struct {
 	Wait              bool              `json:"wait"`
 	SkipBuildDeps     bool              `json:"skipBuildDependencies"`
 	SetValueTemplates map[string]string `json:"setValueTemplates"`
+	ValuesFiles       []string          `json:"valuesFiles"`
 }
 
 // TestSkaffoldConfigValidates: skaffold.yaml validates against the v4beta13
@@ -258,8 +259,9 @@ func TestSkaffoldBuildsAndDeploysBoth(t *testing.T) {
 }
 
 // TestSkaffoldExistingKafkaProfile: the profile for a cluster that already
-// has Kafka drops the Strimzi operator and k8s/, keeps both services and
-// takes the brokers from KAFKA_BROKERS.
+// has Kafka drops the Strimzi operator and k8s/, keeps both services, takes
+// the brokers from KAFKA_BROKERS and speaks plaintext to them (the charts'
+// defaults are the k8s/ Kafka's TLS listener and KafkaUsers).
 func TestSkaffoldExistingKafkaProfile(t *testing.T) {
 	cfg, raw := loadSkaffold(t)
 	i := slices.IndexFunc(cfg.Profiles, func(p skaffoldProfile) bool {
@@ -294,8 +296,20 @@ func TestSkaffoldExistingKafkaProfile(t *testing.T) {
 			if err := tmpl.Execute(&set, map[string]string{"KAFKA_BROKERS": brokers}); err != nil {
 				t.Fatal(err)
 			}
-			out := mustRender(t, c, nil, "kafka.brokers="+set.String())
+			var files []string
+			for _, f := range r.ValuesFiles { // skaffold's are relative to the repository root
+				files = append(files, filepath.Join("..", "..", f))
+			}
+			if !slices.Contains(r.ValuesFiles, "charts/values-plaintext-kafka.yaml") {
+				t.Errorf("release %s: valuesFiles %v, want the plaintext-Kafka values", r.Name, r.ValuesFiles)
+			}
+			out := mustRender(t, c, files, "kafka.brokers="+set.String())
 			env := envMap(onlyDeployment(t, parseObjects(t, out)).Spec.Template.Spec.Containers[0])
+			for name := range env {
+				if strings.HasPrefix(name, "KAFKA_TLS_") || strings.HasPrefix(name, "KAFKA_SASL_") {
+					t.Errorf("release %s: existing-kafka sets %s", r.Name, name)
+				}
+			}
 			if env["KAFKA_BROKERS"] != brokers {
 				t.Errorf("release %s with KAFKA_BROKERS=%s: --set kafka.brokers=%s renders KAFKA_BROKERS=%q",
 					r.Name, brokers, set.String(), env["KAFKA_BROKERS"])

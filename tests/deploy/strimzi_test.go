@@ -17,7 +17,7 @@ type strimzi struct {
 	objs      []object
 	kafka     kafkaCR
 	kafkaName string
-	bootstrap string // host:port of the plain listener's bootstrap Service
+	bootstrap string // host:port of the internal listener's bootstrap Service
 	topics    []string
 }
 
@@ -79,7 +79,7 @@ func strimziResources(t testing.TB) strimzi {
 	s.kafkaName = kafkas[0].Metadata.Name
 	decode(t, kafkas[0], &s.kafka)
 	for _, l := range s.kafka.Spec.Kafka.Listeners {
-		if l.Type == "internal" && !l.TLS {
+		if l.Type == "internal" {
 			s.bootstrap = fmt.Sprintf("%s-kafka-bootstrap:%d", s.kafkaName, l.Port)
 		}
 	}
@@ -115,15 +115,15 @@ func TestStrimziResourcesValidate(t *testing.T) {
 }
 
 // TestKafkaCluster: Kafka 4.3.1 in KRaft with metadata 4.3-IV0, one dual-role
-// ephemeral node, a plain internal listener and the topic operator.
+// ephemeral node, one internal listener and the topic operator.
 func TestKafkaCluster(t *testing.T) {
 	s := strimziResources(t)
 	k := s.kafka.Spec.Kafka
 	if k.Version != "4.3.1" || k.MetadataVersion != "4.3-IV0" {
 		t.Errorf("Kafka version %q metadataVersion %q, want 4.3.1 and 4.3-IV0", k.Version, k.MetadataVersion)
 	}
-	if s.bootstrap == "" {
-		t.Error("no internal plain listener: the services speak PLAINTEXT")
+	if len(k.Listeners) != 1 || s.bootstrap == "" {
+		t.Errorf("listeners %+v, want one internal listener (TestKafkaSecuredListener: TLS with SCRAM)", k.Listeners)
 	}
 	if s.kafka.Spec.EntityOperator == nil || s.kafka.Spec.EntityOperator.TopicOperator == nil {
 		t.Error("no topic operator: the KafkaTopics would not be created")
@@ -257,6 +257,35 @@ func checkNetworkPolicy(t *testing.T, c chart, np networkPolicy, kafkaName strin
 	}
 	if len(dns.To) == 0 {
 		t.Error("DNS egress allows every destination")
+	}
+}
+
+// TestNetworkPolicyOnByDefault: the charts' default values render their
+// NetworkPolicy, its egress on the k8s/ Kafka's listener port; the
+// plaintext-Kafka values keep it, open to any address on the brokers' ports.
+func TestNetworkPolicyOnByDefault(t *testing.T) {
+	s := strimziResources(t)
+	port := s.kafka.Spec.Kafka.Listeners[0].Port
+	for _, c := range charts {
+		t.Run(c.name, func(t *testing.T) {
+			nps := ofKind(parseObjects(t, mustRender(t, c, nil)), "NetworkPolicy")
+			if len(nps) != 1 {
+				t.Fatalf("default values: %d NetworkPolicies, want 1", len(nps))
+			}
+			var np networkPolicy
+			decode(t, nps[0], &np)
+			checkNetworkPolicy(t, c, np, s.kafkaName, port)
+
+			nps = ofKind(parseObjects(t, mustRender(t, c, []string{plaintextValues}, "kafka.brokers={k1.example:9092}")), "NetworkPolicy")
+			if len(nps) != 1 {
+				t.Fatalf("plaintext values: %d NetworkPolicies, want 1", len(nps))
+			}
+			decode(t, nps[0], &np)
+			kafka := np.Spec.Egress[0]
+			if len(kafka.Ports) != 1 || kafka.Ports[0].Port != float64(9092) || len(kafka.To) == 0 || kafka.To[0].IPBlock["cidr"] != "0.0.0.0/0" {
+				t.Errorf("plaintext values: Kafka egress %+v, want any address on 9092 only", kafka)
+			}
+		})
 	}
 }
 

@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // acked remembers the correlation IDs a client was told were accepted.
@@ -29,23 +33,39 @@ func (a *acked) list() []string {
 }
 
 // replyCounts reads tp.out until every ID in want has a reply and returns how many
-// replies each ID got.
+// replies each ID got, counted on the whole topic up to its high-water mark.
 func replyCounts(t *testing.T, brokers string, tp topics, want []string, within time.Duration) map[string]int {
 	t.Helper()
-	counts := map[string]int{}
 	missing := map[string]bool{}
 	for _, id := range want {
 		missing[id] = true
 	}
-	read := 0 // done sees every record so far each time: count only the new ones
+	read := 0 // done sees every record so far each time: look only at the new ones
 	readUntil(t, brokers, tp.out, within, func(seen []*sarama.ConsumerMessage) bool {
 		for _, msg := range seen[read:] {
-			counts[string(msg.Key)]++
 			delete(missing, string(msg.Key))
 		}
 		read = len(seen)
 		return len(missing) == 0
 	})
+	return countsToHighWater(t, brokers, tp.out)
+}
+
+// countsToHighWater counts topic's records per key, read to its high-water mark
+// (testkit.ReplyCounts): every reply written so far, however late.
+func countsToHighWater(t *testing.T, brokers, topic string) map[string]int {
+	t.Helper()
+	client, err := sarama.NewClient(strings.Split(brokers, ","), clientConfig(brokers))
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	counts, err := testkit.ReplyCounts(ctx, client, topic)
+	if err != nil {
+		t.Fatalf("read %s to its high-water mark: %v", topic, err)
+	}
 	return counts
 }
 

@@ -379,14 +379,7 @@ func TestSecuredPasswordRotatedWhileConnected(t *testing.T) {
 	tp := newTopics(t, b.saslAddr)
 	suffix := fmt.Sprintf("%06d", rand.IntN(1_000_000))
 	users := map[string]string{"gateway": "rotating-gateway-" + suffix, "worker": "rotating-worker-" + suffix}
-	setPassword := func(user, password string) {
-		t.Helper()
-		if _, err := admin.UpsertUserScramCredentials([]sarama.AlterUserScramCredentialsUpsert{{
-			Name: user, Mechanism: sarama.SCRAM_MECHANISM_SHA_512, Iterations: 8192, Salt: []byte(uuid.NewString()), Password: []byte(password),
-		}}); err != nil {
-			t.Fatalf("set the password of %s: %v", user, err)
-		}
-	}
+	setPassword := func(user, password string) { setSCRAMPassword(t, admin, user, password) }
 	grant(t, admin, leastACLs(tp, "User:"+users["gateway"], "User:"+users["worker"]))
 	svcs := map[string]*service{}
 	files := map[string]secrets{}

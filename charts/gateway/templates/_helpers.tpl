@@ -5,8 +5,9 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 
 {{/*
 The environment the gateway reads: the shared variables, its access log, how
-often it looks for new reply partitions, its producer's linger and whether clients'
-trace context is trusted (docs/configuration.md).
+often it looks for new reply partitions, its producer's linger, whether clients'
+trace context is trusted and how many publishing requests it serves at once
+(docs/configuration.md).
 */}}
 {{- define "gateway.env" -}}
 {{- $own := printf `- name: ACCESS_LOG
@@ -16,6 +17,8 @@ trace context is trusted (docs/configuration.md).
 - name: KAFKA_LINGER
   value: %s
 - name: TRUST_INCOMING_TRACE_CONTEXT
-  value: %s` (.Values.accessLog | quote) (printf "%ds" (int .Values.replyPartitionCheckSeconds) | quote) (.Values.kafkaLinger | quote) (.Values.trustIncomingTraceContext | toString | quote) }}
+  value: %s
+- name: MAX_IN_FLIGHT_REQUESTS
+  value: %s` (.Values.accessLog | quote) (printf "%ds" (int .Values.replyPartitionCheckSeconds) | quote) (.Values.kafkaLinger | quote) (.Values.trustIncomingTraceContext | toString | quote) (.Values.maxInFlightRequests | int | toString | quote) }}
 {{- include "streamgate.env" (dict "root" . "serviceEnv" $own) }}
 {{- end }}

@@ -34,6 +34,18 @@ var KafkaLinger = config.Var{Name: "KAFKA_LINGER", Default: "1ms"}
 // or put baggage on records. Turn on behind a proxy that sets or checks them.
 var TrustIncomingTraceContext = config.Var{Name: "TRUST_INCOMING_TRACE_CONTEXT", Default: "false"}
 
+// MaxInFlightRequests bounds the requests to the service's endpoints being served at
+// once; beyond it they are answered 503 with Retry-After at once. Each one holds at
+// most its headers (httpserver.MaxHeaderBytes, 32 KiB), the body its endpoint reads
+// (the samples read none; orders' is capped at 16 KiB), its connection's buffers and a
+// goroutine: about 64 KiB, so 1024 hold about 64 MiB, which with the process's own
+// ~40 MiB fits the chart's 128 Mi limit (docs/hardening.md).
+var MaxInFlightRequests = config.Var{Name: "MAX_IN_FLIGHT_REQUESTS", Default: "1024"}
+
+// maxInFlightRequests is MaxInFlightRequests' ceiling: far beyond what the chart's
+// memory limit holds, it only catches a typo.
+const maxInFlightRequests = 1 << 20
+
 // Values of AccessLog.
 const (
 	AccessLogErrors = "errors"
@@ -51,11 +63,13 @@ type Config struct {
 	KafkaLinger time.Duration
 	// TrustIncomingTraceContext: adopt the client's trace context and baggage.
 	TrustIncomingTraceContext bool
+	// MaxInFlightRequests: publishing requests served at once; more get 503.
+	MaxInFlightRequests int
 }
 
 // vars lists every setting the gateway reads.
 func vars() []config.Var {
-	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval, KafkaLinger, TrustIncomingTraceContext)
+	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval, KafkaLinger, TrustIncomingTraceContext, MaxInFlightRequests)
 }
 
 // EnvVars returns the primary names of the environment variables the gateway reads.
@@ -74,6 +88,7 @@ func Load() (Config, error) {
 		ReplyPartitionCheckInterval: r.Duration(ReplyPartitionCheckInterval),
 		KafkaLinger:                 r.NonNegativeDuration(KafkaLinger),
 		TrustIncomingTraceContext:   r.Bool(TrustIncomingTraceContext),
+		MaxInFlightRequests:         r.PositiveInt(MaxInFlightRequests, maxInFlightRequests),
 	}
 	if err := r.Err(); err != nil {
 		return Config{}, err

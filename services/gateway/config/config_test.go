@@ -13,7 +13,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.HTTPAddr != ":8080" || cfg.InTopic != "in-topic" || !cfg.KafkaEnabled || cfg.MetricsAddr != ":9090" || cfg.AccessLog != AccessLogErrors ||
-		cfg.ReplyPartitionCheckInterval != 30*time.Second || cfg.KafkaLinger != time.Millisecond {
+		cfg.ReplyPartitionCheckInterval != 30*time.Second || cfg.KafkaLinger != time.Millisecond || cfg.MaxInFlightRequests != 1024 {
 		t.Fatalf("defaults = %+v", cfg)
 	}
 }
@@ -37,8 +37,19 @@ func TestLoadRejectsBadValue(t *testing.T) {
 	}
 }
 
+func TestMaxInFlightRequests(t *testing.T) {
+	t.Setenv("MAX_IN_FLIGHT_REQUESTS", "0")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), `MAX_IN_FLIGHT_REQUESTS="0"`) {
+		t.Fatalf("err = %v, want it to name MAX_IN_FLIGHT_REQUESTS and its value", err)
+	}
+	t.Setenv("MAX_IN_FLIGHT_REQUESTS", "50")
+	if cfg, err := Load(); err != nil || cfg.MaxInFlightRequests != 50 {
+		t.Fatalf("MAX_IN_FLIGHT_REQUESTS=50: %+v, %v", cfg, err)
+	}
+}
+
 func TestEnvVars(t *testing.T) {
-	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG", "REPLY_PARTITION_CHECK_INTERVAL", "KAFKA_LINGER", "TRUST_INCOMING_TRACE_CONTEXT"}
+	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG", "REPLY_PARTITION_CHECK_INTERVAL", "KAFKA_LINGER", "TRUST_INCOMING_TRACE_CONTEXT", "MAX_IN_FLIGHT_REQUESTS"}
 	if got := EnvVars(); !slices.Equal(got, want) {
 		t.Fatalf("EnvVars = %v, want %v", got, want)
 	}

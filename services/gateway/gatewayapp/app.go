@@ -123,6 +123,7 @@ func (r runner) run(ctx context.Context) error {
 	router, err := api.NewRouter(api.Deps{
 		Logger: logger, Readiness: readiness, Metrics: m, Tracing: tr,
 		AccessLogAll: cfg.AccessLog == config.AccessLogAll, TrustIncomingTraceContext: cfg.TrustIncomingTraceContext,
+		MaxInFlight: cfg.MaxInFlightRequests,
 		Endpoints: func(api gin.IRouter) error {
 			return r.endpoints(api, Deps{Kit: kit, Logger: logger, Config: cfg})
 		},

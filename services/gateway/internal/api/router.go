@@ -27,6 +27,9 @@ type Deps struct {
 	AccessLogAll bool
 	// TrustIncomingTraceContext keeps the client's traceparent, tracestate and baggage.
 	TrustIncomingTraceContext bool
+	// MaxInFlight bounds the requests to Endpoints served at once (middleware.InFlight);
+	// 0: no bound.
+	MaxInFlight int
 }
 
 // NewRouter returns the gateway's gin engine with every route and middleware.
@@ -54,8 +57,13 @@ func NewRouter(deps Deps) (*gin.Engine, error) {
 	router.GET("/healthz", gin.WrapF(probe.Healthz))
 	router.GET("/readyz", gin.WrapH(deps.Readiness))
 
+	// The service's routes share one bound on requests in flight.
+	endpoints := router.Group("")
+	if deps.MaxInFlight > 0 {
+		endpoints.Use(middleware.InFlight(deps.MaxInFlight))
+	}
 	if deps.Endpoints != nil {
-		if err := deps.Endpoints(router); err != nil {
+		if err := deps.Endpoints(endpoints); err != nil {
 			return nil, fmt.Errorf("api: register endpoints: %w", err)
 		}
 	}
