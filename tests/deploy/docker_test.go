@@ -4,16 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +18,8 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/semver"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // No Docker engine here: these tests check the Dockerfiles statically, then do
@@ -245,18 +244,15 @@ func TestImageBuildFromContext(t *testing.T) {
 // returns the version GET /v1/ping reports.
 func pingVersion(t *testing.T, bin string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = []string{"HTTP_ADDR=" + addr, "KAFKA_ENABLED=false", "LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	cmd.Stdout = &logs
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -274,46 +270,24 @@ func pingVersion(t *testing.T, bin string) string {
 		}
 	}()
 
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := client.Get("http://" + addr + "/v1/ping")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("/v1/ping: %d %s\nlogs:\n%s", resp.StatusCode, body, logs.String())
-			}
-			var v struct {
-				Version string `json:"version"`
-				Message string `json:"message"`
-			}
-			if err := json.Unmarshal(body, &v); err != nil || v.Message != "pong" {
-				t.Fatalf("/v1/ping body %s (%v)", body, err)
-			}
-			return v.Version
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the gateway did not answer on %s: %v\nlogs:\n%s", addr, err, logs.String())
-		}
-		time.Sleep(200 * time.Millisecond)
+	var resp *http.Response
+	var body []byte
+	err = testkit.Poll(ctx, 30*time.Second, 200*time.Millisecond, func() error {
+		resp, body, err = testkit.Get(&http.Client{Timeout: 2 * time.Second}, "http://"+addr+"/v1/ping", nil)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the gateway did not answer on %s: %v\nlogs:\n%s", addr, err, logs.String())
 	}
-}
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/v1/ping: %d %s\nlogs:\n%s", resp.StatusCode, body, logs.String())
+	}
+	var v struct {
+		Version string `json:"version"`
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil || v.Message != "pong" {
+		t.Fatalf("/v1/ping body %s (%v)", body, err)
+	}
+	return v.Version
 }
