@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
 #
-# streamgate worker image. Build from the repository root:
+# The image of either service, chosen by SERVICE (a directory of services/).
+# Build from the repository root:
 #
-#   docker build -f services/worker/Dockerfile --build-arg VERSION=1.2.3 -t streamgate-worker:1.2.3 .
+#   docker build --build-arg SERVICE=gateway --build-arg VERSION=1.2.3 -t streamgate-gateway:1.2.3 .
+#   docker build --build-arg SERVICE=worker  --build-arg VERSION=1.2.3 -t streamgate-worker:1.2.3 .
 #
 # The service module builds with GOWORK=off: its go.mod `replace`s
 # pkg/messages and pkg/platform with ../../pkg/..., so only pkg/ and this
@@ -12,6 +14,8 @@ ARG GO_IMAGE=golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc
 ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
 
 FROM ${GO_IMAGE} AS build
+ARG SERVICE
+RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=gateway (or another directory of services/)" >&2; exit 1; }
 ENV CGO_ENABLED=0 \
     GOWORK=off \
     GOTOOLCHAIN=local \
@@ -21,30 +25,32 @@ WORKDIR /src
 # Module files first: the dependency download stays cached until they change.
 COPY pkg/messages/go.mod pkg/messages/go.sum* pkg/messages/
 COPY pkg/platform/go.mod pkg/platform/go.sum* pkg/platform/
-COPY services/worker/go.mod services/worker/go.sum* services/worker/
-WORKDIR /src/services/worker
+COPY services/${SERVICE}/go.mod services/${SERVICE}/go.sum* services/${SERVICE}/
+WORKDIR /src/services/${SERVICE}
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 
 COPY pkg/ /src/pkg/
-COPY services/worker/ /src/services/worker/
+COPY services/${SERVICE}/ /src/services/${SERVICE}/
 
-# The version the worker logs (APP_VERSION still overrides it at run time).
+# The version the service reports (APP_VERSION still overrides it at run time).
 ARG VERSION=dev
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     go build -trimpath \
       -ldflags "-s -w -X github.com/streamgate/streamgate/pkg/platform/buildinfo.Version=${VERSION}" \
-      -o /out/worker ./cmd/worker
+      -o /out/service ./cmd/${SERVICE}
 
 FROM ${RUNTIME_IMAGE}
+ARG SERVICE
 ARG VERSION=dev
-LABEL org.opencontainers.image.title="streamgate-worker" \
-      org.opencontainers.image.description="Kafka worker: answers in-topic requests on out-topic, dead-letters bad records" \
+LABEL org.opencontainers.image.title="streamgate-${SERVICE}" \
+      org.opencontainers.image.description="streamgate ${SERVICE} (gateway: HTTP to Kafka; worker: Kafka requests to replies)" \
       org.opencontainers.image.source="https://github.com/streamgate/streamgate" \
       org.opencontainers.image.version="${VERSION}"
-COPY --from=build /out/worker /usr/local/bin/worker
+# One fixed path: ENTRYPOINT's exec form does not expand build args. No
+# EXPOSE: the ports are HTTP_ADDR and METRICS_ADDR, which the charts set.
+COPY --from=build /out/service /usr/local/bin/service
 # distroless "nonroot": UID/GID 65532, no shell.
 USER 65532:65532
-EXPOSE 8081
-ENTRYPOINT ["/usr/local/bin/worker"]
+ENTRYPOINT ["/usr/local/bin/service"]
