@@ -1,5 +1,5 @@
 # A real single-node Kubernetes for tests, without Docker: images from the
-# unmodified Dockerfiles with buildah, the cluster in a network + mount
+# unmodified Dockerfile with buildah, the cluster in a network + mount
 # namespace of its own (scripts/cluster/, scripts/images/). Needs root.
 #   make cluster-up; scripts/cluster/exec.sh kubectl get pods -A; make cluster-down
 
@@ -14,7 +14,7 @@ cluster-build: ## Build Kubernetes v1.32, etcd and CoreDNS from the Go module pr
 	@$(CLUSTER_SCRIPTS)/build.sh >/dev/null
 
 .PHONY: images-local
-images-local: cluster-deps ## Build both images from their Dockerfiles with buildah, no Docker (VERSION)
+images-local: cluster-deps ## Build both images from the Dockerfile with buildah, no Docker (VERSION)
 	@VERSION=$(VERSION) scripts/images/local.sh all
 
 .PHONY: cluster-up

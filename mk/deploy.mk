@@ -124,9 +124,9 @@ deploy-test: helm-lint kafka-validate ## All offline deploy proofs: lint, schema
 	  go test -race -count=1 -timeout 20m ./deploy
 
 .PHONY: images
-images: ## docker build the gateway and worker images (VERSION, IMAGE_REGISTRY)
-	$(DOCKER) build -f services/gateway/Dockerfile --build-arg VERSION=$(VERSION) -t $(GATEWAY_IMAGE):$(IMAGE_TAG) .
-	$(DOCKER) build -f services/worker/Dockerfile --build-arg VERSION=$(VERSION) -t $(WORKER_IMAGE):$(IMAGE_TAG) .
+images: ## docker build the gateway and worker images from the one Dockerfile (VERSION, IMAGE_REGISTRY)
+	$(DOCKER) build --build-arg SERVICE=gateway --build-arg VERSION=$(VERSION) -t $(GATEWAY_IMAGE):$(IMAGE_TAG) .
+	$(DOCKER) build --build-arg SERVICE=worker --build-arg VERSION=$(VERSION) -t $(WORKER_IMAGE):$(IMAGE_TAG) .
 
 .PHONY: kind-load
 kind-load: images ## Load both images into the kind cluster KIND_CLUSTER

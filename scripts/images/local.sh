@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the gateway and worker images from their unmodified Dockerfiles
+# Build the gateway and worker images from the unmodified Dockerfile
 # without a Docker engine: buildah (runc) with base images made here, since
 # nothing can be pulled from a registry:
 #   GO_IMAGE       Debian bookworm (debootstrap --variant=minbase) + the host's Go toolchain
@@ -12,7 +12,7 @@
 # in OUT_DIR/images.env).
 #
 # Usage: scripts/images/local.sh [all|base]   (default: all; base: no services)
-#        IMAGE=ref [PUSH_IMAGE=true] scripts/images/local.sh one DOCKERFILE
+#        IMAGE=ref [PUSH_IMAGE=true] scripts/images/local.sh one SERVICE
 #          one image, for skaffold's custom builder (which sets IMAGE and
 #          PUSH_IMAGE); pushed over plain HTTP, to the local cluster's registry
 #
@@ -97,7 +97,7 @@ fill_bookworm() {
   rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*
 }
 
-# What the official golang:bookworm image is for these Dockerfiles: Go in
+# What the official golang:bookworm image is for the Dockerfile: Go in
 # /usr/local/go, GOPATH=/go, a CA bundle for the module proxy.
 fill_go() {
   mkdir -p "$1/usr/local/go" "$1/go/bin" "$1/go/src" "$1/etc/ssl/certs"
@@ -164,14 +164,16 @@ build_busybox() {
   make_image "$TEST_IMAGE" scratch fill_busybox --env PATH=/bin --cmd sh
 }
 
-# bud DOCKERFILE IMAGE: the unmodified Dockerfile, context = repository root.
-# Host network: the build stage downloads modules from the Go module proxy.
+# bud SERVICE IMAGE: the unmodified Dockerfile for services/SERVICE, context =
+# repository root. Host network: the build stage downloads modules from the Go
+# module proxy.
 bud() {
-  log "buildah bud -f $1 -> $2"
+  [[ -d $REPO_ROOT/services/$1 ]] || die "no services/$1"
+  log "buildah bud --build-arg SERVICE=$1 -> $2"
   bh bud --quiet --layers --network host \
     --build-arg GO_IMAGE="$GO_IMAGE" --build-arg RUNTIME_IMAGE="$RUNTIME_IMAGE" \
-    --build-arg VERSION="$VERSION" \
-    -f "$REPO_ROOT/$1" -t "$2" "$REPO_ROOT" >/dev/null
+    --build-arg VERSION="$VERSION" --build-arg SERVICE="$1" \
+    -f "$REPO_ROOT/Dockerfile" -t "$2" "$REPO_ROOT" >/dev/null
 }
 
 # build_stages: the untagged images --layers keeps (a build stage, ~400 MB each).
@@ -225,7 +227,7 @@ cmd_base() {
 }
 
 cmd_one() {
-  [[ -n ${1:-} && -n ${IMAGE:-} ]] || die "usage: IMAGE=ref [PUSH_IMAGE=true] $0 one DOCKERFILE"
+  [[ -n ${1:-} && -n ${IMAGE:-} ]] || die "usage: IMAGE=ref [PUSH_IMAGE=true] $0 one SERVICE"
   build_go
   build_runtime
   local earlier
@@ -241,8 +243,8 @@ cmd_one() {
 cmd_services() {
   local earlier
   earlier=$(build_stages)
-  bud services/gateway/Dockerfile "$GATEWAY_IMAGE"
-  bud services/worker/Dockerfile "$WORKER_IMAGE"
+  bud gateway "$GATEWAY_IMAGE"
+  bud worker "$WORKER_IMAGE"
   prune "$earlier" "$GATEWAY_IMAGE" "$WORKER_IMAGE"
   export_archive "$GATEWAY_IMAGE"
   export_archive "$WORKER_IMAGE"
@@ -254,7 +256,7 @@ main() {
     base) cmd_base ;;
     all) cmd_base; cmd_services; print_env >"$OUT_DIR/images.env" ;;
     one) cmd_one "${2:-}"; return ;;
-    *) die "usage: $0 [all|base|one DOCKERFILE]" ;;
+    *) die "usage: $0 [all|base|one SERVICE]" ;;
   esac
   print_env
 }

@@ -166,14 +166,14 @@ func newTopics(b *testing.B, brokers []string) topics {
 		dlq:   "bench-in-" + id + ".dlq",
 		group: "bench-worker-" + id,
 	}
-	admin := newAdmin(b, brokers)
-	defer admin.Close()
-	for _, name := range []string{t.in, t.out, t.dlq} {
-		if err := admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
-			b.Fatalf("create topic %s: %v", name, err)
-		}
+	client, err := sarama.NewClient(brokers, kafka.ConsumerGroupConfig("streamgate-bench-topics"))
+	if err != nil {
+		b.Fatalf("connect to %v: %v", brokers, err)
 	}
-	waitForTopics(b, brokers, t.in, t.out, t.dlq)
+	defer client.Close()
+	if err := testkit.CreateTopics(b.Context(), client, sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, t.in, t.out, t.dlq); err != nil {
+		b.Fatal(err)
+	}
 	b.Cleanup(func() {
 		admin := newAdmin(b, brokers)
 		defer admin.Close()
@@ -185,36 +185,6 @@ func newTopics(b *testing.B, brokers []string) topics {
 		_ = admin.DeleteConsumerGroup(t.group)
 	})
 	return t
-}
-
-// waitForTopics waits until the broker serves metadata for every partition of names:
-// CreateTopic returns before that, and a partition consumer opened too early fails.
-func waitForTopics(b *testing.B, brokers []string, names ...string) {
-	b.Helper()
-	client, err := sarama.NewClient(brokers, kafka.ConsumerGroupConfig("streamgate-bench-metadata"))
-	if err != nil {
-		b.Fatalf("connect to %v: %v", brokers, err)
-	}
-	defer client.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for _, name := range names {
-		for {
-			err := client.RefreshMetadata(name)
-			if err == nil {
-				var ps []int32
-				if ps, err = client.Partitions(name); err == nil && len(ps) != partitions {
-					err = fmt.Errorf("%d of %d partitions", len(ps), partitions)
-				}
-			}
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				b.Fatalf("topic %s not ready: %v", name, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
 }
 
 func newAdmin(b *testing.B, brokers []string) sarama.ClusterAdmin {

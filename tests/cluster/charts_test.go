@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 const (
@@ -164,18 +165,7 @@ func (e *env) portForward(t *testing.T) *gateway {
 
 // ping sends GET /v1/ping with the correlation id.
 func (g *gateway) ping(id string) (*http.Response, []byte, error) {
-	req, err := http.NewRequest(http.MethodGet, g.base+"/v1/ping", nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("X-Correlation-ID", id)
-	res, err := g.client.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	return res, body, err
+	return testkit.Get(g.client, g.base+"/v1/ping", http.Header{"X-Correlation-Id": {id}})
 }
 
 func (e *env) testPing(t *testing.T, gw *gateway, answers *replies) {

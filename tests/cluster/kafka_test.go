@@ -44,33 +44,14 @@ func (e *env) admin(t *testing.T) sarama.ClusterAdmin {
 
 func (e *env) createTopics(t *testing.T) {
 	t.Helper()
-	admin := e.admin(t)
-	for _, name := range []string{inTopic, outTopic, dlqTopic} {
-		err := admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false)
-		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
-			t.Fatalf("create topic %s: %v", name, err)
-		}
+	client, err := sarama.NewClient([]string{e.kafka}, e.saramaConfig())
+	if err != nil {
+		t.Fatalf("client: %v", err)
 	}
-	// A consumer subscribing before the partitions have a leader gives up on them.
-	led := until(context.Background(), 30*time.Second, func() bool {
-		topics, err := admin.DescribeTopics([]string{inTopic, outTopic, dlqTopic})
-		if err != nil {
-			return false
-		}
-		for _, topic := range topics {
-			if topic.Err != sarama.ErrNoError || len(topic.Partitions) == 0 {
-				return false
-			}
-			for _, p := range topic.Partitions {
-				if p.Leader < 0 {
-					return false
-				}
-			}
-		}
-		return true
-	})
-	if !led {
-		t.Fatal("the topics have no leader after 30 s")
+	defer client.Close()
+	err = testkit.CreateTopics(t.Context(), client, sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, inTopic, outTopic, dlqTopic)
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -196,14 +177,12 @@ func (e *env) groupAssignment(t *testing.T, admin sarama.ClusterAdmin) map[strin
 
 // until polls cond every 500 ms for at most within.
 func until(ctx context.Context, within time.Duration, cond func() bool) bool {
-	ctx, cancel := context.WithTimeout(ctx, within)
-	defer cancel()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(500 * time.Millisecond):
+	return testkit.Poll(ctx, within, 500*time.Millisecond, func() error {
+		if !cond() {
+			return errNotYet
 		}
-	}
-	return true
+		return nil
+	}) == nil
 }
+
+var errNotYet = errors.New("not yet")

@@ -3,17 +3,13 @@ package deploy
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,62 +17,83 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/semver"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
-// No Docker engine here: these tests check the Dockerfiles statically, then do
+// No Docker engine here: these tests check the Dockerfile statically, then do
 // what their build stage does, from the context .dockerignore lets through,
 // and run the result.
 
 const buildinfoVar = "github.com/streamgate/streamgate/pkg/platform/buildinfo.Version"
 
-// TestDockerfiles: multi-stage, pinned base images, a Go new enough for the
-// modules, the static build flags, the version stamped in, and a runtime
-// stage that runs as 65532 with the service's port and binary.
-func TestDockerfiles(t *testing.T) {
-	for _, c := range charts {
-		t.Run(c.name, func(t *testing.T) {
-			df := readFile(t, filepath.Join("services", c.name, "Dockerfile"))
-			for _, want := range []string{
-				"GOWORK=off",
-				"CGO_ENABLED=0",
-				"go build -trimpath",
-				`-X ` + buildinfoVar + `=${VERSION}`,
-				"ARG VERSION",
-				"./cmd/" + c.name,
-				"USER 65532",
-				fmt.Sprintf("EXPOSE %d", c.port),
-				`ENTRYPOINT ["/usr/local/bin/` + c.name + `"]`,
-				"COPY pkg/ ",
-				"COPY services/" + c.name + "/ ",
-			} {
-				if !strings.Contains(df, want) {
-					t.Errorf("Dockerfile lacks %q", want)
-				}
+// TestDockerfile: one Dockerfile for both services, chosen by the SERVICE
+// build arg: multi-stage, pinned base images, a Go new enough for the modules,
+// the static build flags, the version stamped in, a runtime stage that runs as
+// 65532, and every build arg a stage uses declared in that stage (an
+// undeclared one is silently empty).
+func TestDockerfile(t *testing.T) {
+	df := readFile(t, "Dockerfile")
+	for _, want := range []string{
+		"GOWORK=off",
+		"CGO_ENABLED=0",
+		"go build -trimpath",
+		`-X ` + buildinfoVar + `=${VERSION}`,
+		"ARG VERSION",
+		"./cmd/${SERVICE}",
+		"USER 65532",
+		"COPY --from=build /out/service /usr/local/bin/service",
+		`ENTRYPOINT ["/usr/local/bin/service"]`,
+		"COPY pkg/ ",
+		"COPY services/${SERVICE}/ ",
+	} {
+		if !strings.Contains(df, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	stages := strings.Split(df, "\nFROM ")
+	if len(stages) != 3 {
+		t.Fatalf("%d FROM lines, want 2 (build, runtime)", len(stages)-1)
+	}
+	for i, stage := range stages[1:] {
+		declared := map[string]bool{}
+		for _, m := range regexp.MustCompile(`(?m)^(?:ARG|ENV) (\w+)`).FindAllStringSubmatch(stage, -1) {
+			declared[m[1]] = true
+		}
+		for _, m := range regexp.MustCompile(`(?m)^ +(\w+)=`).FindAllStringSubmatch(stage, -1) {
+			declared[m[1]] = true // ENV continuation lines
+		}
+		_, body, _ := strings.Cut(stage, "\n") // the FROM line reads the global args
+		for _, m := range regexp.MustCompile(`\$\{(\w+)\}`).FindAllStringSubmatch(body, -1) {
+			if !declared[m[1]] {
+				t.Errorf("stage %d uses ${%s} without an ARG %[2]s in it", i+1, m[1])
 			}
-			if n := strings.Count(df, "\nFROM "); n != 2 {
-				t.Errorf("%d FROM lines, want 2 (build, runtime)", n)
-			}
+		}
+	}
 
-			goImage := argDefault(t, df, "GO_IMAGE")
-			runtimeImage := argDefault(t, df, "RUNTIME_IMAGE")
-			m := regexp.MustCompile(`^golang:(\d+\.\d+\.\d+)-bookworm@sha256:[0-9a-f]{64}$`).FindStringSubmatch(goImage)
-			if m == nil {
-				t.Fatalf("builder %q: want golang:<x.y.z>-bookworm pinned by digest", goImage)
+	goImage := argDefault(t, df, "GO_IMAGE")
+	runtimeImage := argDefault(t, df, "RUNTIME_IMAGE")
+	m := regexp.MustCompile(`^golang:(\d+\.\d+\.\d+)-bookworm@sha256:[0-9a-f]{64}$`).FindStringSubmatch(goImage)
+	if m == nil {
+		t.Fatalf("builder %q: want golang:<x.y.z>-bookworm pinned by digest", goImage)
+	}
+	if !regexp.MustCompile(`^gcr\.io/distroless/static-debian12:nonroot@sha256:[0-9a-f]{64}$`).MatchString(runtimeImage) {
+		t.Errorf("runtime %q: want gcr.io/distroless/static-debian12:nonroot pinned by digest", runtimeImage)
+	}
+	// The builder's Go must satisfy every module a service build reads.
+	for _, c := range charts {
+		if !fileExists(filepath.Join(repoRoot(t), "services", c.name, "cmd", c.name)) {
+			t.Errorf("SERVICE=%s: no services/%[1]s/cmd/%[1]s to build", c.name)
+		}
+		for _, mod := range []string{"services/" + c.name, "pkg/messages", "pkg/platform"} {
+			f, err := modfile.Parse("go.mod", []byte(readFile(t, mod+"/go.mod")), nil)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !regexp.MustCompile(`^gcr\.io/distroless/static-debian12:nonroot@sha256:[0-9a-f]{64}$`).MatchString(runtimeImage) {
-				t.Errorf("runtime %q: want gcr.io/distroless/static-debian12:nonroot pinned by digest", runtimeImage)
+			if f.Go != nil && semver.Compare("v"+m[1], "v"+f.Go.Version) < 0 {
+				t.Errorf("builder Go %s is older than %s/go.mod's go %s", m[1], mod, f.Go.Version)
 			}
-			// The builder's Go must satisfy every module the build reads.
-			for _, mod := range []string{"services/" + c.name, "pkg/messages", "pkg/platform"} {
-				f, err := modfile.Parse("go.mod", []byte(readFile(t, mod+"/go.mod")), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if f.Go != nil && semver.Compare("v"+m[1], "v"+f.Go.Version) < 0 {
-					t.Errorf("builder Go %s is older than %s/go.mod's go %s", m[1], mod, f.Go.Version)
-				}
-			}
-		})
+		}
 	}
 }
 
@@ -245,18 +262,15 @@ func TestImageBuildFromContext(t *testing.T) {
 // returns the version GET /v1/ping reports.
 func pingVersion(t *testing.T, bin string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = []string{"HTTP_ADDR=" + addr, "KAFKA_ENABLED=false", "LOG_FORMAT=json", "PATH=" + os.Getenv("PATH")}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	cmd.Stdout = &logs
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -274,46 +288,24 @@ func pingVersion(t *testing.T, bin string) string {
 		}
 	}()
 
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := client.Get("http://" + addr + "/v1/ping")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("/v1/ping: %d %s\nlogs:\n%s", resp.StatusCode, body, logs.String())
-			}
-			var v struct {
-				Version string `json:"version"`
-				Message string `json:"message"`
-			}
-			if err := json.Unmarshal(body, &v); err != nil || v.Message != "pong" {
-				t.Fatalf("/v1/ping body %s (%v)", body, err)
-			}
-			return v.Version
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the gateway did not answer on %s: %v\nlogs:\n%s", addr, err, logs.String())
-		}
-		time.Sleep(200 * time.Millisecond)
+	var resp *http.Response
+	var body []byte
+	err = testkit.Poll(ctx, 30*time.Second, 200*time.Millisecond, func() error {
+		resp, body, err = testkit.Get(&http.Client{Timeout: 2 * time.Second}, "http://"+addr+"/v1/ping", nil)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the gateway did not answer on %s: %v\nlogs:\n%s", addr, err, logs.String())
 	}
-}
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/v1/ping: %d %s\nlogs:\n%s", resp.StatusCode, body, logs.String())
+	}
+	var v struct {
+		Version string `json:"version"`
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil || v.Message != "pong" {
+		t.Fatalf("/v1/ping body %s (%v)", body, err)
+	}
+	return v.Version
 }

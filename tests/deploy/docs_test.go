@@ -1,44 +1,154 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// TestRunOnKubernetesDocs: the walk-through in docs/kubernetes.md points at what
-// the repository really deploys (the Kafka's name and bootstrap address, the
-// charts, the manifests), so a rename elsewhere shows up here.
+// documentedHelm is a helm install (or upgrade --install) of one of charts/
+// written in a shell block of a docs/ page.
+type documentedHelm struct {
+	page, command string
+	chart         chart
+	sets          []string // its --set flags, unquoted
+}
+
+var (
+	shellFence  = regexp.MustCompile("(?ms)^[ \t]*```sh\n(.*?)^[ \t]*```")
+	helmInstall = regexp.MustCompile(`^helm (?:install|upgrade --install) \S+ charts/(\S+)`)
+	setFlag     = regexp.MustCompile(`--set(?:-string)? ('[^']*'|\S+)`)
+)
+
+// documentedHelmCommands reads the helm installs of page's shell blocks,
+// continuation lines joined.
+func documentedHelmCommands(t *testing.T, page string) []documentedHelm {
+	t.Helper()
+	var out []documentedHelm
+	for _, block := range shellFence.FindAllStringSubmatch(readFile(t, page), -1) {
+		for _, line := range strings.Split(strings.ReplaceAll(block[1], "\\\n", " "), "\n") {
+			line = strings.TrimSpace(line)
+			m := helmInstall.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			i := slices.IndexFunc(charts, func(c chart) bool { return c.name == m[1] })
+			if i < 0 {
+				t.Errorf("%s installs charts/%s, which is not a chart of the repository: %s", page, m[1], line)
+				continue
+			}
+			h := documentedHelm{page: page, command: line, chart: charts[i]}
+			for _, f := range setFlag.FindAllStringSubmatch(line, -1) {
+				h.sets = append(h.sets, strings.Trim(f[1], "'"))
+			}
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// renderDocumented renders what a documented helm command installs and
+// returns the service container's environment.
+func renderDocumented(t *testing.T, h documentedHelm) map[string]string {
+	t.Helper()
+	out, err := helmTemplate(t, h.chart, nil, h.sets...)
+	if err != nil {
+		t.Fatalf("%s: `%s` does not render: %v\n%s", h.page, h.command, err, out)
+	}
+	return envMap(onlyDeployment(t, parseObjects(t, out)).Spec.Template.Spec.Containers[0])
+}
+
+// TestRunOnKubernetesDocs: the walk-through in docs/kubernetes.md works on
+// what the repository deploys: its helm commands render both charts (schema
+// included), the services they install reach the Kafka k8s/ declares and
+// the topics it creates, the Kafka it waits for is that one, the manifests
+// it applies exist, and the port-forward reaches the gateway's Service.
 func TestRunOnKubernetesDocs(t *testing.T) {
-	doc := readFile(t, "docs/kubernetes.md")
+	const page = "docs/kubernetes.md"
+	doc := readFile(t, page)
 	s := strimziResources(t)
-	for _, want := range []string{
-		"kubectl wait kafka/" + s.kafkaName + " --for=condition=Ready",
-		s.bootstrap,
-	} {
-		if !strings.Contains(doc, want) {
-			t.Errorf("docs/kubernetes.md does not mention %q, what k8s/ deploys", want)
+	installed := map[string]bool{}
+	for _, h := range documentedHelmCommands(t, page) {
+		env := renderDocumented(t, h)
+		installed[h.chart.name] = true
+		if env["KAFKA_BROKERS"] != s.bootstrap {
+			t.Errorf("`%s` installs a %s reaching %q, not the bootstrap of k8s/'s Kafka %q", h.command, h.chart.name, env["KAFKA_BROKERS"], s.bootstrap)
+		}
+		if topic := env["KAFKA_IN_TOPIC"]; !slices.Contains(s.topics, topic) {
+			t.Errorf("`%s` installs a %s reading %q, a topic k8s/ does not create (%v)", h.command, h.chart.name, topic, s.topics)
 		}
 	}
-	// Every chart and manifest directory the commands name exists.
-	paths := regexp.MustCompile(`(?:helm install \S+|kubectl apply -f) ((?:charts|k8s)/\S*)`).FindAllStringSubmatch(doc, -1)
-	if len(paths) < 3 {
-		t.Fatalf("docs/kubernetes.md names %d chart or manifest paths; want both charts and k8s/", len(paths))
+	for _, c := range charts {
+		if !installed[c.name] {
+			t.Errorf("%s never installs charts/%s", page, c.name)
+		}
 	}
-	for _, m := range paths {
+	wait := regexp.MustCompile(`kubectl wait kafka/(\S+) --for=condition=Ready`).FindStringSubmatch(doc)
+	if wait == nil || wait[1] != s.kafkaName {
+		t.Errorf("%s waits for %v, want kafka/%s, what k8s/ deploys", page, wait, s.kafkaName)
+	}
+	for _, m := range regexp.MustCompile(`kubectl apply -f (\S+)`).FindAllStringSubmatch(doc, -1) {
 		if !fileExists(filepath.Join(repoRoot(t), m[1])) {
-			t.Errorf("docs/kubernetes.md installs %s, which does not exist", m[1])
+			t.Errorf("%s applies %s, which does not exist", page, m[1])
 		}
 	}
-	// The port-forward reaches the port the gateway's Service listens on.
 	port := regexp.MustCompile(`kubectl port-forward svc/gateway \d+:(\d+)`).FindStringSubmatch(doc)
 	if port == nil {
-		t.Fatal("docs/kubernetes.md has no port-forward to the gateway")
+		t.Fatalf("%s has no port-forward to the gateway", page)
 	}
-	if values := readFile(t, "charts/gateway/values.yaml"); !regexp.MustCompile(`(?m)^\s+port: ` + port[1] + `\b`).MatchString(values) {
-		t.Errorf("docs/kubernetes.md forwards to port %s, which charts/gateway/values.yaml does not serve", port[1])
+	svc := named(t, parseObjects(t, mustRender(t, charts[0], nil)), "Service", "gateway")
+	if !strings.Contains(string(svc.JSON), `"port":`+port[1]+`,`) {
+		t.Errorf("%s forwards to port %s, which the gateway's Service does not serve: %s", page, port[1], svc.JSON)
+	}
+}
+
+// TestSecuredKafkaDocs: the helm commands of docs/secured-kafka.md render, and
+// install services that reach k8s/'s Kafka on its TLS listener, trust its
+// cluster CA and log in as their own KafkaUser, whose Secret holds the password.
+func TestSecuredKafkaDocs(t *testing.T) {
+	const page = "docs/secured-kafka.md"
+	s := strimziResources(t)
+	users := map[string]bool{}
+	for _, u := range ofKind(s.objs, "KafkaUser") {
+		users[u.Metadata.Name] = true
+	}
+	var tlsBootstrap string
+	for _, l := range s.kafka.Spec.Kafka.Listeners {
+		if l.Type == "internal" && l.TLS {
+			tlsBootstrap = fmt.Sprintf("%s-kafka-bootstrap:%d", s.kafkaName, l.Port)
+		}
+	}
+	commands := documentedHelmCommands(t, page)
+	if len(commands) != len(charts) {
+		t.Fatalf("%s has %d helm installs, want one per chart", page, len(commands))
+	}
+	for _, h := range commands {
+		env := renderDocumented(t, h)
+		want := map[string]string{
+			"KAFKA_BROKERS":       tlsBootstrap,
+			"KAFKA_TLS_ENABLED":   "true",
+			"KAFKA_SASL_USERNAME": "streamgate-" + h.chart.name,
+		}
+		for k, v := range want {
+			if env[k] != v {
+				t.Errorf("`%s`: %s=%q, want %q", h.command, k, env[k], v)
+			}
+		}
+		if !users[env["KAFKA_SASL_USERNAME"]] {
+			t.Errorf("`%s` logs in as %q, not a KafkaUser of k8s/", h.command, env["KAFKA_SASL_USERNAME"])
+		}
+		for _, set := range h.sets {
+			if name, ok := strings.CutPrefix(set, "kafka.sasl.passwordSecret.name="); ok && name != env["KAFKA_SASL_USERNAME"] {
+				t.Errorf("`%s` reads the password of %s, not the Secret Strimzi makes for its user", h.command, name)
+			}
+			if name, ok := strings.CutPrefix(set, "kafka.tls.caSecret.name="); ok && name != s.kafkaName+"-cluster-ca-cert" {
+				t.Errorf("`%s` trusts %s, not the cluster CA Secret of %s", h.command, name, s.kafkaName)
+			}
+		}
 	}
 }
 

@@ -176,7 +176,7 @@ func sanitize(image string) string {
 	return strings.NewReplacer("/", "_", "-", "_", ".", "_", ":", "_").Replace(image)
 }
 
-// TestSkaffoldBuildsAndDeploysBoth: both Dockerfiles are built from the
+// TestSkaffoldBuildsAndDeploysBoth: the Dockerfile is built for each service from the
 // repository root, both charts get the built image, the Strimzi operator
 // chart and k8s/ are deployed, and the gateway is forwarded to 8080.
 func TestSkaffoldBuildsAndDeploysBoth(t *testing.T) {
@@ -187,20 +187,22 @@ func TestSkaffoldBuildsAndDeploysBoth(t *testing.T) {
 	root := repoRoot(t)
 	images := map[string]string{} // chart -> artifact image
 	for _, c := range charts {
-		want := filepath.ToSlash(filepath.Join("services", c.name, "Dockerfile"))
 		i := slices.IndexFunc(cfg.Build.Artifacts, func(a skaffoldArtifact) bool {
-			return a.Docker != nil && a.Docker.Dockerfile == want
+			return a.Docker != nil && a.Docker.BuildArgs["SERVICE"] == c.name
 		})
 		if i < 0 {
-			t.Errorf("no artifact builds %s", want)
+			t.Errorf("no artifact builds the Dockerfile with SERVICE=%s", c.name)
 			continue
 		}
 		a := cfg.Build.Artifacts[i]
 		if a.Context != "." {
 			t.Errorf("%s: context %q, want the repository root", a.Image, a.Context)
 		}
-		if !fileExists(filepath.Join(root, want)) {
-			t.Errorf("%s does not exist", want)
+		if a.Docker.Dockerfile != "Dockerfile" || !fileExists(filepath.Join(root, "Dockerfile")) {
+			t.Errorf("%s: dockerfile %q, want the repository's one Dockerfile", a.Image, a.Docker.Dockerfile)
+		}
+		if !fileExists(filepath.Join(root, "services", c.name, "cmd", c.name)) {
+			t.Errorf("%s: SERVICE=%s has no services/%[2]s/cmd/%[2]s", a.Image, c.name)
 		}
 		if _, ok := a.Docker.BuildArgs["VERSION"]; !ok {
 			t.Errorf("%s: no VERSION build arg", a.Image)

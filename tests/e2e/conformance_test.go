@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // TestConformance is Watermill's universal pub/sub checklist (tests/test_pubsub.go),
@@ -190,8 +192,8 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := string(msg.Key)
-			if !want[key] || header(msg, "correlation_id") != key || body.CorrelationID != key {
-				t.Errorf("reply key %q, header %q, body %q", key, header(msg, "correlation_id"), body.CorrelationID)
+			if !want[key] || testkit.Header(msg, "correlation_id") != key || body.CorrelationID != key {
+				t.Errorf("reply key %q, header %q, body %q", key, testkit.Header(msg, "correlation_id"), body.CorrelationID)
 			}
 		}
 	})
@@ -218,17 +220,17 @@ func TestConformance(t *testing.T) {
 	// The broker goes away and comes back: gateway and worker reconnect by themselves
 	// and every request the gateway accepted is answered.
 	t.Run("Reconnect", func(t *testing.T) {
-		b, err := startBrokerOnFreePorts(suite.repoRoot)
+		b, err := testkit.StartKafka(suite.repoRoot)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(b.clean)
-		p := newPipeline(t, b.addr, 1)
+		t.Cleanup(b.Clean)
+		p := newPipeline(t, b.Addr, 1)
 		before := p.send("reconnect-before", 20, 2)
-		if err := b.stop(); err != nil {
+		if err := b.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.start(); err != nil {
+		if err := b.Start(); err != nil {
 			t.Fatal(err)
 		}
 		var after []string

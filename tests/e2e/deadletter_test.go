@@ -11,6 +11,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/google/uuid"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // Malformed records are set aside on the dead-letter topic, unchanged and with the
@@ -64,19 +66,19 @@ func TestMalformedRecordsGoToDeadLetterTopic(t *testing.T) {
 		if string(msg.Value) != want.value {
 			t.Errorf("%s: dead letter value %q, want the original %q", cases[i].name, msg.Value, want.value)
 		}
-		reason := header(msg, "dlq_error")
+		reason := testkit.Header(msg, "dlq_error")
 		if reason == "" || !strings.Contains(reason, want.reason) {
 			t.Errorf("%s: dlq_error = %q, want it to mention %q", cases[i].name, reason, want.reason)
 		}
-		if header(msg, "dlq_original_topic") != tp.in ||
-			header(msg, "dlq_original_partition") != strconv.Itoa(int(want.partition)) ||
-			header(msg, "dlq_original_offset") != strconv.FormatInt(want.offset, 10) {
+		if testkit.Header(msg, "dlq_original_topic") != tp.in ||
+			testkit.Header(msg, "dlq_original_partition") != strconv.Itoa(int(want.partition)) ||
+			testkit.Header(msg, "dlq_original_offset") != strconv.FormatInt(want.offset, 10) {
 			t.Errorf("%s: origin headers %q/%q/%q, want %s/%d/%d", cases[i].name,
-				header(msg, "dlq_original_topic"), header(msg, "dlq_original_partition"), header(msg, "dlq_original_offset"),
+				testkit.Header(msg, "dlq_original_topic"), testkit.Header(msg, "dlq_original_partition"), testkit.Header(msg, "dlq_original_offset"),
 				tp.in, want.partition, want.offset)
 		}
-		if header(msg, "correlation_id") != want.id {
-			t.Errorf("%s: original headers not kept: correlation_id = %q", cases[i].name, header(msg, "correlation_id"))
+		if testkit.Header(msg, "correlation_id") != want.id {
+			t.Errorf("%s: original headers not kept: correlation_id = %q", cases[i].name, testkit.Header(msg, "correlation_id"))
 		}
 		waitLogged(t, worker, want.id, "level", "warn")
 	}

@@ -44,7 +44,7 @@ func TestExactlyOnceUnwritableReplyIsDeadLettered(t *testing.T) {
 		offset    int64
 	}{{"350 KB correlation ID", hugeP, hugeO}, {"reply_to topic with max.message.bytes 16", smallP, smallO}} {
 		dead := deadLetterFor(t, tp, c.partition, c.offset)
-		if got := header(dead, "dlq_error"); !strings.Contains(got, "refused") || len(got) > 1024 {
+		if got := testkit.Header(dead, "dlq_error"); !strings.Contains(got, "refused") || len(got) > 1024 {
 			t.Errorf("%s: dlq_error %.300q, want a short one saying the reply was refused", c.name, got)
 		}
 	}

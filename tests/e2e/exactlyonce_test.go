@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // The proofs of DELIVERY=exactly-once (docs/exactly-once.md): acknowledged requests are
@@ -39,7 +40,7 @@ func readToEnd(t *testing.T, brokers, topic string, isolation sarama.IsolationLe
 	ended, read := 0, 0
 	seen := readUntilWith(t, brokers, topic, isolation, within, func(seen []*sarama.ConsumerMessage) bool {
 		for _, msg := range seen[read:] {
-			if header(msg, "e2e") == endMarker {
+			if testkit.Header(msg, "e2e") == endMarker {
 				ended++
 			}
 		}
@@ -48,7 +49,7 @@ func readToEnd(t *testing.T, brokers, topic string, isolation sarama.IsolationLe
 	})
 	var records []*sarama.ConsumerMessage
 	for _, msg := range seen {
-		if header(msg, "e2e") != endMarker {
+		if testkit.Header(msg, "e2e") != endMarker {
 			records = append(records, msg)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // stallBound is the longest a partition may go unanswered while workers come and go:
@@ -88,12 +90,12 @@ func TestWorkersJoinLeaveAndRollUnderLoad(t *testing.T) {
 // gateway refuses requests only while a partition has no live leader, and gateway and
 // worker carry on without a restart, also after the node comes back.
 func TestLeaderBrokerKilledUnderLoad(t *testing.T) {
-	cluster, err := startClusterOnFreePorts(suite.repoRoot, 3)
+	cluster, err := testkit.StartKafka(suite.repoRoot, "KAFKA_NODES=3")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(cluster.clean)
-	brokers := cluster.addr
+	t.Cleanup(cluster.Clean)
+	brokers := cluster.Addr
 	p := pipelineOn(t, brokers, createTopics(t, brokers, 3, nil), 1)
 	leaders := watchLeaders(t, brokers, p.tp.in, p.tp.out)
 
@@ -101,7 +103,7 @@ func TestLeaderBrokerKilledUnderLoad(t *testing.T) {
 	l.waitAcked(t, 200, 60*time.Second)
 	victim := leaders.leaderOf(p.tp.in, 0)
 	killedAt := time.Now()
-	if err := cluster.killNode(victim); err != nil {
+	if err := cluster.KillNode(victim); err != nil {
 		t.Fatal(err)
 	}
 	leaders.killed(victim)
@@ -109,7 +111,7 @@ func TestLeaderBrokerKilledUnderLoad(t *testing.T) {
 	waitFor(t, 60*time.Second, "every partition led by a live broker", leaders.allLive)
 	t.Logf("new leaders %s after the kill", leaders.recoveredAt().Sub(killedAt).Round(time.Millisecond))
 	l.waitAcked(t, 300, 90*time.Second)
-	if err := cluster.startNode(victim); err != nil {
+	if err := cluster.StartNode(victim); err != nil {
 		t.Fatal(err)
 	}
 	l.waitAcked(t, 300, 90*time.Second)

@@ -70,13 +70,13 @@ func countsToHighWater(t *testing.T, brokers, topic string) map[string]int {
 }
 
 func TestBrokerOutageAndRecovery(t *testing.T) {
-	b, err := startBrokerOnFreePorts(suite.repoRoot)
+	b, err := testkit.StartKafka(suite.repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(b.clean)
-	tp := newTopics(t, b.addr)
-	gateway, worker := startPair(t, b.addr, tp)
+	t.Cleanup(b.Clean)
+	tp := newTopics(t, b.Addr)
+	gateway, worker := startPair(t, b.Addr, tp)
 
 	var accepted acked
 	for range 5 {
@@ -87,7 +87,7 @@ func TestBrokerOutageAndRecovery(t *testing.T) {
 		accepted.add(id)
 	}
 
-	if err := b.stop(); err != nil {
+	if err := b.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	outageStart := time.Now()
@@ -107,7 +107,7 @@ func TestBrokerOutageAndRecovery(t *testing.T) {
 		t.Logf("%s not ready %s after the broker stopped", s.name, time.Since(outageStart).Round(time.Millisecond))
 	}
 
-	if err := b.start(); err != nil {
+	if err := b.Start(); err != nil {
 		t.Fatal(err)
 	}
 	recoveryStart := time.Now()
@@ -131,7 +131,7 @@ func TestBrokerOutageAndRecovery(t *testing.T) {
 		waitReady(t, s, 60*time.Second)
 	}
 
-	counts := replyCounts(t, b.addr, tp, accepted.list(), 90*time.Second)
+	counts := replyCounts(t, b.Addr, tp, accepted.list(), 90*time.Second)
 	t.Logf("%d accepted requests, all answered (%d replies)", len(accepted.list()), total(counts))
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // chartMemoryLimit is the gateway chart's default memory limit (charts/gateway/values.yaml).
@@ -107,10 +109,10 @@ func TestHostileClients(t *testing.T) {
 			t.Fatalf("ping: %d %v", status, err)
 		}
 		record := recordWithKey(t, tp.in, id)
-		if tp := header(record, "traceparent"); strings.Contains(tp, clientTrace) {
+		if tp := testkit.Header(record, "traceparent"); strings.Contains(tp, clientTrace) {
 			t.Errorf("the record carries the client's trace: traceparent %q", tp)
 		}
-		if b := header(record, "baggage"); strings.Contains(b, "attacker") {
+		if b := testkit.Header(record, "baggage"); strings.Contains(b, "attacker") {
 			t.Errorf("the record carries the client's baggage %q", b)
 		}
 	})

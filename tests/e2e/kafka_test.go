@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // topics are the names one test uses, unique to it, so tests sharing a broker cannot
@@ -221,16 +223,7 @@ func readUntilWith(t *testing.T, brokers, topic string, isolation sarama.Isolati
 	return seen
 }
 
-func header(msg *sarama.ConsumerMessage, key string) string {
-	for _, h := range msg.Headers {
-		if string(h.Key) == key {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
-
-// countRecords is how many records topic holds: the sum of its partitions' end offsets.
+// countRecords is how many records topic holds: the sum of its partitions' high-water marks.
 func countRecords(t *testing.T, topic string) int64 {
 	t.Helper()
 	client, err := sarama.NewClient([]string{suite.brokers}, testClientConfig())
@@ -238,17 +231,9 @@ func countRecords(t *testing.T, topic string) int64 {
 		t.Fatalf("client: %v", err)
 	}
 	defer client.Close()
-	partitions, err := client.Partitions(topic)
+	n, err := testkit.HighWaterMarks(client, topic)
 	if err != nil {
-		t.Fatalf("partitions of %s: %v", topic, err)
-	}
-	var n int64
-	for _, p := range partitions {
-		end, err := client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			t.Fatalf("end offset of %s/%d: %v", topic, p, err)
-		}
-		n += end
+		t.Fatal(err)
 	}
 	return n
 }

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // The version stamped into the binaries; /v1/ping must report it.
@@ -48,13 +50,13 @@ func run(m *testing.M) int {
 		fmt.Println("e2e: using the broker at STREAMGATE_TEST_KAFKA =", addr)
 		return m.Run()
 	}
-	broker, err := startBrokerOnFreePorts(root)
+	broker, err := testkit.StartKafka(root)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	defer broker.clean()
-	suite.brokers = broker.addr
+	defer broker.Clean()
+	suite.brokers = broker.Addr
 	return m.Run()
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // orderResult is the orders example's OrderRes, as the test reads it.
@@ -123,7 +124,7 @@ func TestOrdersFlow(t *testing.T) {
 
 	produce(t, suite.brokers, ordersTopic, []byte("c-x"), []byte(`{"order_id":`))
 	dead := readUntil(t, suite.brokers, dlq, 30*time.Second, func(records []*sarama.ConsumerMessage) bool { return len(records) > 0 })
-	if reason := header(dead[0], "dlq_error"); reason == "" {
+	if reason := testkit.Header(dead[0], "dlq_error"); reason == "" {
 		t.Errorf("dead letter without a reason: %v", dead[0].Headers)
 	}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/google/uuid"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // startPair starts a worker and a gateway on tp, with extra settings for both, and
@@ -104,10 +106,10 @@ func recordWithKey(t *testing.T, topic, key string) *sarama.ConsumerMessage {
 func checkRequestRecord(t *testing.T, tp topics, id string) {
 	t.Helper()
 	msg := recordWithKey(t, tp.in, id)
-	if got := header(msg, "correlation_id"); got != id {
+	if got := testkit.Header(msg, "correlation_id"); got != id {
 		t.Errorf("in-topic header correlation_id = %q, want %q", got, id)
 	}
-	if got := header(msg, "content-type"); got != "application/json" {
+	if got := testkit.Header(msg, "content-type"); got != "application/json" {
 		t.Errorf("in-topic header content-type = %q", got)
 	}
 	var body struct {
@@ -132,10 +134,10 @@ func checkRequestRecord(t *testing.T, tp topics, id string) {
 func checkReplyRecord(t *testing.T, tp topics, id string) {
 	t.Helper()
 	msg := recordWithKey(t, tp.out, id)
-	if got := header(msg, "correlation_id"); got != id {
+	if got := testkit.Header(msg, "correlation_id"); got != id {
 		t.Errorf("out-topic header correlation_id = %q, want %q", got, id)
 	}
-	if got := header(msg, "content-type"); got != "application/json" {
+	if got := testkit.Header(msg, "content-type"); got != "application/json" {
 		t.Errorf("out-topic header content-type = %q", got)
 	}
 	assertExactKeys(t, msg.Value, []string{"correlation_id", "data", "status"}, []string{"message", "timestamp"})

@@ -2,21 +2,22 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // service is a running gateway or worker binary whose JSON log lines are collected.
@@ -181,21 +182,11 @@ func (s *service) request(path string, header http.Header) (int, http.Header, []
 }
 
 func (s *service) requestAt(addr, path string, header http.Header) (int, http.Header, []byte, error) {
-	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+	resp, body, err := testkit.Get(&http.Client{Timeout: 30 * time.Second}, "http://"+addr+path, header)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	client := http.Client{Timeout: 30 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, body, err
+	return resp.StatusCode, resp.Header, body, nil
 }
 
 // logsWith returns the parsed log lines whose field key equals value.
@@ -248,26 +239,18 @@ func (w *prefixWriter) Write(p []byte) (int, error) {
 
 func freeLoopbackAddr(t *testing.T) string {
 	t.Helper()
-	port, err := freePort()
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return addr
 }
 
 // waitFor retries check until it returns nil, failing the test after within.
 func waitFor(t *testing.T, within time.Duration, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after %s: %v", what, within, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := testkit.Poll(context.Background(), within, 200*time.Millisecond, check); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 

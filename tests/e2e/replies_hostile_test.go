@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // startWorker runs a worker alone on tp and waits until it is ready.
@@ -42,7 +43,7 @@ func deadLetterFor(t *testing.T, tp topics, partition int32, offset int64) *sara
 	var found *sarama.ConsumerMessage
 	readUntil(t, suite.brokers, tp.dlq, 60*time.Second, func(seen []*sarama.ConsumerMessage) bool {
 		for _, m := range seen {
-			if header(m, "dlq_original_partition") == fmt.Sprint(partition) && header(m, "dlq_original_offset") == fmt.Sprint(offset) {
+			if testkit.Header(m, "dlq_original_partition") == fmt.Sprint(partition) && testkit.Header(m, "dlq_original_offset") == fmt.Sprint(offset) {
 				found = m
 				return true
 			}
@@ -98,7 +99,7 @@ func TestUnwritableReplyIsDeadLettered(t *testing.T) {
 		{"reply_to topic with max.message.bytes 16", smallP, smallO, `reply to topic "` + small + `" refused`},
 	} {
 		dead := deadLetterFor(t, tp, c.partition, c.offset)
-		if got := header(dead, "dlq_error"); !strings.Contains(got, c.refusal) || len(got) > 1024 {
+		if got := testkit.Header(dead, "dlq_error"); !strings.Contains(got, c.refusal) || len(got) > 1024 {
 			t.Errorf("%s: dlq_error %.300q, want a short one saying %q", c.name, got, c.refusal)
 		}
 	}
@@ -170,10 +171,10 @@ func TestReplyToAllowList(t *testing.T) {
 			}
 		}
 		name := s.replyTo[:min(len(s.replyTo), 40)]
-		if got := header(dead, "dlq_error"); !strings.Contains(got, "reply_to topic not allowed") || n != 2 ||
-			header(dead, "dlq_original_topic") != tp.in {
+		if got := testkit.Header(dead, "dlq_error"); !strings.Contains(got, "reply_to topic not allowed") || n != 2 ||
+			testkit.Header(dead, "dlq_original_topic") != tp.in {
 			t.Errorf("reply_to %s: dlq_error %q, origin %q, %d provenance headers; want the refusal, %s, 2",
-				name, got, header(dead, "dlq_original_topic"), n, tp.in)
+				name, got, testkit.Header(dead, "dlq_original_topic"), n, tp.in)
 		}
 	}
 	replies := readUntil(t, suite.brokers, allowed, 60*time.Second, func(seen []*sarama.ConsumerMessage) bool { return len(seen) >= 1 })

@@ -14,6 +14,8 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/streamgate/streamgate/pkg/messages"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // postRequest sends POST /v1/requests to gateway with id as its X-Correlation-ID.
@@ -223,7 +225,7 @@ func requestAnsweredOn(t *testing.T, client *http.Client, gateway *service, tp t
 	defer answered.Wait()
 	answered.Go(func() { status, got, postErr = postRequest(client, gateway, id, "10s") })
 
-	requestID := header(recordWithKey(t, tp.in, id), messages.HeaderCorrelationID)
+	requestID := testkit.Header(recordWithKey(t, tp.in, id), messages.HeaderCorrelationID)
 	reply, err := messages.EncodeResponse(messages.NewResponse(id, fmt.Sprintf("pong from partition %d", partition), messages.StatusCompleted, time.Now()))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	platform "github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/router"
 	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // The router on the real broker, with a route of its own run in-process by the worker
@@ -145,8 +146,8 @@ func TestRouterKeyOrderRetriesAndDeadLettersOnKafka(t *testing.T) {
 			break
 		}
 	}
-	if len(dead) != 1 || header(dead[0], "dlq_original_offset") != "1" || !strings.Contains(header(dead[0], "dlq_error"), "poison record") {
-		t.Errorf("dead letters %d, first %q; want the poison record's", len(dead), header(dead[0], "dlq_error"))
+	if len(dead) != 1 || testkit.Header(dead[0], "dlq_original_offset") != "1" || !strings.Contains(testkit.Header(dead[0], "dlq_error"), "poison record") {
+		t.Errorf("dead letters %d, first %q; want the poison record's", len(dead), testkit.Header(dead[0], "dlq_error"))
 	}
 	t.Logf("%d keys, %d records handled in order per key, up to %d calls at once, %d flaky records retried twice, 1 dead letter",
 		len(handled), checked, peak, records/keys)

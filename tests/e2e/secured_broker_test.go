@@ -15,6 +15,8 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/kafka/kafkatest"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // The secured broker's SCRAM-SHA-512 users, created by kafka.sh at format time. admin is
@@ -29,7 +31,7 @@ var scramPasswords = map[string]string{"gateway": "gateway-e2e-secret", "worker"
 // securedBroker is a Kafka started by kafka.sh in secure mode: SASL_SSL with
 // SCRAM-SHA-512 on saslAddr, SSL with client certificates on sslAddr, ACLs enforced.
 type securedBroker struct {
-	*broker
+	*testkit.Kafka
 	saslAddr, sslAddr string
 	ca                *kafkatest.CA
 	pkiDir            string // the CA and the broker's certificate and key
@@ -62,7 +64,7 @@ func securedCluster(t *testing.T) *securedBroker {
 // stopSecuredBroker stops the shared secured broker if a test started it.
 func stopSecuredBroker() {
 	if b := secured.broker; b != nil {
-		b.clean()
+		b.Clean()
 		_ = os.RemoveAll(b.pkiDir)
 	}
 }
@@ -76,16 +78,11 @@ func startSecuredBroker(t *testing.T) (*securedBroker, error) {
 	// The broker's certificate is also its identity on the inter-broker and controller
 	// listeners: User:CN=broker, a super user.
 	brokerCert := brokerCertificate(t, ca)
-	port, err := freePortRun(3) // SASL_SSL, controller, SSL: kafka.sh's defaults
-	if err != nil {
-		_ = os.RemoveAll(pkiDir)
-		return nil, err
-	}
 	users := []string{adminUser + "=" + adminPassword}
 	for name, password := range scramPasswords {
 		users = append(users, name+"="+password)
 	}
-	b, err := startBroker(suite.repoRoot, port,
+	b, err := testkit.StartKafka(suite.repoRoot,
 		"KAFKA_SECURITY=secure",
 		"KAFKA_SSL_CA="+kafkatest.WriteFile(t, pkiDir, "ca.crt", ca.PEM),
 		"KAFKA_SSL_CERT="+kafkatest.WriteFile(t, pkiDir, "broker.crt", brokerCert.CertPEM),
@@ -100,9 +97,9 @@ func startSecuredBroker(t *testing.T) (*securedBroker, error) {
 		return nil, err
 	}
 	return &securedBroker{
-		broker:   b,
-		saslAddr: b.addr,
-		sslAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(port+2)),
+		Kafka:    b,
+		saslAddr: b.Addr,
+		sslAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(b.Port+2)),
 		ca:       ca,
 		pkiDir:   pkiDir,
 	}, nil
@@ -119,12 +116,12 @@ func brokerCertificate(t *testing.T, ca *kafkatest.CA, extraNames ...string) kaf
 // extraNames, keeping its data.
 func (b *securedBroker) reissueCertificate(t *testing.T, extraNames ...string) error {
 	cert := brokerCertificate(t, b.ca, extraNames...)
-	if err := b.stop(); err != nil {
+	if err := b.Stop(); err != nil {
 		return err
 	}
 	kafkatest.WriteFile(t, b.pkiDir, "broker.crt", cert.CertPEM)
 	kafkatest.WriteFile(t, b.pkiDir, "broker.key", cert.KeyPEM)
-	return b.start()
+	return b.Start()
 }
 
 // adminSecurity is how the test's own clients reach the secured broker: as the super

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // traceparent splits a W3C traceparent header into its trace and parent span IDs.
@@ -50,8 +52,8 @@ func TestTraceThroughGatewayAndWorker(t *testing.T) {
 	if status, _, body := ping(t, gateway, id); status != http.StatusOK {
 		t.Fatalf("ping: %d %s", status, body)
 	}
-	trace, requestParent := traceparent(t, header(recordWithKey(t, tp.in, id), "traceparent"))
-	replyTrace, replyParent := traceparent(t, header(recordWithKey(t, tp.out, id), "traceparent"))
+	trace, requestParent := traceparent(t, testkit.Header(recordWithKey(t, tp.in, id), "traceparent"))
+	replyTrace, replyParent := traceparent(t, testkit.Header(recordWithKey(t, tp.out, id), "traceparent"))
 	if replyTrace != trace {
 		t.Fatalf("reply is in trace %s, the request in %s", replyTrace, trace)
 	}
@@ -106,7 +108,7 @@ func TestFastStreamTraceIsContinued(t *testing.T) {
 		t.Fatalf("FastStream publisher printed %q: %v", out, err)
 	}
 
-	trace, parent := traceparent(t, header(recordWithKey(t, tp.in, id), "traceparent"))
+	trace, parent := traceparent(t, testkit.Header(recordWithKey(t, tp.in, id), "traceparent"))
 	if trace != published.TraceID {
 		t.Fatalf("the record's traceparent is in trace %s, FastStream's spans in %s", trace, published.TraceID)
 	}
@@ -121,7 +123,7 @@ func TestFastStreamTraceIsContinued(t *testing.T) {
 	if process.parent != parent {
 		t.Errorf("worker's process span has parent %s, want FastStream's %s", process.parent, parent)
 	}
-	replyTrace, replyParent := traceparent(t, header(recordWithKey(t, tp.out, id), "traceparent"))
+	replyTrace, replyParent := traceparent(t, testkit.Header(recordWithKey(t, tp.out, id), "traceparent"))
 	reply := waitSpan(t, receiver, trace, "worker", "send "+tp.out, tracepb.Span_SPAN_KIND_PRODUCER)
 	if replyTrace != published.TraceID || replyParent != reply.spanID {
 		t.Errorf("reply traceparent %s/%s, want FastStream's trace %s and the worker's send span %s",

@@ -26,7 +26,7 @@ var ReplyPartitionCheckInterval = config.Var{Name: "REPLY_PARTITION_CHECK_INTERV
 
 // KafkaLinger is how long the gateway's producer waits for more records to batch with
 // one it has to send (Kafka's linger.ms): 1ms costs up to about a millisecond per
-// request at low rates and saves CPU at high ones (README, Performance).
+// request at low rates and saves CPU at high ones (docs/performance.md).
 var KafkaLinger = config.Var{Name: "KAFKA_LINGER", Default: "1ms"}
 
 // TrustIncomingTraceContext adopts the traceparent, tracestate and baggage a client

@@ -13,7 +13,9 @@ import (
 // Kafka is a broker (or KRaft cluster) started with scripts/kafka/kafka.sh.
 type Kafka struct {
 	// Addr is the bootstrap address kafka.sh printed.
-	Addr    string
+	Addr string
+	// Port is the first of the node's ports: broker, controller (+1), SSL (+2).
+	Port    int
 	script  string
 	env     []string
 	dataDir string
@@ -43,6 +45,7 @@ func StartKafka(repoRoot string, extraEnv ...string) (*Kafka, error) {
 	}
 	env := append(os.Environ(), "KAFKA_PORT="+strconv.Itoa(port), "KAFKA_DATA_DIR="+dataDir)
 	k := &Kafka{
+		Port:    port,
 		script:  filepath.Join(repoRoot, "scripts", "kafka", "kafka.sh"),
 		env:     append(env, extraEnv...),
 		dataDir: dataDir,

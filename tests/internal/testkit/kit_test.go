@@ -109,18 +109,7 @@ func TestReadToHighWaterReadsEveryRecord(t *testing.T) {
 func TestReadToHighWaterAfterAbortedTransaction(t *testing.T) {
 	client := newClient(t)
 	topic := newTopic(t, client, 1)
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V3_0_0_0
-	cfg.Producer.Return.Successes = true
-	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	cfg.Producer.Idempotent = true
-	cfg.Producer.Transaction.ID = topic + "-txn"
-	cfg.Net.MaxOpenRequests = 1
-	producer, err := sarama.NewSyncProducer(brokers, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := transactionalProducer(t, topic+"-txn")
 	send := func(value string, commit bool) {
 		t.Helper()
 		if err := producer.BeginTxn(); err != nil {
@@ -165,18 +154,7 @@ func TestReadToHighWaterAfterAbortedTransaction(t *testing.T) {
 func TestReadToHighWaterOpenTransaction(t *testing.T) {
 	client := newClient(t)
 	topic := newTopic(t, client, 1)
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V3_0_0_0
-	cfg.Producer.Return.Successes = true
-	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	cfg.Producer.Idempotent = true
-	cfg.Producer.Transaction.ID = topic + "-txn"
-	cfg.Net.MaxOpenRequests = 1
-	producer, err := sarama.NewSyncProducer(brokers, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
+	producer := transactionalProducer(t, topic+"-txn")
 	if err := producer.BeginTxn(); err != nil {
 		t.Fatal(err)
 	}
@@ -190,6 +168,25 @@ func TestReadToHighWaterOpenTransaction(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || len(records) != 0 {
 		t.Fatalf("got %d records and %v, want none and the deadline", len(records), err)
 	}
+}
+
+// transactionalProducer is a producer with the transactional ID id, closed
+// when the test ends.
+func transactionalProducer(t *testing.T, id string) sarama.SyncProducer {
+	t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V3_0_0_0
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Idempotent = true
+	cfg.Producer.Transaction.ID = id
+	cfg.Net.MaxOpenRequests = 1
+	producer, err := sarama.NewSyncProducer(brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = producer.Close() })
+	return producer
 }
 
 func values(records []*sarama.ConsumerMessage) string {

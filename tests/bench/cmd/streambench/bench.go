@@ -13,6 +13,8 @@ import (
 
 	"github.com/streamgate/streamgate/tests/bench/backlog"
 	"github.com/streamgate/streamgate/tests/bench/loadgen"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 const (
@@ -106,7 +108,7 @@ func (b *bench) checkAlive() error {
 }
 
 func (b *bench) goEnv(httpAddr string) ([]string, error) {
-	metricsAddr, err := freeAddr()
+	metricsAddr, err := testkit.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +121,7 @@ func (b *bench) goEnv(httpAddr string) ([]string, error) {
 // startWorker runs the worker binary bin from in to out as group, logging at level,
 // with extra variables added to its environment.
 func (b *bench) startWorker(ctx context.Context, bin, name, level, in, out, group string, extra ...string) (*process, error) {
-	addr, err := freeAddr()
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +162,7 @@ func (b *bench) startServices(ctx context.Context) error {
 		gateways = append(gateways, gateway{true, "info", b.bins.baselineGateway, ""})
 	}
 	for _, g := range gateways {
-		addr, err := freeAddr()
+		addr, err := testkit.FreeAddr()
 		if err != nil {
 			return err
 		}
@@ -183,7 +185,7 @@ func (b *bench) startServices(ctx context.Context) error {
 			}
 			v.worker, v.in, v.out = worker, goIn, goOut
 			if b.o.profile && b.pprofAddr == "" {
-				if b.pprofAddr, err = freeAddr(); err != nil {
+				if b.pprofAddr, err = testkit.FreeAddr(); err != nil {
 					return err
 				}
 				env = append(env, "PPROF_ADDR="+b.pprofAddr)
@@ -206,7 +208,7 @@ func (b *bench) startServices(ctx context.Context) error {
 	if !b.o.python {
 		return nil
 	}
-	port, err := freePort()
+	port, err := testkit.FreePort()
 	if err != nil {
 		return err
 	}
@@ -584,7 +586,7 @@ func (b *bench) startExactlyOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	addr, err := freeAddr()
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // partitions of every topic the benchmark makes: what the test broker gives auto-created
@@ -28,44 +30,10 @@ const (
 	fixedHeap = "-Xms1g -Xmx1g"
 )
 
-// broker is a Kafka the benchmark started (stop it) or was given (stop is a no-op).
-type broker struct {
-	addr string
-	stop func()
-}
-
-// startBroker runs scripts/kafka/kafka.sh start with full-JIT settings on a free
-// loopback port and a data directory under dir.
-func startBroker(ctx context.Context, root, dir string) (*broker, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	script := filepath.Join(root, "scripts/kafka/kafka.sh")
-	env := append(os.Environ(),
-		fmt.Sprintf("KAFKA_PORT=%d", port),
-		fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", port+1),
-		"KAFKA_DATA_DIR="+filepath.Join(dir, "kafka"),
-		"KAFKA_JVM_PERFORMANCE_OPTS="+fullJIT,
-		"KAFKA_HEAP_OPTS="+fixedHeap,
-	)
-	start := exec.CommandContext(ctx, script, "start")
-	start.Env = env
-	start.Stderr = os.Stderr
-	out, err := start.Output()
-	if err != nil {
-		return nil, fmt.Errorf("kafka.sh start: %w", err)
-	}
-	lines := strings.Fields(string(out))
-	if len(lines) == 0 {
-		return nil, errors.New("kafka.sh start printed no address")
-	}
-	return &broker{addr: lines[len(lines)-1], stop: func() {
-		stop := exec.Command(script, "stop")
-		stop.Env = env
-		stop.Stderr = os.Stderr
-		_ = stop.Run()
-	}}, nil
+// startBroker runs scripts/kafka/kafka.sh start with full-JIT settings on free
+// loopback ports.
+func startBroker(root string) (*testkit.Kafka, error) {
+	return testkit.StartKafka(root, "KAFKA_JVM_PERFORMANCE_OPTS="+fullJIT, "KAFKA_HEAP_OPTS="+fixedHeap)
 }
 
 // kafkaTools makes sure Kafka's tools jar (ConsumerPerformance) is in the cache next to
@@ -144,33 +112,8 @@ func (c *cluster) Close() {
 
 // createTopics makes the topics and waits until every partition has a leader.
 func (c *cluster) createTopics(names ...string) error {
-	for _, name := range names {
-		err := c.admin.CreateTopic(name, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false)
-		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
-			return fmt.Errorf("create topic %s: %w", name, err)
-		}
-		c.created = append(c.created, name)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, name := range names {
-		for {
-			err := c.client.RefreshMetadata(name)
-			if err == nil {
-				var ps []int32
-				if ps, err = c.client.WritablePartitions(name); err == nil && len(ps) != partitions {
-					err = fmt.Errorf("%d of %d partitions writable", len(ps), partitions)
-				}
-			}
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("topic %s not ready: %w", name, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	return nil
+	c.created = append(c.created, names...)
+	return testkit.CreateTopics(context.Background(), c.client, sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, names...)
 }
 
 // records returns the number of records in topic (the sum of its high-water marks).
@@ -178,7 +121,7 @@ func (c *cluster) records(topic string) (int64, error) {
 	if err := c.client.RefreshMetadata(topic); err != nil {
 		return 0, err
 	}
-	return c.highWaterMarks(topic)
+	return testkit.HighWaterMarks(c.client, topic)
 }
 
 // written is how far a drain got: the records a topic held when it was first seen
@@ -201,7 +144,7 @@ func (c *cluster) waitWritten(ctx context.Context, topic string, n int, timeout 
 	if err := c.client.RefreshMetadata(topic); err != nil {
 		return written{}, err
 	}
-	return c.waitCounted(ctx, func() (int64, error) { return c.highWaterMarks(topic) }, topic, n, timeout, alive)
+	return c.waitCounted(ctx, func() (int64, error) { return testkit.HighWaterMarks(c.client, topic) }, topic, n, timeout, alive)
 }
 
 // waitCommitted is waitWritten counting group's committed offsets of topic (the
@@ -268,20 +211,6 @@ func (c *cluster) waitCounted(ctx context.Context, count func() (int64, error), 
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-}
-
-// highWaterMarks is the sum of topic's high-water marks, from the metadata the client
-// has.
-func (c *cluster) highWaterMarks(topic string) (int64, error) {
-	var sum int64
-	for p := range int32(partitions) {
-		hwm, err := c.client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			return 0, fmt.Errorf("offset of %s/%d: %w", topic, p, err)
-		}
-		sum += hwm
-	}
-	return sum, nil
 }
 
 // waitDrained waits until out holds a reply for every record in in, that is until a

@@ -140,12 +140,12 @@ func run(ctx context.Context, o options) error {
 	addr := o.kafka
 	if addr == "" {
 		logf("starting Kafka with full-JIT settings")
-		b, err := startBroker(ctx, root, work)
+		b, err := startBroker(root)
 		if err != nil {
 			return err
 		}
-		defer b.stop()
-		addr = b.addr
+		defer b.Clean()
+		addr = b.Addr
 	}
 	c, err := dialCluster(addr)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/tests/bench/loadgen"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // profile takes a CPU and an allocation profile of the gateway (Kafka on, logs at info)
@@ -57,7 +59,7 @@ func (b *bench) profileWorker(ctx context.Context, in string) error {
 	if !b.o.profile {
 		return nil
 	}
-	addr, err := freeAddr()
+	addr, err := testkit.FreeAddr()
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"sync"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/tests/bench/proc"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // process is a service the benchmark runs: its output is drained (and counted, to
@@ -88,30 +88,19 @@ func (p *process) failure() error {
 
 // waitHTTP polls url until it answers 200, the process exits or timeout passes.
 func (p *process) waitHTTP(ctx context.Context, url string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	client := &http.Client{Timeout: time.Second}
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
+	err := testkit.WaitOK(ctx, url, timeout, 100*time.Millisecond, func() error {
 		if p.exited() {
 			return p.failure()
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: %s not ready within %v: %w\n%s", p.name, url, timeout, err, p.tail.String())
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+		return nil
+	})
+	switch {
+	case err != nil && p.exited():
+		return p.failure()
+	case err != nil:
+		return fmt.Errorf("%s: %w\n%s", p.name, err, p.tail.String())
 	}
+	return nil
 }
 
 type counter struct{ n *atomic.Int64 }
@@ -143,25 +132,6 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf[max(0, len(t.buf)-tailSize):])
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// freeAddr is freePort as host:port.
-func freeAddr() (string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("127.0.0.1:%d", port), nil
 }
 
 var errStopped = errors.New("stopped")
