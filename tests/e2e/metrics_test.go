@@ -140,7 +140,7 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 		"streamgate_worker_writes_in_flight":                                     0,
 		"streamgate_worker_session_active":                                       1,
 		"streamgate_kafka_connected":                                             1,
-		`streamgate_build_info{service="worker",version="` + builtVersion + `"}`: 1,
+		`streamgate_build_info{streamgate_service="worker",version="` + builtVersion + `"}`: 1,
 	})
 	for _, name := range []string{"streamgate_worker_oldest_unfinished_record_age_seconds", "streamgate_worker_partition_stuck"} {
 		if sum, n := sumOf(w, name, in); sum != 0 || n != 3 {
@@ -165,7 +165,7 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 		"streamgate_gateway_publish_duration_seconds_count":                             pings,
 		"streamgate_gateway_publishes_in_flight":                                        0,
 		"streamgate_kafka_connected":                                                    1,
-		`streamgate_build_info{service="gateway",version="` + builtVersion + `"}`:       1,
+		`streamgate_build_info{streamgate_service="gateway",version="` + builtVersion + `"}`:       1,
 	})
 	// The API port does not serve metrics.
 	if status, _, err := gateway.get("/metrics", nil); err != nil || status != http.StatusNotFound {

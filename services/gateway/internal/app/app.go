@@ -95,6 +95,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 		replyTopic := messages.ReplyTopic(cfg.InTopic)
 		consumer := replies.NewConsumer(cfg.KafkaBrokers, replyTopic, cfg.KafkaSecurity, waiters, logger)
 		consumer.PartitionCheckInterval = cfg.ReplyPartitionCheckInterval
+		consumer.Tracing = tr
 		workers.Go(func() { _ = consumer.Run(background) }) // ends with background
 		replyRouting = &api.ReplyRouting{Requester: observed, Topic: replyTopic, Waiters: waiters, Ready: consumer.Ready}
 		workers.Go(func() {

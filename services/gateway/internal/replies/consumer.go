@@ -16,6 +16,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/backoff"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
 // ErrNotReading is Ready's answer until every partition of the reply topic is read.
@@ -35,6 +36,9 @@ type Consumer struct {
 	// PartitionCheckInterval is how often the topic's metadata is refreshed to find
 	// partitions added while connected; set it before Run.
 	PartitionCheckInterval time.Duration
+	// Tracing, if set before Run, records a consumer span per reply delivered to a
+	// waiter of this instance, in the trace of the worker's send span.
+	Tracing *tracing.Tracing
 
 	brokers  []string
 	topic    string
@@ -227,6 +231,10 @@ func (c *Consumer) readPartition(ctx context.Context, pc sarama.PartitionConsume
 			}
 			id := kafka.Header(msg.Headers, messages.HeaderCorrelationID)
 			if c.waiters.Deliver(id, msg.Value) {
+				if c.Tracing != nil {
+					_, span := c.Tracing.StartProcess(ctx, msg, "")
+					span.End()
+				}
 				c.logger.Debug("reply delivered", logging.CorrelationID(id), logging.Topic(c.topic),
 					zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
 			}
