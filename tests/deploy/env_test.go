@@ -9,6 +9,7 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/config"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	gatewayconfig "github.com/streamgate/streamgate/services/gateway/config"
 	workerconfig "github.com/streamgate/streamgate/services/worker/config"
 	"sigs.k8s.io/yaml"
@@ -69,6 +70,7 @@ func TestChartEnvMatchesServiceConfig(t *testing.T) {
 				switch {
 				case slices.Contains(extra, n):
 				case strings.HasPrefix(n, "OTEL_"): // tracing.env, read by the OpenTelemetry SDK
+				case n == tracing.EnvPodName || n == tracing.EnvPodNamespace: // the downward API, for the spans' resource
 				case slices.Contains(securityVars(), n):
 					if slices.Contains(notSetByChart, n) {
 						t.Errorf("the chart sets %s", n)

@@ -247,9 +247,17 @@ func TestDashboards(t *testing.T) {
 func TestTracingEnv(t *testing.T) {
 	for _, c := range charts {
 		t.Run(c.name, func(t *testing.T) {
-			for name := range envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil))).Spec.Template.Spec.Containers[0]) {
+			container := onlyDeployment(t, parseObjects(t, mustRender(t, c, nil))).Spec.Template.Spec.Containers[0]
+			for name := range envMap(container) {
 				if strings.HasPrefix(name, "OTEL_") {
 					t.Errorf("the defaults set %s: tracing must be off", name)
+				}
+			}
+			// The spans' pod and namespace come from the downward API.
+			for name, field := range map[string]string{"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace"} {
+				i := slices.IndexFunc(container.Env, func(e envVar) bool { return e.Name == name })
+				if i < 0 || fmt.Sprint(container.Env[i].ValueFrom) != fmt.Sprintf("map[fieldRef:map[fieldPath:%s]]", field) {
+					t.Errorf("%s must come from the downward API's %s: %+v", name, field, container.Env)
 				}
 			}
 			env := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil,

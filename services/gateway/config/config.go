@@ -34,6 +34,11 @@ var KafkaLinger = config.Var{Name: "KAFKA_LINGER", Default: "1ms"}
 // or put baggage on records. Turn on behind a proxy that sets or checks them.
 var TrustIncomingTraceContext = config.Var{Name: "TRUST_INCOMING_TRACE_CONTEXT", Default: "false"}
 
+// LagGroupID is the consumer group (the worker's KAFKA_GROUP_ID) whose lag on
+// KAFKA_IN_TOPIC the gateway reads from the broker at each scrape and serves as
+// streamgate_consumer_group_lag: it exists while no worker runs.
+var LagGroupID = config.Var{Name: "LAG_GROUP_ID", Default: "streamgate-worker"}
+
 // Values of AccessLog.
 const (
 	AccessLogErrors = "errors"
@@ -51,11 +56,13 @@ type Config struct {
 	KafkaLinger time.Duration
 	// TrustIncomingTraceContext: adopt the client's trace context and baggage.
 	TrustIncomingTraceContext bool
+	// LagGroupID: the consumer group whose lag on the in-topic is reported.
+	LagGroupID string
 }
 
 // vars lists every setting the gateway reads.
 func vars() []config.Var {
-	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval, KafkaLinger, TrustIncomingTraceContext)
+	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval, KafkaLinger, TrustIncomingTraceContext, LagGroupID)
 }
 
 // EnvVars returns the primary names of the environment variables the gateway reads.
@@ -74,6 +81,7 @@ func Load() (Config, error) {
 		ReplyPartitionCheckInterval: r.Duration(ReplyPartitionCheckInterval),
 		KafkaLinger:                 r.NonNegativeDuration(KafkaLinger),
 		TrustIncomingTraceContext:   r.Bool(TrustIncomingTraceContext),
+		LagGroupID:                  r.String(LagGroupID),
 	}
 	if err := r.Err(); err != nil {
 		return Config{}, err

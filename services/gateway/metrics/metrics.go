@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	platform "github.com/streamgate/streamgate/pkg/platform/metrics"
+	"github.com/streamgate/streamgate/services/gateway/internal/grouplag"
 )
 
 // Publish outcomes, the values of streamgate_gateway_publishes_total{outcome}.
@@ -72,5 +73,6 @@ func Names() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return platform.Names(m.Registry), nil
+	// The worker group's lag, which the app registers when Kafka is enabled.
+	return append(platform.Names(m.Registry), grouplag.LagMetric, grouplag.UpMetric), nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/gateway/config"
 	"github.com/streamgate/streamgate/services/gateway/internal/api"
+	"github.com/streamgate/streamgate/services/gateway/internal/grouplag"
 	"github.com/streamgate/streamgate/services/gateway/internal/publisher"
 	"github.com/streamgate/streamgate/services/gateway/internal/replies"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
@@ -30,6 +31,10 @@ import (
 // readinessInterval is how often readiness asks Kafka; a stopped broker turns /readyz
 // to 503 within about this long.
 const readinessInterval = 2 * time.Second
+
+// lagReadTimeout bounds one reading of the worker group's offsets from the broker,
+// under the ServiceMonitor's scrape timeout (charts' metrics.serviceMonitor).
+const lagReadTimeout = 3 * time.Second
 
 // maxWaitingReplies bounds the POST /v1/requests waiting for their reply at once; more
 // are answered 503 at once rather than piling up.
@@ -57,6 +62,15 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 	tr, err := tracing.Setup(ctx, tracing.Options{Service: "gateway", Version: cfg.AppVersion, Getenv: getenv, Log: logger})
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
+	}
+	if cfg.KafkaEnabled {
+		// Read at each scrape, so it is served by the metrics server (stopped before
+		// this returns).
+		groupLag := grouplag.New(cfg.KafkaBrokers, cfg.KafkaSecurity, cfg.LagGroupID, cfg.InTopic, lagReadTimeout, logger)
+		defer groupLag.Close()
+		if err := m.Registry.RegisterAll(groupLag); err != nil {
+			return errors.Join(fmt.Errorf("gateway: %w", err), tr.Shutdown(ctx))
+		}
 	}
 	// A metrics server that cannot start stops the gateway like its API server would.
 	ctx, stop := context.WithCancel(ctx)
