@@ -97,7 +97,7 @@ func TestMetricsNeverBehindThePublicService(t *testing.T) {
 // series, and every alert says how bad it is and what to do.
 func TestAlertRules(t *testing.T) {
 	wantAlerts := map[string][]string{
-		"gateway": {"StreamgateGatewayPublishErrors", "StreamgateGatewayKafkaDisconnected"},
+		"gateway": {"StreamgateGatewayPublishErrors", "StreamgateGatewayKafkaDisconnected", "StreamgateConsumerGroupLag", "StreamgateConsumerGroupLagUnknown"},
 		"worker": {"StreamgateWorkerConsumerLagGrowing", "StreamgateWorkerPartitionStuck", "StreamgateWorkerDeadLetters",
 			"StreamgateWorkerPublishRetries", "StreamgateWorkerNoConsumerSession", "StreamgateWorkerKafkaDisconnected"},
 	}
@@ -271,5 +271,15 @@ func TestTracingEnv(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLagGroupIsTheWorkersGroup: by default the gateway reads the lag of the group the
+// worker chart's default values consume in.
+func TestLagGroupIsTheWorkersGroup(t *testing.T) {
+	gateway := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, charts[0], nil))).Spec.Template.Spec.Containers[0])
+	worker := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, charts[1], nil))).Spec.Template.Spec.Containers[0])
+	if gateway["LAG_GROUP_ID"] == "" || gateway["LAG_GROUP_ID"] != worker["KAFKA_GROUP_ID"] {
+		t.Errorf("gateway LAG_GROUP_ID %q, worker KAFKA_GROUP_ID %q: want the same group", gateway["LAG_GROUP_ID"], worker["KAFKA_GROUP_ID"])
 	}
 }

@@ -5,7 +5,8 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 
 {{/*
 The environment the gateway reads: the shared variables, its access log, how
-often it looks for new reply partitions and its producer's linger (docs/configuration.md).
+often it looks for new reply partitions, its producer's linger and the consumer
+group whose lag it reads from the broker (docs/configuration.md).
 */}}
 {{- define "gateway.env" -}}
 {{- $own := printf `- name: ACCESS_LOG
@@ -13,6 +14,8 @@ often it looks for new reply partitions and its producer's linger (docs/configur
 - name: REPLY_PARTITION_CHECK_INTERVAL
   value: %s
 - name: KAFKA_LINGER
-  value: %s` (.Values.accessLog | quote) (printf "%ds" (int .Values.replyPartitionCheckSeconds) | quote) (.Values.kafkaLinger | quote) }}
+  value: %s
+- name: LAG_GROUP_ID
+  value: %s` (.Values.accessLog | quote) (printf "%ds" (int .Values.replyPartitionCheckSeconds) | quote) (.Values.kafkaLinger | quote) (.Values.lagGroupId | quote) }}
 {{- include "streamgate.env" (dict "root" . "serviceEnv" $own) }}
 {{- end }}
