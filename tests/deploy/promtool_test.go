@@ -198,10 +198,11 @@ func labelValues(t *testing.T, q string) (selector, label string) {
 	return inner[:i], strings.TrimSpace(strings.TrimSuffix(inner[i+1:], ")"))
 }
 
-// statPanelsWithoutTraffic are the stat panels an idle service has nothing to show in
-// (a latency needs requests); every other stat panel shows a number, 0 if nothing
-// happened, never "No data".
-var statPanelsWithoutTraffic = []string{"p99 latency"}
+// statPanelsWithoutTraffic are the stat panels an idle service has nothing to show in:
+// a latency needs requests, and a worker holding no partition knows no lag (the
+// gateway's dashboard shows the broker's count). Every other stat panel shows a
+// number, 0 if nothing happened, never "No data".
+var statPanelsWithoutTraffic = []string{"p99 latency", "Consumer lag"}
 
 // TestDashboardsUnderTheOperator: evaluated by promtool over the series of an idle
 // service as a ServiceMonitor scrape stores them (target labels job, service,
