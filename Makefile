@@ -25,7 +25,7 @@ run: ## Run broker, worker and gateway locally (KAFKA_BROKERS=host:port for a re
 	@scripts/run-local.sh
 
 .PHONY: test
-test: lint unit e2e deploy-test newcomer cluster-e2e bench-smoke ## Everything CI runs: lint, unit, end-to-end on real Kafka 4.3.1, deployment proofs, both charts on a real cluster, the benchmark in smoke mode
+test: lint unit e2e deploy-test newcomer cluster-e2e obs-e2e bench-smoke ## Everything CI runs: lint, unit, end-to-end on real Kafka 4.3.1, deployment proofs, both charts on a real cluster, a real Prometheus and Jaeger over both services, the benchmark in smoke mode
 
 .PHONY: lint
 lint: ## gofmt and go vet on every module

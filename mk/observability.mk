@@ -11,3 +11,10 @@ obs-tools: ## Build (once, cached) the real Prometheus, promtool and Jaeger the 
 rules-test: $(HELM) ## promtool check/test rules on the charts' alerts (tests/rules) and the dashboards' queries under Operator labels
 	promtool=$$(scripts/observability/tools.sh promtool) && cd tests && HELM=$(HELM) PROMTOOL=$$promtool \
 	  go test -race -count=1 -run 'TestAlertRules|TestDashboards' -v ./deploy
+
+.PHONY: obs-e2e
+obs-e2e: $(HELM) ## A real Prometheus (Operator-style target labels, the charts' rules) and Jaeger over both services on real Kafka (tests/e2e, tag obs)
+	@prometheus=$$(nice -n 10 scripts/observability/tools.sh prometheus) && \
+	  jaeger=$$(nice -n 10 scripts/observability/tools.sh jaeger) && \
+	  HELM=$(HELM) PROMETHEUS=$$prometheus JAEGER=$$jaeger \
+	  $(GO_TEST) -tags obs -timeout 10m -v -run '^TestObservability' ./tests/e2e/...

@@ -1,0 +1,196 @@
+//go:build obs
+
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// obsNamespace is the namespace the suite's scrape targets and rules are in.
+const obsNamespace = "streamgate-obs"
+
+// TestObservabilityUnderTheOperator: a real Prometheus scrapes both services with the
+// target labels a ServiceMonitor gives them and evaluates the charts' rules; a real
+// Jaeger receives their spans. Every dashboard variable finds the release, every
+// dashboard panel has data, dead letters raise their alert with namespace and job, a
+// ping's trace is found in Jaeger by its correlation ID with spans of both services,
+// and with the worker stopped the group's lag is still measured (from the broker) and
+// its alert goes pending, as does NoConsumerSession.
+func TestObservabilityUnderTheOperator(t *testing.T) {
+	dir := t.TempDir()
+	tracer := startJaeger(t, dir)
+	tp := newTopics(t, suite.brokers)
+	svcEnv := func(name string) []string {
+		return append(append(tp.env(suite.brokers), tracer.env()...), "POD_NAME="+name+"-0", "POD_NAMESPACE="+obsNamespace)
+	}
+	worker := startService(t, "worker", svcEnv("worker")...)
+	gateway := startService(t, "gateway", svcEnv("gateway")...)
+	waitReady(t, worker, 60*time.Second)
+	waitReady(t, gateway, 60*time.Second)
+
+	const lagThreshold = 2
+	rules := []string{
+		renderRules(t, dir, "gateway", obsNamespace, fmt.Sprintf("metrics.prometheusRule.groupLagThreshold=%d", lagThreshold)),
+		renderRules(t, dir, "worker", obsNamespace),
+	}
+	prom := startPrometheus(t, dir, rules,
+		scrapeTarget{addr: gateway.metricsAddr, job: "gateway-metrics", namespace: obsNamespace, pod: "gateway-0", container: "gateway"},
+		scrapeTarget{addr: worker.metricsAddr, job: "worker-metrics", namespace: obsNamespace, pod: "worker-0", container: "worker"})
+
+	// Traffic: pings, and malformed records for the dead-letter topic.
+	ids := make([]string, 5)
+	traceIDs := map[string]string{}
+	for i := range ids {
+		ids[i] = fmt.Sprintf("obs-%d-%d", time.Now().UnixNano(), i)
+		status, answer, body, err := gateway.request("/v1/ping", http.Header{"X-Correlation-Id": {ids[i]}})
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("ping: %d %s %v", status, body, err)
+		}
+		traceIDs[ids[i]] = answer.Get("X-Trace-Id")
+	}
+	for i := range 3 {
+		produce(t, suite.brokers, tp.in, []byte(fmt.Sprintf("bad-%d", i)), []byte("not json {"))
+	}
+
+	t.Run("dashboards", func(t *testing.T) {
+		for _, svc := range []string{"gateway", "worker"} {
+			d := readDashboardQueries(t, svc)
+			job := svc + "-metrics"
+			// The variables, as Grafana resolves them: namespace first, then job.
+			want := map[string]string{"namespace": obsNamespace, "job": job}
+			vars := strings.NewReplacer("$namespace", obsNamespace, "$job", job, "$__rate_interval", "30s")
+			for _, name := range []string{"namespace", "job"} {
+				selector, label := splitLabelValues(t, d.variables[name])
+				waitFor(t, 30*time.Second, fmt.Sprintf("%s dashboard variable %s", svc, name), func() error {
+					values, err := prom.labelValues(vars.Replace(selector), label)
+					if err != nil || !slices.Contains(values, want[name]) {
+						return fmt.Errorf("%s: %v %v, want %s", d.variables[name], values, err, want[name])
+					}
+					return nil
+				})
+			}
+			for title, exprs := range d.panels {
+				for _, expr := range exprs {
+					waitFor(t, 30*time.Second, fmt.Sprintf("%s panel %q has data", svc, title), func() error {
+						result, err := prom.query(vars.Replace(expr))
+						if err != nil || len(result) == 0 {
+							return fmt.Errorf("%s: %v %v", vars.Replace(expr), result, err)
+						}
+						return nil
+					})
+				}
+			}
+			t.Logf("%s: %d variables and %d panels have data", svc, len(d.variables), len(d.panels))
+		}
+	})
+
+	t.Run("dead letters alert per release", func(t *testing.T) {
+		waitAlert(t, prom, "StreamgateWorkerDeadLetters", "firing", map[string]string{
+			"namespace": obsNamespace, "job": "worker-metrics", "reason": "invalid_json"})
+	})
+
+	t.Run("a ping's trace found by its correlation ID", func(t *testing.T) {
+		id := ids[0]
+		var found jaegerTrace
+		waitFor(t, 30*time.Second, "the trace of "+id+" in Jaeger with spans of both services", func() error {
+			traces, err := tracer.traces("gateway", "messaging.message.conversation_id", id)
+			if err != nil || len(traces) != 1 {
+				return fmt.Errorf("%d traces, %v", len(traces), err)
+			}
+			found = traces[0]
+			services := map[string]int{}
+			for _, s := range found.Spans {
+				services[found.Processes[s.ProcessID].ServiceName]++
+			}
+			if services["gateway"] < 2 || services["worker"] < 2 {
+				return fmt.Errorf("spans by service %v, want the gateway's and the worker's", services)
+			}
+			return nil
+		})
+		if found.TraceID != traceIDs[id] {
+			t.Errorf("Jaeger's trace %s, the client was told X-Trace-Id %s", found.TraceID, traceIDs[id])
+		}
+		for _, s := range found.Spans {
+			var conversation any
+			for _, tag := range s.Tags {
+				if tag.Key == "messaging.message.conversation_id" {
+					conversation = tag.Value
+				}
+			}
+			if conversation != id {
+				t.Errorf("span %s of %s: conversation ID %v, want %s", s.OperationName, found.Processes[s.ProcessID].ServiceName, conversation, id)
+			}
+		}
+		// The gateway's access log line carries the same trace ID.
+		waitLogged(t, gateway, id, "trace_id", traceIDs[id])
+	})
+
+	t.Run("worker stopped: lag from the broker, alerts pending", func(t *testing.T) {
+		if err := worker.stop(syscall.SIGTERM, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		const waiting = 5
+		for i := range waiting {
+			if status, _, body := ping(t, gateway, fmt.Sprintf("obs-stopped-%d", i)); status != http.StatusOK {
+				t.Fatalf("ping: %d %s", status, body)
+			}
+		}
+		lag := fmt.Sprintf(`sum(streamgate_consumer_group_lag{namespace=%q, job="gateway-metrics", group=%q, topic=%q})`, obsNamespace, tp.group, tp.in)
+		waitFor(t, 30*time.Second, "the broker's lag while the worker is stopped", func() error {
+			result, err := prom.query(lag)
+			if err != nil || len(result) != 1 || result[0].Value[1] != fmt.Sprint(waiting) {
+				return fmt.Errorf("%s = %v %v, want %d", lag, result, err, waiting)
+			}
+			return nil
+		})
+		// The worker's own gauge has gone with it: only the broker's count remains.
+		if result, err := prom.query(fmt.Sprintf(`streamgate_worker_consumer_lag{namespace=%q}`, obsNamespace)); err != nil || len(result) != 0 {
+			t.Errorf("the stopped worker's lag series: %v %v, want none", result, err)
+		}
+		waitAlert(t, prom, "StreamgateConsumerGroupLag", "pending", map[string]string{
+			"namespace": obsNamespace, "job": "gateway-metrics", "group": tp.group, "topic": tp.in})
+		waitAlert(t, prom, "StreamgateWorkerNoConsumerSession", "pending", map[string]string{
+			"namespace": obsNamespace, "job": "worker-metrics"})
+
+		worker.restart()
+		waitFor(t, 60*time.Second, "the lag once the worker is back", func() error {
+			result, err := prom.query(lag)
+			if err != nil || len(result) != 1 || result[0].Value[1] != "0" {
+				return fmt.Errorf("%s = %v %v, want 0", lag, result, err)
+			}
+			return nil
+		})
+	})
+}
+
+// waitAlert waits until Prometheus has alert name in state with at least the labels want.
+func waitAlert(t *testing.T, prom *prometheus, name, state string, want map[string]string) {
+	t.Helper()
+	start := time.Now()
+	waitFor(t, 30*time.Second, fmt.Sprintf("alert %s %s with %v", name, state, want), func() error {
+		alerts, err := prom.alerts()
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			if a.Labels["alertname"] != name || a.State != state {
+				continue
+			}
+			match := true
+			for k, v := range want {
+				match = match && a.Labels[k] == v
+			}
+			if match {
+				return nil
+			}
+		}
+		return fmt.Errorf("active alerts %v", alerts)
+	})
+	t.Logf("%s %s after %s", name, state, time.Since(start).Round(100*time.Millisecond))
+}
