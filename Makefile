@@ -60,8 +60,9 @@ bench-smoke: ## The benchmark's own tests, then the benchmark with tiny duration
 	go run ./tests/bench/cmd/streambench -smoke -profile -kafka "$(STREAMGATE_TEST_KAFKA)" -out bin/bench-smoke
 
 .PHONY: bench-micro
-bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing; the worker's work per record; the worker on real Kafka (needs STREAMGATE_TEST_KAFKA=host:port)
-	go test -run '^$$' -bench GatewayPing -benchtime 2s ./services/gateway/internal/api/
+bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing, and with the OTLP exporter sampling 100 %, 10 %, off; the worker's work per record; the worker on real Kafka (needs STREAMGATE_TEST_KAFKA=host:port)
+	go test -run '^$$' -bench 'GatewayPing$$' -benchtime 2s ./services/gateway/internal/api/
+	go test -run '^$$' -bench GatewayPingOTLP -benchtime 20000x -count 3 ./services/gateway/internal/api/
 	go test -run '^$$' -bench NewPending -benchtime 2s ./services/worker/internal/consumer/
 	go test -run '^$$' -bench Worker -benchtime 200000x ./tests/bench/...
 
