@@ -5,8 +5,9 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 
 {{/*
 The environment the gateway reads: the shared variables, its access log, how
-often it looks for new reply partitions, its producer's linger and the consumer
-group whose lag it reads from the broker (docs/configuration.md).
+often it looks for new reply partitions, its producer's linger, whether clients'
+trace context is trusted and the consumer group whose lag it reads from the broker
+(docs/configuration.md).
 */}}
 {{- define "gateway.env" -}}
 {{- $own := printf `- name: ACCESS_LOG
@@ -15,7 +16,9 @@ group whose lag it reads from the broker (docs/configuration.md).
   value: %s
 - name: KAFKA_LINGER
   value: %s
+- name: TRUST_INCOMING_TRACE_CONTEXT
+  value: %s
 - name: LAG_GROUP_ID
-  value: %s` (.Values.accessLog | quote) (printf "%ds" (int .Values.replyPartitionCheckSeconds) | quote) (.Values.kafkaLinger | quote) (.Values.lagGroupId | quote) }}
+  value: %s` (.Values.accessLog | quote) (printf "%ds" (int .Values.replyPartitionCheckSeconds) | quote) (.Values.kafkaLinger | quote) (.Values.trustIncomingTraceContext | toString | quote) (.Values.lagGroupId | quote) }}
 {{- include "streamgate.env" (dict "root" . "serviceEnv" $own) }}
 {{- end }}
