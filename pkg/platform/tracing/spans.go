@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/IBM/sarama"
@@ -112,11 +113,27 @@ func passThrough(ctx context.Context) trace.Span {
 	return trace.SpanFromContext(ctx)
 }
 
-// End ends span, marking it failed when err is not nil.
+// End ends span, marking it failed when err is not nil, with an error.type of a few
+// values: the broker's error code name, "timeout", "canceled", or "_OTHER".
 func End(span trace.Span, err error) {
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
+		span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
 	}
 	span.End()
+}
+
+func errorType(err error) string {
+	var kerr sarama.KError
+	switch {
+	case errors.As(err, &kerr):
+		return "kafka." + strconv.Itoa(int(kerr))
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	default:
+		return "_OTHER"
+	}
 }

@@ -2,6 +2,8 @@ package tracing
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/IBM/sarama"
@@ -96,5 +98,28 @@ func TestInstanceAttributes(t *testing.T) {
 	a, b := instanceAttributes(env(nil)), instanceAttributes(env(nil))
 	if len(a) != 1 || a[0].Key != "service.instance.id" || len(a[0].Value.Emit()) != 36 || a[0].Value.Emit() == b[0].Value.Emit() {
 		t.Errorf("outside Kubernetes: %v and %v, want one UUID per process", a, b)
+	}
+}
+
+// A failed span says what kind of error ended it, in a few values.
+func TestEndSetsErrorType(t *testing.T) {
+	for err, want := range map[error]string{
+		fmt.Errorf("send: %w", sarama.ErrTopicAuthorizationFailed): "kafka.29",
+		fmt.Errorf("wait: %w", context.DeadlineExceeded):           "timeout",
+		errors.New("boom"): "_OTHER",
+	} {
+		recorder := tracetest.NewSpanRecorder()
+		tr := WithProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder)))
+		_, span := tr.StartSend(context.Background(), "out-topic")
+		End(span, err)
+		got := ""
+		for _, kv := range recorder.Ended()[0].Attributes() {
+			if kv.Key == "error.type" {
+				got = kv.Value.Emit()
+			}
+		}
+		if got != want {
+			t.Errorf("%v: error.type %q, want %q", err, got, want)
+		}
 	}
 }
