@@ -14,6 +14,7 @@ import (
 
 	gatewaymetrics "github.com/streamgate/streamgate/services/gateway/metrics"
 	workermetrics "github.com/streamgate/streamgate/services/worker/metrics"
+	"github.com/streamgate/streamgate/tests/internal/grafana"
 )
 
 // promtoolBin is the real promtool (scripts/observability/tools.sh promtool).
@@ -27,10 +28,9 @@ type ruleGroups struct {
 	} `json:"groups"`
 }
 
-// renderedRules writes the chart's PrometheusRule groups as a Prometheus rule file, and
-// the same without the alerts' descriptions (long static text the unit tests would
-// only repeat; TestAlertRules checks them).
-func renderedRules(t *testing.T, c chart, dir string) (rules, withoutDescriptions string) {
+// ruleFile renders the chart's PrometheusRule (production-like values) and returns its
+// spec, which is exactly a Prometheus rule file: {groups: [...]}.
+func ruleFile(t *testing.T, c chart) []byte {
 	t.Helper()
 	objs := parseObjects(t, mustRender(t, c, []string{"ci/production-values.yaml"}))
 	var pr struct {
@@ -41,8 +41,17 @@ func renderedRules(t *testing.T, c chart, dir string) (rules, withoutDescription
 	if err != nil {
 		t.Fatal(err)
 	}
+	return file
+}
+
+// renderedRules writes the chart's rule file, and the same without the alerts'
+// descriptions (long static text the unit tests would only repeat; TestAlertRules
+// checks them).
+func renderedRules(t *testing.T, c chart, dir string) (rules, withoutDescriptions string) {
+	t.Helper()
+	file := ruleFile(t, c)
 	var groups ruleGroups
-	if err := json.Unmarshal(pr.Spec, &groups); err != nil {
+	if err := yaml.Unmarshal(file, &groups); err != nil {
 		t.Fatal(err)
 	}
 	for _, g := range groups.Groups {
@@ -161,43 +170,6 @@ func idleSeries(t *testing.T, c chart) []string {
 	return series
 }
 
-// dashboard is the part of a chart's dashboard these tests read.
-type dashboard struct {
-	Templating struct {
-		List []struct {
-			Name  string `json:"name"`
-			Query any    `json:"query"`
-		} `json:"list"`
-	} `json:"templating"`
-	Panels []struct {
-		Title   string `json:"title"`
-		Type    string `json:"type"`
-		Targets []struct {
-			Expr string `json:"expr"`
-		} `json:"targets"`
-	} `json:"panels"`
-}
-
-func readDashboard(t *testing.T, c chart) dashboard {
-	t.Helper()
-	var d dashboard
-	if err := json.Unmarshal([]byte(readFile(t, "charts/"+c.name+"/dashboards/"+c.name+".json")), &d); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// labelValues splits Grafana's label_values(selector, label).
-func labelValues(t *testing.T, q string) (selector, label string) {
-	t.Helper()
-	inner, ok := strings.CutPrefix(q, "label_values(")
-	i := strings.LastIndex(inner, ",")
-	if !ok || i < 0 || !strings.HasSuffix(inner, ")") {
-		t.Fatalf("variable query %q is not label_values(selector, label)", q)
-	}
-	return inner[:i], strings.TrimSpace(strings.TrimSuffix(inner[i+1:], ")"))
-}
-
 // statPanelsWithoutTraffic are the stat panels an idle service has nothing to show in:
 // a latency needs requests, and a worker holding no partition knows no lag (the
 // gateway's dashboard shows the broker's count). Every other stat panel shows a
@@ -225,14 +197,18 @@ func TestDashboardsUnderTheOperator(t *testing.T) {
 			}
 			var tests []exprTest
 			vars := strings.NewReplacer("$namespace", target["namespace"], "$job", target["job"], "$__rate_interval", "1m")
-			d := readDashboard(t, c)
+			d, _, err := grafana.Read(filepath.Join(repoRoot(t), "charts", c.name, "dashboards", c.name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, v := range d.Templating.List {
-				q, ok := v.Query.(map[string]any)
+				sel, label, ok, err := v.LabelValues()
+				if err != nil {
+					t.Fatal(err)
+				}
 				if !ok {
 					continue
 				}
-				s, _ := q["query"].(string)
-				sel, label := labelValues(t, s)
 				tests = append(tests, exprTest{
 					Expr:     fmt.Sprintf("count by (%s) (%s)", label, vars.Replace(sel)),
 					EvalTime: "5m", ExpSamples: []sample{{Labels: fmt.Sprintf("{%s=%q}", label, target[label]), Value: 1}},

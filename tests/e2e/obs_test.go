@@ -60,33 +60,41 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 
 	t.Run("dashboards", func(t *testing.T) {
 		for _, svc := range []string{"gateway", "worker"} {
-			d := readDashboardQueries(t, svc)
+			d := dashboard(t, svc)
 			job := svc + "-metrics"
 			// The variables, as Grafana resolves them: namespace first, then job.
 			want := map[string]string{"namespace": obsNamespace, "job": job}
 			vars := strings.NewReplacer("$namespace", obsNamespace, "$job", job, "$__rate_interval", "30s")
-			for _, name := range []string{"namespace", "job"} {
-				selector, label := splitLabelValues(t, d.variables[name])
-				waitFor(t, 30*time.Second, fmt.Sprintf("%s dashboard variable %s", svc, name), func() error {
+			variables := 0
+			for _, v := range d.Templating.List {
+				selector, label, ok, err := v.LabelValues()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					continue
+				}
+				variables++
+				waitFor(t, 30*time.Second, fmt.Sprintf("%s dashboard variable %s", svc, v.Name), func() error {
 					values, err := prom.labelValues(vars.Replace(selector), label)
-					if err != nil || !slices.Contains(values, want[name]) {
-						return fmt.Errorf("%s: %v %v, want %s", d.variables[name], values, err, want[name])
+					if err != nil || !slices.Contains(values, want[label]) {
+						return fmt.Errorf("label_values(%s, %s): %v %v, want %s", selector, label, values, err, want[label])
 					}
 					return nil
 				})
 			}
-			for title, exprs := range d.panels {
-				for _, expr := range exprs {
-					waitFor(t, 30*time.Second, fmt.Sprintf("%s panel %q has data", svc, title), func() error {
-						result, err := prom.query(vars.Replace(expr))
+			for _, p := range d.Panels {
+				for _, tg := range p.Targets {
+					waitFor(t, 30*time.Second, fmt.Sprintf("%s panel %q has data", svc, p.Title), func() error {
+						result, err := prom.query(vars.Replace(tg.Expr))
 						if err != nil || len(result) == 0 {
-							return fmt.Errorf("%s: %v %v", vars.Replace(expr), result, err)
+							return fmt.Errorf("%s: %v %v", vars.Replace(tg.Expr), result, err)
 						}
 						return nil
 					})
 				}
 			}
-			t.Logf("%s: %d variables and %d panels have data", svc, len(d.variables), len(d.panels))
+			t.Logf("%s: %d variables and %d panels have data", svc, variables, len(d.Panels))
 		}
 	})
 

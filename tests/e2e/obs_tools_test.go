@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/streamgate/streamgate/tests/internal/grafana"
 )
 
 // The observability suite (make obs-e2e) runs a real Prometheus and a real Jaeger,
@@ -283,57 +285,12 @@ func renderRules(t *testing.T, dir, chart, namespace string, sets ...string) str
 	return ""
 }
 
-// dashboardQueries are a chart's dashboard: its variables' label_values queries and its
-// panels' queries by panel title.
-type dashboardQueries struct {
-	variables map[string]string // variable name -> label_values(...)
-	panels    map[string][]string
-}
-
-func readDashboardQueries(t *testing.T, chart string) dashboardQueries {
+// dashboard reads a chart's dashboard.
+func dashboard(t *testing.T, chart string) grafana.Dashboard {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(suite.repoRoot, "charts", chart, "dashboards", chart+".json"))
+	d, _, err := grafana.Read(filepath.Join(suite.repoRoot, "charts", chart, "dashboards", chart+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d struct {
-		Templating struct {
-			List []struct {
-				Name  string `json:"name"`
-				Query any    `json:"query"`
-			} `json:"list"`
-		} `json:"templating"`
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
-	q := dashboardQueries{variables: map[string]string{}, panels: map[string][]string{}}
-	for _, v := range d.Templating.List {
-		if m, ok := v.Query.(map[string]any); ok {
-			q.variables[v.Name], _ = m["query"].(string)
-		}
-	}
-	for _, p := range d.Panels {
-		for _, tg := range p.Targets {
-			q.panels[p.Title] = append(q.panels[p.Title], tg.Expr)
-		}
-	}
-	return q
-}
-
-// splitLabelValues splits label_values(selector, label).
-func splitLabelValues(t *testing.T, q string) (selector, label string) {
-	t.Helper()
-	inner, ok := strings.CutPrefix(q, "label_values(")
-	i := strings.LastIndex(inner, ",")
-	if !ok || i < 0 {
-		t.Fatalf("not label_values(selector, label): %q", q)
-	}
-	return inner[:i], strings.TrimSpace(strings.TrimSuffix(inner[i+1:], ")"))
+	return d
 }

@@ -99,16 +99,7 @@ func BenchmarkGatewayPing(b *testing.B) {
 				Logger: log.WithOptions(zap.IncreaseLevel(zapcore.InfoLevel)), Publisher: pub, Readiness: nil,
 				Version: "bench", Topic: "in-topic", Now: time.Now, Metrics: m, Tracing: variant.tracing,
 			})
-			req := httptest.NewRequest(http.MethodGet, "/v1/ping", nil)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				router.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					b.Fatalf("status %d", rec.Code)
-				}
-			}
+			servePings(b, router)
 		})
 	}
 }
@@ -157,23 +148,28 @@ func BenchmarkGatewayPingOTLP(b *testing.B) {
 				Logger: log, Publisher: publisher.Observe(&recordPublisher{tracing: tr}, "in-topic", m, tr), Version: "bench",
 				Topic: "in-topic", Now: time.Now, Metrics: m, Tracing: tr,
 			})
-			req := httptest.NewRequest(http.MethodGet, "/v1/ping", nil)
-			b.ReportAllocs()
 			cpuBefore := processCPU(b)
-			b.ResetTimer()
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				router.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					b.Fatalf("status %d", rec.Code)
-				}
-			}
+			servePings(b, router)
 			b.StopTimer()
 			if err := tr.Shutdown(context.Background()); err != nil { // the last exports
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64((processCPU(b)-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
+	}
+}
+
+// servePings answers GET /v1/ping b.N times, the benchmark's timed loop.
+func servePings(b *testing.B, router http.Handler) {
+	req := httptest.NewRequest(http.MethodGet, "/v1/ping", nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		router.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
 	}
 }
 
