@@ -43,6 +43,16 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 		scrapeTarget{addr: gateway.metricsAddr, job: "gateway-metrics", namespace: obsNamespace, pod: "gateway-0", container: "gateway"},
 		scrapeTarget{addr: worker.metricsAddr, job: "worker-metrics", namespace: obsNamespace, pod: "worker-0", container: "worker"})
 
+	// Counters must be seen at 0 before the traffic: a series whose first sample is
+	// already 3 shows no increase.
+	waitFor(t, 30*time.Second, "Prometheus scraped both services", func() error {
+		result, err := prom.query(fmt.Sprintf(`count(up{namespace=%q} == 1) == 2 and count(streamgate_worker_dead_letters_total{namespace=%q}) > 0`, obsNamespace, obsNamespace))
+		if err != nil || len(result) == 0 {
+			return fmt.Errorf("not yet: %v %v", result, err)
+		}
+		return nil
+	})
+
 	// Traffic: pings, and malformed records for the dead-letter topic.
 	ids := make([]string, 5)
 	traceIDs := map[string]string{}
