@@ -4,8 +4,10 @@ package e2e
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -184,7 +186,27 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 			}
 			return nil
 		})
+		// Both sessions are counted: the first join and the restarted worker's, each
+		// before a first scrape of its process could see the counter at 0.
+		rebalances := fmt.Sprintf(`sum(increase(streamgate_worker_rebalances_total{namespace=%q, job="worker-metrics"}[10m]))`, obsNamespace)
+		waitFor(t, 10*time.Second, "the restart's rebalance counted", func() error {
+			result, err := prom.query(rebalances)
+			if err != nil || len(result) != 1 || value(result[0]) < 2 {
+				return fmt.Errorf("%s = %v %v, want 2 or more", rebalances, result, err)
+			}
+			return nil
+		})
 	})
+}
+
+// value is a sample's value (Prometheus sends it as a string).
+func value(s sample) float64 {
+	text, _ := s.Value[1].(string)
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
 }
 
 // waitAlert waits until Prometheus has alert name in state with at least the labels want.

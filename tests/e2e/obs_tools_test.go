@@ -196,8 +196,11 @@ func startPrometheus(t *testing.T, dir string, ruleFiles []string, targets ...sc
 	if err := os.WriteFile(path, config, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A counter's creation time becomes a 0 sample, so an increase that happened before
+	// a new process's first scrape (its first consumer-group join) is counted
+	// (docs/observability.md recommends it).
 	background(t, dir, obsTool(t, "PROMETHEUS"), "--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-		"--web.listen-address="+p.addr)
+		"--web.listen-address="+p.addr, "--enable-feature=created-timestamp-zero-ingestion")
 	waitFor(t, 60*time.Second, "Prometheus ready", func() error {
 		var v any
 		return getJSON("http://"+p.addr+"/api/v1/status/buildinfo", &v)
