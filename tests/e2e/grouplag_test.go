@@ -32,7 +32,7 @@ func TestGroupLagFromTheBrokerWhileNoWorkerRuns(t *testing.T) {
 			t.Fatalf("ping %d: %d %s", i, status, body)
 		}
 	}
-	waitFor(t, 10*time.Second, "the lag of a group that never consumed", lag(pings))
+	waitFor(t, 20*time.Second, "the lag of a group that never consumed", lag(pings))
 
 	worker := startService(t, "worker", tp.env(suite.brokers)...)
 	waitFor(t, 60*time.Second, "the lag once the worker drained the topic", lag(0))
@@ -45,7 +45,7 @@ func TestGroupLagFromTheBrokerWhileNoWorkerRuns(t *testing.T) {
 			t.Fatalf("ping %d: %d %s", i, status, body)
 		}
 	}
-	waitFor(t, 10*time.Second, "the lag while the worker is stopped", lag(pings))
+	waitFor(t, 20*time.Second, "the lag while the worker is stopped", lag(pings))
 	worker.restart()
 	waitFor(t, 60*time.Second, "the lag once the restarted worker drained the topic", lag(0))
 }

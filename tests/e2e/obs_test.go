@@ -22,14 +22,21 @@ const obsNamespace = "streamgate-obs"
 // Jaeger receives their spans. Every dashboard variable finds the release, every
 // dashboard panel has data, dead letters raise their alert with namespace and job, a
 // ping's trace is found in Jaeger by its correlation ID with spans of both services,
-// and with the worker stopped the group's lag is still measured (from the broker) and
-// its alert goes pending, as does NoConsumerSession.
+// with the worker stopped the group's lag is still measured (from the broker) and its
+// alert goes pending, as does NoConsumerSession, both clearing once it is back; with
+// the broker stopped the metrics are still served and the Kafka alerts go pending.
 func TestObservabilityUnderTheOperator(t *testing.T) {
 	dir := t.TempDir()
+	// A broker of its own, which the last scenario stops.
+	kafka, err := startBrokerOnFreePorts(suite.repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kafka.clean)
 	tracer := startJaeger(t, dir)
-	tp := newTopics(t, suite.brokers)
+	tp := newTopics(t, kafka.addr)
 	svcEnv := func(name string) []string {
-		return append(append(tp.env(suite.brokers), tracer.env()...), "POD_NAME="+name+"-0", "POD_NAMESPACE="+obsNamespace)
+		return append(append(tp.env(kafka.addr), tracer.env()...), "POD_NAME="+name+"-0", "POD_NAMESPACE="+obsNamespace)
 	}
 	worker := startService(t, "worker", svcEnv("worker")...)
 	gateway := startService(t, "gateway", svcEnv("gateway")...)
@@ -67,7 +74,7 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 		traceIDs[ids[i]] = answer.Get("X-Trace-Id")
 	}
 	for i := range 3 {
-		produce(t, suite.brokers, tp.in, []byte(fmt.Sprintf("bad-%d", i)), []byte("not json {"))
+		produce(t, kafka.addr, tp.in, []byte(fmt.Sprintf("bad-%d", i)), []byte("not json {"))
 	}
 
 	t.Run("dashboards", func(t *testing.T) {
@@ -186,6 +193,9 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 			}
 			return nil
 		})
+		// Back to normal: both alerts are no longer active.
+		waitNoAlert(t, prom, "StreamgateConsumerGroupLag")
+		waitNoAlert(t, prom, "StreamgateWorkerNoConsumerSession")
 		// Both sessions are counted: the first join and the restarted worker's, each
 		// before a first scrape of its process could see the counter at 0.
 		rebalances := fmt.Sprintf(`sum(increase(streamgate_worker_rebalances_total{namespace=%q, job="worker-metrics"}[10m]))`, obsNamespace)
@@ -197,6 +207,44 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 			return nil
 		})
 	})
+
+	t.Run("broker stopped: metrics still served, Kafka alerts pending", func(t *testing.T) {
+		if err := kafka.stop(); err != nil {
+			t.Fatal(err)
+		}
+		// The gateway's scrape does not wait for the dead broker: its target stays up.
+		waitFor(t, 30*time.Second, "the lag reading fails while the gateway's target stays up", func() error {
+			result, err := prom.query(fmt.Sprintf(`streamgate_consumer_group_lag_up{namespace=%q} == 0 and on (namespace, job) up == 1`, obsNamespace))
+			if err != nil || len(result) != 1 {
+				return fmt.Errorf("%v %v", result, err)
+			}
+			return nil
+		})
+		for svc, alert := range map[string]string{"gateway": "StreamgateGatewayKafkaDisconnected", "worker": "StreamgateWorkerKafkaDisconnected"} {
+			waitAlert(t, prom, alert, "pending", map[string]string{"namespace": obsNamespace, "job": svc + "-metrics", "pod": svc + "-0"})
+		}
+		waitAlert(t, prom, "StreamgateConsumerGroupLagUnknown", "pending", map[string]string{
+			"namespace": obsNamespace, "job": "gateway-metrics", "group": tp.group})
+	})
+}
+
+// waitNoAlert waits until Prometheus has no active alert name.
+func waitNoAlert(t *testing.T, prom *prometheus, name string) {
+	t.Helper()
+	start := time.Now()
+	waitFor(t, 30*time.Second, "alert "+name+" inactive", func() error {
+		alerts, err := prom.alerts()
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			if a.Labels["alertname"] == name {
+				return fmt.Errorf("still %s: %v", a.State, a.Labels)
+			}
+		}
+		return nil
+	})
+	t.Logf("%s inactive after %s", name, time.Since(start).Round(100*time.Millisecond))
 }
 
 // value is a sample's value (Prometheus sends it as a string).

@@ -35,7 +35,7 @@ var KafkaLinger = config.Var{Name: "KAFKA_LINGER", Default: "1ms"}
 var TrustIncomingTraceContext = config.Var{Name: "TRUST_INCOMING_TRACE_CONTEXT", Default: "false"}
 
 // LagGroupID is the consumer group (the worker's KAFKA_GROUP_ID) whose lag on
-// KAFKA_IN_TOPIC the gateway reads from the broker at each scrape and serves as
+// KAFKA_IN_TOPIC the gateway reads from the broker every 5 s and serves as
 // streamgate_consumer_group_lag: it exists while no worker runs.
 var LagGroupID = config.Var{Name: "LAG_GROUP_ID", Default: "streamgate-worker"}
 

@@ -32,8 +32,7 @@ import (
 // to 503 within about this long.
 const readinessInterval = 2 * time.Second
 
-// lagReadTimeout bounds one reading of the worker group's offsets from the broker,
-// under the ServiceMonitor's scrape timeout (charts' metrics.serviceMonitor).
+// lagReadTimeout bounds one reading of the worker group's offsets from the broker.
 const lagReadTimeout = 3 * time.Second
 
 // maxWaitingReplies bounds the POST /v1/requests waiting for their reply at once; more
@@ -63,11 +62,9 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
+	var groupLag *grouplag.Collector // the worker group's lag, read from the broker
 	if cfg.KafkaEnabled {
-		// Read at each scrape, so it is served by the metrics server (stopped before
-		// this returns).
-		groupLag := grouplag.New(cfg.KafkaBrokers, cfg.KafkaSecurity, cfg.LagGroupID, cfg.InTopic, lagReadTimeout, logger)
-		defer groupLag.Close()
+		groupLag = grouplag.New(cfg.KafkaBrokers, cfg.KafkaSecurity, cfg.LagGroupID, cfg.InTopic, lagReadTimeout, logger)
 		if err := m.Registry.RegisterAll(groupLag); err != nil {
 			return errors.Join(fmt.Errorf("gateway: %w", err), tr.Shutdown(ctx))
 		}
@@ -105,6 +102,7 @@ func run(ctx context.Context, cfg config.Config, logger *zap.Logger, getenv func
 		observed := publisher.Observe(kafkaPub, cfg.InTopic, m, tr)
 		pub = observed
 		workers.Go(func() { _ = kafkaPub.Run(background) }) // ends with background
+		workers.Go(func() { groupLag.Run(background) })
 		waiters := replies.NewWaiters(maxWaitingReplies)
 		replyTopic := messages.ReplyTopic(cfg.InTopic)
 		consumer := replies.NewConsumer(cfg.KafkaBrokers, replyTopic, cfg.KafkaSecurity, waiters, logger)

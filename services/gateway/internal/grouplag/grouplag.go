@@ -2,10 +2,11 @@
 // of a topic, the high-water mark minus the group's committed offset. The worker's own
 // lag gauge exists only while a worker holds the partition, so it vanishes exactly when
 // nothing consumes (stopped, crash-looping, unable to join); this one is read from the
-// broker by the gateway at each scrape, whether a worker runs or not.
+// broker by the gateway every few seconds, whether a worker runs or not.
 package grouplag
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -26,11 +27,15 @@ const (
 	UpMetric  = "streamgate_consumer_group_lag_up"
 )
 
-// minInterval is how long one reading of the broker serves scrapes: several
-// Prometheus replicas scraping one gateway cost the broker one query.
-const minInterval = time.Second
+// A reading is refreshed every interval in the background, so a scrape never waits for
+// the broker (a dead one would make the whole /metrics time out); lag older than
+// staleAfter is no longer served.
+const (
+	interval   = 5 * time.Second
+	staleAfter = 30 * time.Second
+)
 
-// Collector is a prometheus.Collector of group's lag on topic. Close it on shutdown.
+// Collector is a prometheus.Collector of group's lag on topic, read by Run.
 type Collector struct {
 	brokers  []string
 	security kafka.Security
@@ -41,16 +46,17 @@ type Collector struct {
 
 	lagDesc, upDesc *prometheus.Desc
 
-	mu      sync.Mutex
-	client  sarama.Client
-	read    time.Time
-	lags    map[int32]int64
-	readErr error
-	warned  bool
+	client sarama.Client // Run's alone
+	warned bool          // Run's alone
+
+	mu     sync.Mutex
+	lags   map[int32]int64
+	readAt time.Time // of lags
+	up     bool
 }
 
 // New returns a collector of group's lag on topic; each round trip to the broker is
-// bounded by a third of timeout (keep timeout under the scrape timeout).
+// bounded by a third of timeout. Start Run.
 func New(brokers []string, security kafka.Security, group, topic string, timeout time.Duration, logger *zap.Logger) *Collector {
 	labels := prometheus.Labels{"group": group, "topic": topic}
 	return &Collector{
@@ -70,37 +76,55 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.upDesc
 }
 
-// Collect reads the lag from the broker (or reuses a reading younger than a second).
+// Collect serves the last reading.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	lags, err := c.reading()
-	up := 1.0
-	if err != nil {
-		up = 0
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	up := 0.0
+	if c.up {
+		up = 1
 	}
 	ch <- prometheus.MustNewConstMetric(c.upDesc, prometheus.GaugeValue, up)
-	for p, lag := range lags {
+	if time.Since(c.readAt) > staleAfter {
+		return
+	}
+	for p, lag := range c.lags {
 		ch <- prometheus.MustNewConstMetric(c.lagDesc, prometheus.GaugeValue, float64(lag), strconv.Itoa(int(p)))
 	}
 }
 
-func (c *Collector) reading() (map[int32]int64, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if time.Since(c.read) < minInterval {
-		return c.lags, c.readErr
+// Run reads the lag every few seconds until ctx ends, then closes its connection.
+func (c *Collector) Run(ctx context.Context) {
+	defer c.dropClient()
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		c.refresh()
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
 	}
-	c.lags, c.readErr = c.readLags()
-	c.read = time.Now()
+}
+
+func (c *Collector) refresh() {
+	lags, err := c.readLags()
+	c.mu.Lock()
+	c.up = err == nil
+	if err == nil {
+		c.lags, c.readAt = lags, time.Now()
+	}
+	c.mu.Unlock()
 	switch {
-	case c.readErr != nil && !c.warned:
+	case err != nil && !c.warned:
 		c.logger.Warn("cannot read the consumer group's lag from the broker", zap.String("group", c.group),
-			logging.Topic(c.topic), zap.Error(c.readErr))
+			logging.Topic(c.topic), zap.Error(err))
 		c.warned = true
-	case c.readErr == nil && c.warned:
+	case err == nil && c.warned:
 		c.logger.Info("reading the consumer group's lag from the broker again", zap.String("group", c.group), logging.Topic(c.topic))
 		c.warned = false
 	}
-	return c.lags, c.readErr
 }
 
 // readLags asks the broker for the topic's partitions, their high-water marks and log
@@ -194,11 +218,4 @@ func (c *Collector) dropClient() {
 		_ = c.client.Close()
 		c.client = nil
 	}
-}
-
-// Close closes the connection to the brokers.
-func (c *Collector) Close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.dropClient()
 }
