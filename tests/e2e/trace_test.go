@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/google/uuid"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
@@ -152,5 +153,35 @@ func TestFastStreamTraceIsContinued(t *testing.T) {
 	if replyTrace != published.TraceID || replyParent != reply.spanID {
 		t.Errorf("reply traceparent %s/%s, want FastStream's trace %s and the worker's send span %s",
 			replyTrace, replyParent, published.TraceID, reply.spanID)
+	}
+}
+
+// POST /v1/requests: the trace runs on to the gateway receiving the reply, a consumer
+// span that is the child of the worker's send span.
+func TestRequestReplyTraceEndsInTheGateway(t *testing.T) {
+	receiver := newOTLPReceiver(t)
+	tp := newTopics(t, suite.brokers)
+	replyTopic := tp.in + ".replies"
+	if err := newAdmin(t, suite.brokers).CreateTopic(replyTopic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	gateway, _ := startPair(t, suite.brokers, tp, receiver.env()...)
+	client := &http.Client{Timeout: 40 * time.Second}
+	id := "reply-trace-" + uuid.NewString()
+	waitFor(t, 60*time.Second, "the gateway answers a request", func() error {
+		status, body, err := postRequest(client, gateway, id, "10s")
+		if err != nil || status != http.StatusOK {
+			return fmt.Errorf("%d %s %v", status, body, err)
+		}
+		return nil
+	})
+	trace, _ := traceparent(t, header(recordWithKey(t, tp.in, id), "traceparent"))
+	send := waitSpan(t, receiver, trace, "worker", "send "+replyTopic, tracepb.Span_SPAN_KIND_PRODUCER)
+	received := waitSpan(t, receiver, trace, "gateway", "process "+replyTopic, tracepb.Span_SPAN_KIND_CONSUMER)
+	if received.parent != send.spanID {
+		t.Errorf("the gateway's reply span has parent %q, want the worker's send span %q", received.parent, send.spanID)
+	}
+	if received.attributes["messaging.message.conversation_id"] == "" || received.attributes["messaging.destination.name"] != replyTopic {
+		t.Errorf("reply span attributes %v", received.attributes)
 	}
 }
