@@ -117,6 +117,24 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 		}
 	})
 
+	t.Run("every rule evaluates", func(t *testing.T) {
+		waitFor(t, 30*time.Second, "every loaded rule evaluated without error", func() error {
+			health, err := prom.ruleHealth()
+			if err != nil {
+				return err
+			}
+			if len(health) != 10 {
+				return fmt.Errorf("%d rules loaded, want the charts' 10: %v", len(health), health)
+			}
+			for name, h := range health {
+				if h != "ok" {
+					return fmt.Errorf("%s: %s", name, h)
+				}
+			}
+			return nil
+		})
+	})
+
 	t.Run("dead letters alert per release", func(t *testing.T) {
 		waitAlert(t, prom, "StreamgateWorkerDeadLetters", "firing", map[string]string{
 			"namespace": obsNamespace, "job": "worker-metrics", "reason": "invalid_json"})

@@ -253,6 +253,32 @@ func (p *prometheus) alerts() ([]alert, error) {
 	return answer.Data.Alerts, err
 }
 
+// ruleHealth returns every loaded rule's name with its health ("ok", "err", "unknown")
+// and last evaluation error.
+func (p *prometheus) ruleHealth() (map[string]string, error) {
+	var answer struct {
+		Data struct {
+			Groups []struct {
+				Rules []struct {
+					Name      string `json:"name"`
+					Health    string `json:"health"`
+					LastError string `json:"lastError"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := getJSON("http://"+p.addr+"/api/v1/rules", &answer); err != nil {
+		return nil, err
+	}
+	health := map[string]string{}
+	for _, g := range answer.Data.Groups {
+		for _, r := range g.Rules {
+			health[r.Name] = strings.TrimSpace(r.Health + " " + r.LastError)
+		}
+	}
+	return health, nil
+}
+
 // renderRules renders a chart's PrometheusRule with helm as release name in namespace
 // and writes its groups as a rule file in dir.
 func renderRules(t *testing.T, dir, chart, namespace string, sets ...string) string {
