@@ -27,7 +27,7 @@ run: ## Run broker, worker and gateway locally (KAFKA_BROKERS=host:port for a re
 	@scripts/run-local.sh
 
 .PHONY: test
-test: lint unit e2e deploy-test newcomer cluster-e2e bench-smoke ## Everything CI runs: lint, unit, end-to-end on real Kafka 4.3.1, deployment proofs, both charts on a real cluster, the benchmark in smoke mode
+test: lint unit e2e deploy-test newcomer cluster-e2e obs-e2e bench-smoke ## Everything CI runs: lint, unit, end-to-end on real Kafka 4.3.1, deployment proofs, both charts on a real cluster, a real Prometheus and Jaeger over both services, the benchmark in smoke mode
 
 .PHONY: lint
 lint: ## gofmt and go vet on every module
@@ -62,8 +62,9 @@ bench-smoke: ## The benchmark's own tests, then the benchmark with tiny duration
 	go run ./tests/bench/cmd/streambench -smoke -profile -kafka "$(STREAMGATE_TEST_KAFKA)" -out bin/bench-smoke
 
 .PHONY: bench-micro
-bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing; the worker's work per record; the worker and the orders example draining a backlog on real Kafka (need STREAMGATE_TEST_KAFKA=host:port)
-	go test -run '^$$' -bench GatewayPing -benchtime 2s ./services/gateway/internal/api/
+bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing, and with the OTLP exporter sampling 100 %, 10 %, off; the worker's work per record; the worker and the orders example draining a backlog on real Kafka (need STREAMGATE_TEST_KAFKA=host:port)
+	go test -run '^$$' -bench 'GatewayPing$$' -benchtime 2s ./services/gateway/internal/api/
+	go test -run '^$$' -bench GatewayPingOTLP -benchtime 20000x -count 3 ./services/gateway/internal/api/
 	go test -run '^$$' -bench HandleRecord -benchtime 2s ./pkg/router/
 	go test -run '^$$' -bench Worker -benchtime 200000x ./tests/bench/...
 	go test -run '^$$' -bench 'OrdersDrain/concurrency=1$$' -benchtime 600x ./tests/bench/

@@ -119,8 +119,9 @@ kafka-validate: $(KUBECTL_VALIDATE) ## Validate k8s/ (Kafka, node pool, topics) 
 	$(KUBECTL_VALIDATE) --version $(K8S_SCHEMA_VERSION) --local-crds $(STRIMZI_CRDS) k8s/
 
 .PHONY: deploy-test
-deploy-test: helm-lint kafka-validate ## All offline deploy proofs: lint, schema validation, invariants (tests/deploy)
-	cd tests && HELM=$(HELM) KUBECTL_VALIDATE=$(KUBECTL_VALIDATE) STREAMGATE_SHARED_DIR=$(SHARED_DIR) \
+deploy-test: helm-lint kafka-validate ## All offline deploy proofs: lint, schema validation, invariants, promtool rule and dashboard tests (tests/deploy)
+	promtool=$$(scripts/observability/tools.sh promtool) && cd tests && \
+	  HELM=$(HELM) KUBECTL_VALIDATE=$(KUBECTL_VALIDATE) PROMTOOL=$$promtool STREAMGATE_SHARED_DIR=$(SHARED_DIR) \
 	  go test -race -count=1 -timeout 20m ./deploy
 
 .PHONY: images

@@ -16,6 +16,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/backoff"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
 // ErrNotReadingReplies is Ready's answer until every partition of the reply topic is read.
@@ -44,6 +45,9 @@ type ReplyReaderConfig struct {
 	// MaxWaiting bounds the requests waiting for a reply on one reply topic; more are
 	// refused at once (ErrTooManyWaiting) rather than piling up.
 	MaxWaiting int
+	// Tracing, if set, records a consumer span per reply delivered to a waiter of this
+	// instance, in the trace of the worker's send span.
+	Tracing *tracing.Tracing
 }
 
 // replyReader reads every partition of one reply topic from its end, without a
@@ -230,6 +234,10 @@ func (c *replyReader) readPartition(ctx context.Context, pc sarama.PartitionCons
 			}
 			id := kafka.Header(msg.Headers, messages.HeaderCorrelationID)
 			if c.waiters.Deliver(id, msg.Value) {
+				if c.cfg.Tracing != nil {
+					_, span := c.cfg.Tracing.StartProcess(ctx, msg, "")
+					span.End()
+				}
 				c.cfg.Logger.Debug("reply delivered", logging.CorrelationID(id), logging.Topic(c.topic),
 					zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
 			}

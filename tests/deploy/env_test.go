@@ -9,6 +9,7 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/config"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/pkg/router/workerapp"
 	gatewayconfig "github.com/streamgate/streamgate/services/gateway/config"
 	"sigs.k8s.io/yaml"
@@ -75,6 +76,7 @@ func TestChartEnvMatchesServiceConfig(t *testing.T) {
 				switch {
 				case slices.Contains(extra, n):
 				case strings.HasPrefix(n, "OTEL_"): // tracing.env, read by the OpenTelemetry SDK
+				case n == tracing.EnvPodName || n == tracing.EnvPodNamespace: // the downward API, for the spans' resource
 				case slices.Contains(securityVars(), n):
 					if slices.Contains(notSetByChart, n) {
 						t.Errorf("the chart sets %s", n)

@@ -106,7 +106,8 @@ func TestKafkaSecuredListener(t *testing.T) {
 }
 
 // TestKafkaUsersLeastPrivilege: one SCRAM-SHA-512 KafkaUser per service with
-// exactly the ACLs issue 6 gives it (and the reply topic of POST /v1/requests, and the
+// exactly the ACLs issue 6 gives it (and the reply topic of POST /v1/requests, the
+// worker group's offsets the gateway reads for its lag, and the
 // worker's transactional IDs for DELIVERY=exactly-once), on the services' default topics and group.
 func TestKafkaUsersLeastPrivilege(t *testing.T) {
 	s := strimziResources(t)
@@ -115,6 +116,8 @@ func TestKafkaUsersLeastPrivilege(t *testing.T) {
 		"streamgate-gateway": {
 			"topic/" + messages.TopicIn + ": Describe,Write",
 			"topic/" + messages.ReplyTopic(messages.TopicIn) + ": Describe,Read",
+			// The worker group's committed offsets, for its lag (LAG_GROUP_ID).
+			"group/" + group + ": Describe",
 			"cluster/: IdempotentWrite",
 		},
 		// KEDA's scaler: the group's committed offsets and the topic's end offsets.

@@ -1,8 +1,8 @@
 package deploy
 
 import (
-	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +10,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
-	"sigs.k8s.io/yaml"
+
+	"github.com/streamgate/streamgate/tests/internal/grafana"
 )
 
 // promQL parses PromQL as Prometheus 3 does by default.
@@ -97,23 +98,14 @@ func TestMetricsNeverBehindThePublicService(t *testing.T) {
 // series, and every alert says how bad it is and what to do.
 func TestAlertRules(t *testing.T) {
 	wantAlerts := map[string][]string{
-		"gateway": {"StreamgateGatewayPublishErrors", "StreamgateGatewayKafkaDisconnected"},
+		"gateway": {"StreamgateGatewayPublishErrors", "StreamgateGatewayKafkaDisconnected", "StreamgateConsumerGroupLag", "StreamgateConsumerGroupLagUnknown"},
 		"worker": {"StreamgateWorkerConsumerLagGrowing", "StreamgateWorkerPartitionStuck", "StreamgateWorkerDeadLetters",
 			"StreamgateWorkerPublishRetries", "StreamgateWorkerNoConsumerSession", "StreamgateWorkerKafkaDisconnected",
 			"StreamgateWorkerTransactionAborts"},
 	}
 	for _, c := range charts {
 		t.Run(c.name, func(t *testing.T) {
-			objs := parseObjects(t, mustRender(t, c, []string{"ci/production-values.yaml"}))
-			var pr struct {
-				Spec json.RawMessage `json:"spec"`
-			}
-			decode(t, ofKind(objs, "PrometheusRule")[0], &pr)
-			// spec is exactly a Prometheus rule file: {groups: [...]}.
-			file, err := yaml.JSONToYAML(pr.Spec)
-			if err != nil {
-				t.Fatal(err)
-			}
+			file := ruleFile(t, c)
 			groups, errs := rulefmt.Parse(file, false, model.UTF8Validation, promQL, nil)
 			if len(errs) > 0 {
 				t.Fatalf("rulefmt: %v\n%s", errs, file)
@@ -172,25 +164,9 @@ var grafanaVariables = strings.NewReplacer("$__rate_interval", "5m", "$__interva
 func TestDashboards(t *testing.T) {
 	for _, c := range charts {
 		t.Run(c.name, func(t *testing.T) {
-			raw := readFile(t, "charts/"+c.name+"/dashboards/"+c.name+".json")
-			var d struct {
-				UID        string `json:"uid"`
-				Title      string `json:"title"`
-				Templating struct {
-					List []struct {
-						Name  string `json:"name"`
-						Query any    `json:"query"`
-					} `json:"list"`
-				} `json:"templating"`
-				Panels []struct {
-					Title   string `json:"title"`
-					Targets []struct {
-						Expr string `json:"expr"`
-					} `json:"targets"`
-				} `json:"panels"`
-			}
-			if err := json.Unmarshal([]byte(raw), &d); err != nil {
-				t.Fatalf("not JSON: %v", err)
+			d, raw, err := grafana.Read(filepath.Join(repoRoot(t), "charts", c.name, "dashboards", c.name+".json"))
+			if err != nil {
+				t.Fatal(err)
 			}
 			if d.UID == "" || d.Title == "" || len(d.Panels) < 6 {
 				t.Fatalf("uid %q title %q, %d panels", d.UID, d.Title, len(d.Panels))
@@ -208,11 +184,11 @@ func TestDashboards(t *testing.T) {
 				}
 			}
 			for _, v := range d.Templating.List {
-				if q, ok := v.Query.(map[string]any); ok {
-					// label_values(selector, label) is Grafana's; its selector is PromQL.
-					s, _ := q["query"].(string)
-					inner := strings.TrimSuffix(strings.TrimPrefix(s, "label_values("), ")")
-					exprs = append(exprs, inner[:strings.LastIndex(inner, ",")])
+				// label_values(selector, label) is Grafana's; its selector is PromQL.
+				if selector, _, ok, err := v.LabelValues(); err != nil {
+					t.Error(err)
+				} else if ok {
+					exprs = append(exprs, selector)
 				}
 			}
 			families := exportedMetrics(t, c.name)
@@ -248,9 +224,17 @@ func TestDashboards(t *testing.T) {
 func TestTracingEnv(t *testing.T) {
 	for _, c := range charts {
 		t.Run(c.name, func(t *testing.T) {
-			for name := range envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil))).Spec.Template.Spec.Containers[0]) {
+			container := onlyDeployment(t, parseObjects(t, mustRender(t, c, nil))).Spec.Template.Spec.Containers[0]
+			for name := range envMap(container) {
 				if strings.HasPrefix(name, "OTEL_") {
 					t.Errorf("the defaults set %s: tracing must be off", name)
+				}
+			}
+			// The spans' pod and namespace come from the downward API.
+			for name, field := range map[string]string{"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace"} {
+				i := slices.IndexFunc(container.Env, func(e envVar) bool { return e.Name == name })
+				if i < 0 || fmt.Sprint(container.Env[i].ValueFrom) != fmt.Sprintf("map[fieldRef:map[fieldPath:%s]]", field) {
+					t.Errorf("%s must come from the downward API's %s: %+v", name, field, container.Env)
 				}
 			}
 			env := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, c, nil,
@@ -264,5 +248,15 @@ func TestTracingEnv(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLagGroupIsTheWorkersGroup: by default the gateway reads the lag of the group the
+// worker chart's default values consume in.
+func TestLagGroupIsTheWorkersGroup(t *testing.T) {
+	gateway := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, charts[0], nil))).Spec.Template.Spec.Containers[0])
+	worker := envMap(onlyDeployment(t, parseObjects(t, mustRender(t, charts[1], nil))).Spec.Template.Spec.Containers[0])
+	if gateway["LAG_GROUP_ID"] == "" || gateway["LAG_GROUP_ID"] != worker["KAFKA_GROUP_ID"] {
+		t.Errorf("gateway LAG_GROUP_ID %q, worker KAFKA_GROUP_ID %q: want the same group", gateway["LAG_GROUP_ID"], worker["KAFKA_GROUP_ID"])
 	}
 }

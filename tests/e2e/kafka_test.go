@@ -106,6 +106,7 @@ func (tp topics) env(brokers string) []string {
 		"KAFKA_OUT_TOPIC=" + tp.out,
 		"KAFKA_DLQ_TOPIC=" + tp.dlq,
 		"KAFKA_GROUP_ID=" + tp.group,
+		"LAG_GROUP_ID=" + tp.group, // the gateway reports the worker group's lag
 		"SHUTDOWN_TIMEOUT=10s",
 	}
 }

@@ -130,20 +130,20 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 	// that everything has finished.
 	w = worker.scrape(t)
 	expectSamples(t, "worker", w, map[string]float64{
-		"streamgate_worker_records_received_total{" + route + "," + in + "}":             total,
-		"streamgate_worker_replies_published_total{" + route + "," + out + "}":           pings,
-		`streamgate_worker_dead_letters_total{reason="invalid_json",` + route + `}`:      2,
-		`streamgate_worker_dead_letters_total{reason="invalid_message",` + route + `}`:   1,
-		`streamgate_worker_dead_letters_total{reason="retries_exhausted",` + route + `}`: 0,
-		`streamgate_worker_handler_calls_total{outcome="ok",` + route + `}`:              pings,
-		`streamgate_worker_handler_calls_total{outcome="permanent_error",` + route + `}`: float64(len(malformed)),
-		`streamgate_worker_handler_duration_seconds_count{` + route + `}`:                total,
-		"streamgate_worker_publish_retries_total{" + out + "}":                           0,
-		"streamgate_worker_publish_retries_total{" + dlq + "}":                           0,
-		"streamgate_worker_writes_in_flight":                                             0,
-		"streamgate_worker_session_active":                                               1,
-		"streamgate_kafka_connected":                                                     1,
-		`streamgate_build_info{service="worker",version="` + builtVersion + `"}`:         1,
+		"streamgate_worker_records_received_total{" + route + "," + in + "}":                total,
+		"streamgate_worker_replies_published_total{" + route + "," + out + "}":              pings,
+		`streamgate_worker_dead_letters_total{reason="invalid_json",` + route + `}`:         2,
+		`streamgate_worker_dead_letters_total{reason="invalid_message",` + route + `}`:      1,
+		`streamgate_worker_dead_letters_total{reason="retries_exhausted",` + route + `}`:    0,
+		`streamgate_worker_handler_calls_total{outcome="ok",` + route + `}`:                 pings,
+		`streamgate_worker_handler_calls_total{outcome="permanent_error",` + route + `}`:    float64(len(malformed)),
+		`streamgate_worker_handler_duration_seconds_count{` + route + `}`:                   total,
+		"streamgate_worker_publish_retries_total{" + out + "}":                              0,
+		"streamgate_worker_publish_retries_total{" + dlq + "}":                              0,
+		"streamgate_worker_writes_in_flight":                                                0,
+		"streamgate_worker_session_active":                                                  1,
+		"streamgate_kafka_connected":                                                        1,
+		`streamgate_build_info{streamgate_service="worker",version="` + builtVersion + `"}`: 1,
 	})
 	for _, name := range []string{"streamgate_worker_oldest_unfinished_record_age_seconds", "streamgate_worker_partition_stuck"} {
 		if sum, n := sumOf(w, name, in); sum != 0 || n != 3 {
@@ -161,14 +161,14 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 
 	g := gateway.scrape(t)
 	expectSamples(t, "gateway", g, map[string]float64{
-		`streamgate_http_requests_total{code="200",method="GET",route="/v1/ping"}`:      pings,
-		`streamgate_http_request_duration_seconds_count{method="GET",route="/v1/ping"}`: pings,
-		`streamgate_gateway_publishes_total{outcome="success"}`:                         pings,
-		`streamgate_gateway_publishes_total{outcome="error"}`:                           0,
-		"streamgate_gateway_publish_duration_seconds_count":                             pings,
-		"streamgate_gateway_publishes_in_flight":                                        0,
-		"streamgate_kafka_connected":                                                    1,
-		`streamgate_build_info{service="gateway",version="` + builtVersion + `"}`:       1,
+		`streamgate_http_requests_total{code="200",method="GET",route="/v1/ping"}`:           pings,
+		`streamgate_http_request_duration_seconds_count{method="GET",route="/v1/ping"}`:      pings,
+		`streamgate_gateway_publishes_total{outcome="success"}`:                              pings,
+		`streamgate_gateway_publishes_total{outcome="error"}`:                                0,
+		"streamgate_gateway_publish_duration_seconds_count":                                  pings,
+		"streamgate_gateway_publishes_in_flight":                                             0,
+		"streamgate_kafka_connected":                                                         1,
+		`streamgate_build_info{streamgate_service="gateway",version="` + builtVersion + `"}`: 1,
 	})
 	// The API port does not serve metrics.
 	if status, _, err := gateway.get("/metrics", nil); err != nil || status != http.StatusNotFound {

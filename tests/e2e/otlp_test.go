@@ -28,6 +28,7 @@ type receivedSpan struct {
 	kind                    tracepb.Span_SpanKind
 	traceID, spanID, parent string
 	attributes              map[string]string
+	resource                map[string]string // the sending service's resource attributes
 }
 
 func newOTLPReceiver(t *testing.T) *otlpReceiver {
@@ -82,12 +83,11 @@ func (r *otlpReceiver) keep(export *coltracepb.ExportTraceServiceRequest) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, rs := range export.GetResourceSpans() {
-		service := ""
+		resource := map[string]string{}
 		for _, kv := range rs.GetResource().GetAttributes() {
-			if kv.GetKey() == "service.name" {
-				service = kv.GetValue().GetStringValue()
-			}
+			resource[kv.GetKey()] = kv.GetValue().GetStringValue()
 		}
+		service := resource["service.name"]
 		for _, ss := range rs.GetScopeSpans() {
 			for _, s := range ss.GetSpans() {
 				attrs := map[string]string{}
@@ -97,7 +97,7 @@ func (r *otlpReceiver) keep(export *coltracepb.ExportTraceServiceRequest) {
 				r.spans = append(r.spans, receivedSpan{
 					service: service, name: s.GetName(), kind: s.GetKind(),
 					traceID: hex.EncodeToString(s.GetTraceId()), spanID: hex.EncodeToString(s.GetSpanId()),
-					parent: hex.EncodeToString(s.GetParentSpanId()), attributes: attrs,
+					parent: hex.EncodeToString(s.GetParentSpanId()), attributes: attrs, resource: resource,
 				})
 			}
 		}

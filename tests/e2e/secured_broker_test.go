@@ -187,7 +187,7 @@ func (b *securedBroker) mtlsEnv(tp topics, s secrets) []string {
 }
 
 // serviceACLs are exactly the ACLs issue 6 gives the services, for tp: leastACLs plus
-// Describe on the in-topic for the gateway, IdempotentWrite on the cluster for both, and
+// Describe on the in-topic and the group for the gateway, IdempotentWrite on the cluster for both, and
 // (as k8s/users.yaml) the worker's transactional IDs <group>-* for DELIVERY=exactly-once.
 func serviceACLs(tp topics, gateway, worker string) []*sarama.ResourceAcls {
 	transactionalIDs := aclsOn(sarama.AclResourceTransactionalID, tp.group+"-",
@@ -195,6 +195,8 @@ func serviceACLs(tp topics, gateway, worker string) []*sarama.ResourceAcls {
 	transactionalIDs.Resource.ResourcePatternType = sarama.AclPatternPrefixed
 	return append(leastACLs(tp, gateway, worker),
 		aclsOn(sarama.AclResourceTopic, tp.in, allow(gateway, sarama.AclOperationDescribe)),
+		// The gateway reads the worker group's committed offsets for its lag.
+		aclsOn(sarama.AclResourceGroup, tp.group, allow(gateway, sarama.AclOperationDescribe)),
 		aclsOn(sarama.AclResourceCluster, "kafka-cluster",
 			allow(gateway, sarama.AclOperationIdempotentWrite), allow(worker, sarama.AclOperationIdempotentWrite)),
 		transactionalIDs)

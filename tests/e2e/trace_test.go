@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/google/uuid"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
@@ -47,12 +48,19 @@ func waitSpan(t *testing.T, r *otlpReceiver, trace, service, name string, kind t
 func TestTraceThroughGatewayAndWorker(t *testing.T) {
 	receiver := newOTLPReceiver(t)
 	tp := newTopics(t, suite.brokers)
-	gateway, worker := startPair(t, suite.brokers, tp, receiver.env()...)
+	gateway := startService(t, "gateway", append(tp.env(suite.brokers), append(receiver.env(), "POD_NAME=gateway-pod", "POD_NAMESPACE=e2e")...)...)
+	worker := startService(t, "worker", append(tp.env(suite.brokers), append(receiver.env(), "POD_NAME=worker-pod", "POD_NAMESPACE=e2e")...)...)
+	waitReady(t, worker, 60*time.Second)
+	waitReady(t, gateway, 60*time.Second)
 	id := "trace-" + uuid.NewString()
-	if status, _, body := ping(t, gateway, id); status != http.StatusOK {
-		t.Fatalf("ping: %d %s", status, body)
+	status, answer, body, err := gateway.request("/v1/ping", http.Header{"X-Correlation-Id": {id}})
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("ping: %d %s %v", status, body, err)
 	}
 	trace, requestParent := traceparent(t, testkit.Header(recordWithKey(t, tp.in, id), "traceparent"))
+	if got := answer.Get("X-Trace-Id"); got != trace {
+		t.Errorf("X-Trace-Id %q, want the request's trace %s", got, trace)
+	}
 	replyTrace, replyParent := traceparent(t, testkit.Header(recordWithKey(t, tp.out, id), "traceparent"))
 	if replyTrace != trace {
 		t.Fatalf("reply is in trace %s, the request in %s", replyTrace, trace)
@@ -80,6 +88,25 @@ func TestTraceThroughGatewayAndWorker(t *testing.T) {
 	if process.attributes["messaging.system"] != "kafka" || process.attributes["messaging.destination.name"] != tp.in ||
 		process.attributes["messaging.consumer.group.name"] != tp.group {
 		t.Errorf("process span attributes = %v", process.attributes)
+	}
+	// Every span of the request carries its correlation ID; the messaging spans the key.
+	for _, s := range []receivedSpan{server, send, process, reply} {
+		if got := s.attributes["messaging.message.conversation_id"]; got != id {
+			t.Errorf("%s %q: messaging.message.conversation_id %q, want %q", s.service, s.name, got, id)
+		}
+	}
+	// Each says which pod sent it (POD_NAME and POD_NAMESPACE, from the downward API in
+	// the charts).
+	for _, s := range []receivedSpan{server, process} {
+		if s.resource["k8s.pod.name"] != s.service+"-pod" || s.resource["service.instance.id"] != "e2e/"+s.service+"-pod" ||
+			s.resource["k8s.namespace.name"] != "e2e" || s.resource["host.name"] == "" {
+			t.Errorf("%s resource %v, want its pod, namespace, instance and host", s.service, s.resource)
+		}
+	}
+	for _, s := range []receivedSpan{send, process, reply} {
+		if got := s.attributes["messaging.kafka.message.key"]; got != id {
+			t.Errorf("%s %q: messaging.kafka.message.key %q, want %q", s.service, s.name, got, id)
+		}
 	}
 	time.Sleep(300 * time.Millisecond) // a later export would show a stray span
 	if spans := receiver.trace(trace); len(spans) != 4 {
@@ -128,5 +155,35 @@ func TestFastStreamTraceIsContinued(t *testing.T) {
 	if replyTrace != published.TraceID || replyParent != reply.spanID {
 		t.Errorf("reply traceparent %s/%s, want FastStream's trace %s and the worker's send span %s",
 			replyTrace, replyParent, published.TraceID, reply.spanID)
+	}
+}
+
+// POST /v1/requests: the trace runs on to the gateway receiving the reply, a consumer
+// span that is the child of the worker's send span.
+func TestRequestReplyTraceEndsInTheGateway(t *testing.T) {
+	receiver := newOTLPReceiver(t)
+	tp := newTopics(t, suite.brokers)
+	replyTopic := tp.in + ".replies"
+	if err := newAdmin(t, suite.brokers).CreateTopic(replyTopic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	gateway, _ := startPair(t, suite.brokers, tp, receiver.env()...)
+	client := &http.Client{Timeout: 40 * time.Second}
+	id := "reply-trace-" + uuid.NewString()
+	waitFor(t, 60*time.Second, "the gateway answers a request", func() error {
+		status, body, err := postRequest(client, gateway, id, "10s")
+		if err != nil || status != http.StatusOK {
+			return fmt.Errorf("%d %s %v", status, body, err)
+		}
+		return nil
+	})
+	trace, _ := traceparent(t, testkit.Header(recordWithKey(t, tp.in, id), "traceparent"))
+	send := waitSpan(t, receiver, trace, "worker", "send "+replyTopic, tracepb.Span_SPAN_KIND_PRODUCER)
+	received := waitSpan(t, receiver, trace, "gateway", "process "+replyTopic, tracepb.Span_SPAN_KIND_CONSUMER)
+	if received.parent != send.spanID {
+		t.Errorf("the gateway's reply span has parent %q, want the worker's send span %q", received.parent, send.spanID)
+	}
+	if received.attributes["messaging.message.conversation_id"] == "" || received.attributes["messaging.destination.name"] != replyTopic {
+		t.Errorf("reply span attributes %v", received.attributes)
 	}
 }

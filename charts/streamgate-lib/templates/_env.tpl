@@ -3,8 +3,9 @@ The environment both services read (README.md, Configuration), with the
 variables only one service reads (.serviceEnv, a YAML list) after the topics,
 and the OTEL_* variables of tracing.env (read by the OpenTelemetry SDK).
 Takes (dict "root" $ "serviceEnv" "..."). Every name is one of the service's
-config.EnvVars(), a Kafka security setting (config.KafkaSecurityVars) or an
-OTEL_* variable; tests/deploy checks that.
+config.EnvVars(), a Kafka security setting (config.KafkaSecurityVars), an
+OTEL_* variable or the pod's name and namespace (tracing.EnvPodName,
+EnvPodNamespace); tests/deploy checks that.
 */}}
 {{- define "streamgate.env" -}}
 {{- with .root -}}
@@ -28,6 +29,16 @@ OTEL_* variable; tests/deploy checks that.
   value: {{ .Values.logFormat | quote }}
 - name: SHUTDOWN_TIMEOUT
   value: {{ printf "%ds" (int .Values.shutdownTimeoutSeconds) | quote }}
+# The pod's name and namespace, for the spans' resource attributes (service.instance.id,
+# k8s.pod.name, k8s.namespace.name; docs/observability.md).
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
 {{- range $name, $value := .Values.tracing.env }}
 - name: {{ $name }}
   value: {{ $value | quote }}

@@ -28,10 +28,12 @@ type Registry struct {
 
 // NewRegistry returns a registry for service, stamped with its version.
 func NewRegistry(service, version string) (*Registry, error) {
+	// streamgate_service, not service: under the Prometheus Operator a target's own
+	// service label (the Service's name) would rename it exported_service.
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "streamgate_build_info",
 		Help: "Always 1; the service and the version it runs.",
-	}, []string{"service", "version"})
+	}, []string{"streamgate_service", "version"})
 	buildInfo.WithLabelValues(service, version).Set(1)
 	r := &Registry{
 		Registry: prometheus.NewRegistry(),

@@ -50,7 +50,7 @@ func TestServeOnItsOwnAddress(t *testing.T) {
 	go func() { done <- Serve(ctx, "127.0.0.1:0", r, zap.NewNop(), func(a net.Addr) { addr <- a }) }()
 	base := "http://" + (<-addr).String()
 	body := get(t, base+"/metrics", http.StatusOK)
-	for _, want := range []string{`streamgate_build_info{service="svc",version="1.0"} 1`, "streamgate_kafka_connected 1"} {
+	for _, want := range []string{`streamgate_build_info{streamgate_service="svc",version="1.0"} 1`, "streamgate_kafka_connected 1"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -125,6 +125,8 @@ func Setup(ctx context.Context, opts Options) (*Tracing, error) {
 	// which wins.
 	res, err := resource.New(ctx,
 		resource.WithAttributes(semconv.ServiceName(opts.Service), semconv.ServiceVersion(opts.Version)),
+		resource.WithAttributes(instanceAttributes(opts.Getenv)...),
+		resource.WithHost(),
 		resource.WithTelemetrySDK(),
 		resource.WithFromEnv(),
 	)

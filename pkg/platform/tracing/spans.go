@@ -2,12 +2,16 @@ package tracing
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"github.com/IBM/sarama"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
 )
 
 // Spans follow the OpenTelemetry semantic conventions for messaging: a PRODUCER span
@@ -37,9 +41,26 @@ func (t *Tracing) StartSend(ctx context.Context, topic string) (context.Context,
 }
 
 // Inject writes the trace context of ctx (traceparent, tracestate, baggage) into msg's
-// headers, replacing any there.
+// headers, replacing any there, and records msg's key and correlation_id header on the
+// send span of ctx (messaging.kafka.message.key, messaging.message.conversation_id):
+// call it once msg has them.
 func (t *Tracing) Inject(ctx context.Context, msg *sarama.ProducerMessage) {
 	t.propagator.Inject(ctx, ProducerCarrier{Msg: msg})
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	if msg.Key != nil {
+		if key, err := msg.Key.Encode(); err == nil && len(key) > 0 {
+			span.SetAttributes(semconv.MessagingKafkaMessageKey(string(key)))
+		}
+	}
+	for _, h := range msg.Headers {
+		if string(h.Key) == messages.HeaderCorrelationID {
+			span.SetAttributes(semconv.MessagingMessageConversationID(string(h.Value)))
+			break
+		}
+	}
 }
 
 // Sent records where the broker stored a record sent under span.
@@ -54,7 +75,8 @@ func Sent(span trace.Span, partition int32, offset int64) {
 }
 
 // StartProcess starts the consumer span for rec, as a child of the trace context in
-// its headers (a new trace when it has none), for consumer group group.
+// its headers (a new trace when it has none), for consumer group group ("": read
+// without a group). It carries rec's key and correlation_id header.
 func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage, group string) (context.Context, trace.Span) {
 	ctx = t.propagator.Extract(ctx, ConsumerCarrier{Msg: rec})
 	if !t.enabled {
@@ -69,8 +91,16 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 			semconv.MessagingDestinationName(rec.Topic),
 			semconv.MessagingDestinationPartitionID(strconv.FormatInt(int64(rec.Partition), 10)),
 			semconv.MessagingKafkaOffset(int(rec.Offset)),
-			semconv.MessagingConsumerGroupName(group),
 		)
+		if group != "" {
+			span.SetAttributes(semconv.MessagingConsumerGroupName(group))
+		}
+		if len(rec.Key) > 0 {
+			span.SetAttributes(semconv.MessagingKafkaMessageKey(string(rec.Key)))
+		}
+		if id := kafka.Header(rec.Headers, messages.HeaderCorrelationID); id != "" {
+			span.SetAttributes(semconv.MessagingMessageConversationID(id))
+		}
 	}
 	return ctx, span
 }
@@ -83,11 +113,27 @@ func passThrough(ctx context.Context) trace.Span {
 	return trace.SpanFromContext(ctx)
 }
 
-// End ends span, marking it failed when err is not nil.
+// End ends span, marking it failed when err is not nil, with an error.type of a few
+// values: the broker's error code name, "timeout", "canceled", or "_OTHER".
 func End(span trace.Span, err error) {
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
+		span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
 	}
 	span.End()
+}
+
+func errorType(err error) string {
+	var kerr sarama.KError
+	switch {
+	case errors.As(err, &kerr):
+		return "kafka." + strconv.Itoa(int(kerr))
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	default:
+		return "_OTHER"
+	}
 }

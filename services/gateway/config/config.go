@@ -46,6 +46,11 @@ var MaxInFlightRequests = config.Var{Name: "MAX_IN_FLIGHT_REQUESTS", Default: "1
 // memory limit holds, it only catches a typo.
 const maxInFlightRequests = 1 << 20
 
+// LagGroupID is the consumer group (the worker's KAFKA_GROUP_ID) whose lag on
+// KAFKA_IN_TOPIC the gateway reads from the broker every 5 s and serves as
+// streamgate_consumer_group_lag: it exists while no worker runs.
+var LagGroupID = config.Var{Name: "LAG_GROUP_ID", Default: "streamgate-worker"}
+
 // Values of AccessLog.
 const (
 	AccessLogErrors = "errors"
@@ -63,13 +68,15 @@ type Config struct {
 	KafkaLinger time.Duration
 	// TrustIncomingTraceContext: adopt the client's trace context and baggage.
 	TrustIncomingTraceContext bool
-	// MaxInFlightRequests: publishing requests served at once; more get 503.
+	// MaxInFlightRequests: requests to the endpoints served at once; more get 503.
 	MaxInFlightRequests int
+	// LagGroupID: the consumer group whose lag on the in-topic is reported.
+	LagGroupID string
 }
 
 // vars lists every setting the gateway reads.
 func vars() []config.Var {
-	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval, KafkaLinger, TrustIncomingTraceContext, MaxInFlightRequests)
+	return append(config.CommonVars(HTTPAddr), MetricsAddr, AccessLog, ReplyPartitionCheckInterval, KafkaLinger, TrustIncomingTraceContext, MaxInFlightRequests, LagGroupID)
 }
 
 // EnvVars returns the primary names of the environment variables the gateway reads.
@@ -89,6 +96,7 @@ func Load() (Config, error) {
 		KafkaLinger:                 r.NonNegativeDuration(KafkaLinger),
 		TrustIncomingTraceContext:   r.Bool(TrustIncomingTraceContext),
 		MaxInFlightRequests:         r.PositiveInt(MaxInFlightRequests, maxInFlightRequests),
+		LagGroupID:                  r.String(LagGroupID),
 	}
 	if err := r.Err(); err != nil {
 		return Config{}, err

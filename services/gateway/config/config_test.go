@@ -49,7 +49,7 @@ func TestMaxInFlightRequests(t *testing.T) {
 }
 
 func TestEnvVars(t *testing.T) {
-	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG", "REPLY_PARTITION_CHECK_INTERVAL", "KAFKA_LINGER", "TRUST_INCOMING_TRACE_CONTEXT", "MAX_IN_FLIGHT_REQUESTS"}
+	want := []string{"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "METRICS_ADDR", "ACCESS_LOG", "REPLY_PARTITION_CHECK_INTERVAL", "KAFKA_LINGER", "TRUST_INCOMING_TRACE_CONTEXT", "MAX_IN_FLIGHT_REQUESTS", "LAG_GROUP_ID"}
 	if got := EnvVars(); !slices.Equal(got, want) {
 		t.Fatalf("EnvVars = %v, want %v", got, want)
 	}
@@ -106,5 +106,15 @@ func TestKafkaLinger(t *testing.T) {
 		if _, err := Load(); err == nil || !strings.Contains(err.Error(), `KAFKA_LINGER="`+bad+`"`) {
 			t.Errorf("err = %v, want %q refused with the variable and its value", err, bad)
 		}
+	}
+}
+
+func TestLagGroupID(t *testing.T) {
+	if cfg, err := Load(); err != nil || cfg.LagGroupID != "streamgate-worker" {
+		t.Fatalf("default: %q, %v; want the worker's default group", cfg.LagGroupID, err)
+	}
+	t.Setenv("LAG_GROUP_ID", " ")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), `LAG_GROUP_ID=""`) {
+		t.Fatalf("err = %v, want an empty LAG_GROUP_ID refused", err)
 	}
 }

@@ -26,12 +26,16 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/gateway/config"
 	"github.com/streamgate/streamgate/services/gateway/internal/api"
+	"github.com/streamgate/streamgate/services/gateway/internal/grouplag"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
 
 // readinessInterval is how often readiness asks Kafka; a stopped broker turns /readyz
 // to 503 within about this long.
 const readinessInterval = 2 * time.Second
+
+// lagReadTimeout bounds one reading of the worker group's offsets from the broker.
+const lagReadTimeout = 3 * time.Second
 
 // maxWaitingReplies bounds the requests waiting for their reply at once on one reply
 // topic; more are answered 503 at once rather than piling up.
@@ -116,8 +120,15 @@ func (r runner) run(ctx context.Context) error {
 		sender = gatewaykit.Observe(producer, m.Publish(), tr)
 		replies = gatewaykit.NewReplyReaders(gatewaykit.ReplyReaderConfig{
 			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger,
-			PartitionCheckInterval: cfg.ReplyPartitionCheckInterval, MaxWaiting: maxWaitingReplies,
+			PartitionCheckInterval: cfg.ReplyPartitionCheckInterval, MaxWaiting: maxWaitingReplies, Tracing: tr,
 		})
+	}
+	var groupLag *grouplag.Collector // the worker group's lag, read from the broker
+	if cfg.KafkaEnabled {
+		groupLag = grouplag.New(cfg.KafkaBrokers, cfg.KafkaSecurity, cfg.LagGroupID, cfg.InTopic, lagReadTimeout, logger)
+		if err := m.Registry.RegisterAll(groupLag); err != nil {
+			return errors.Join(fmt.Errorf("gateway: %w", err), tr.Shutdown(context.WithoutCancel(ctx)))
+		}
 	}
 	kit := gatewaykit.NewKit(sender, replies)
 	router, err := api.NewRouter(api.Deps{
@@ -158,6 +169,7 @@ func (r runner) run(ctx context.Context) error {
 		producer.CheckTopics = kit.Topics()
 		workers.Go(func() { _ = producer.Run(background) }) // ends with background
 		workers.Go(func() { _ = replies.Run(background) })  // ends with background
+		workers.Go(func() { groupLag.Run(background) })     // ends with background
 		workers.Go(func() {
 			readiness.Poll(background, readinessInterval, func() error {
 				err := producer.Ping()

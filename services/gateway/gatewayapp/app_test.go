@@ -51,7 +51,7 @@ func TestRunWithKafkaDisabled(t *testing.T) {
 	// /metrics is on its own port, never on the API's.
 	scrape := getBody(t, "http://"+(<-metricsAddr).String()+"/metrics")
 	for _, want := range []string{
-		`streamgate_build_info{service="gateway",version="test-1"} 1`,
+		`streamgate_build_info{streamgate_service="gateway",version="test-1"} 1`,
 		`streamgate_http_requests_total{code="200",method="GET",route="/v1/ping"} 1`,
 		"go_goroutines ", "process_cpu_seconds_total ",
 	} {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/gatewaykit"
 	platform "github.com/streamgate/streamgate/pkg/platform/metrics"
+	"github.com/streamgate/streamgate/services/gateway/internal/grouplag"
 )
 
 // Publish outcomes, the values of streamgate_gateway_publishes_total{outcome}.
@@ -78,5 +79,6 @@ func Names() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return platform.Names(m.Registry), nil
+	// The worker group's lag, which the app registers when Kafka is enabled.
+	return append(platform.Names(m.Registry), grouplag.LagMetric, grouplag.UpMetric), nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -101,5 +102,58 @@ func TestTracingOffPassesTraceContextThrough(t *testing.T) {
 	get(router, "/v1/ping", nil)
 	if len(pub.got) != 2 || pub.got[0].SpanID().String() != "00f067aa0ba902b7" || pub.got[1].IsValid() {
 		t.Fatalf("publisher contexts = %v, want the incoming one, then none", pub.got)
+	}
+}
+
+// The server span carries the correlation ID (messaging.message.conversation_id), the
+// scheme, the server address and, on a 5xx, error.type; the client gets the trace ID in
+// X-Trace-Id, and the access log line carries the same trace_id.
+func TestServerSpanCarriesCorrelationIDAndAnswersTheTraceID(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		err       error
+		status    int
+		errorType string
+	}{
+		{"published", nil, http.StatusOK, ""},
+		{"publish failed", errors.New("kafka: client has run out of available brokers"), http.StatusInternalServerError, "500"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			recorder := tracetest.NewSpanRecorder()
+			tr := tracing.WithProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder)))
+			router, logs, readiness, _ := newObservedRouter(t, &recordingPublisher{err: tt.err}, tr)
+			readiness.Set(nil)
+			req := httptest.NewRequest(http.MethodGet, "http://gateway.example:8080/v1/ping", nil)
+			req.Header.Set("X-Correlation-Id", "corr-42")
+			rec := httptest.NewRecorder()
+			router.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d", rec.Code, tt.status)
+			}
+			spans := recorder.Ended()
+			if len(spans) != 1 {
+				t.Fatalf("%d spans, want the server span", len(spans))
+			}
+			traceID := spans[0].SpanContext().TraceID().String()
+			if got := rec.Header().Get("X-Trace-Id"); got != traceID {
+				t.Errorf("X-Trace-Id %q, want the server span's trace %s", got, traceID)
+			}
+			attrs := map[string]string{}
+			for _, kv := range spans[0].Attributes() {
+				attrs[string(kv.Key)] = kv.Value.Emit()
+			}
+			for k, want := range map[string]string{
+				"messaging.message.conversation_id": "corr-42", "url.scheme": "http",
+				"server.address": "gateway.example", "server.port": "8080", "error.type": tt.errorType,
+			} {
+				if attrs[k] != want {
+					t.Errorf("%s = %q, want %q (attributes %v)", k, attrs[k], want, attrs)
+				}
+			}
+			line := logs.FilterMessage("request").FilterField(zap.String("correlation_id", "corr-42")).All()
+			if len(line) != 1 || line[0].ContextMap()["trace_id"] != traceID {
+				t.Errorf("access log %v, want trace_id %s", line, traceID)
+			}
+		})
 	}
 }

@@ -1,7 +1,9 @@
 package middleware
 
 import (
+	"net"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/codes"
@@ -9,6 +11,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/streamgate/streamgate/pkg/platform/correlation"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 )
 
@@ -32,6 +35,9 @@ func Tracing(t *tracing.Tracing, untraced ...string) gin.HandlerFunc {
 			if c.GetHeader("traceparent") != "" || c.GetHeader("baggage") != "" {
 				ctx := propagator.Extract(c.Request.Context(), propagation.HeaderCarrier(c.Request.Header))
 				c.Request = c.Request.WithContext(ctx)
+				if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+					c.Header(TraceIDHeader, sc.TraceID().String())
+				}
 			}
 			c.Next()
 		}
@@ -58,12 +64,25 @@ func Tracing(t *tracing.Tracing, untraced ...string) gin.HandlerFunc {
 			span.SetAttributes(
 				semconv.HTTPRequestMethodKey.String(c.Request.Method),
 				semconv.URLPath(c.Request.URL.Path),
+				semconv.URLScheme(scheme(c.Request)),
 				semconv.ClientAddress(c.ClientIP()),
 				semconv.UserAgentOriginal(c.Request.UserAgent()),
+				semconv.MessagingMessageConversationID(correlation.FromContext(ctx)),
 			)
+			if host, port, ok := serverAddress(c.Request.Host); ok {
+				span.SetAttributes(semconv.ServerAddress(host))
+				if port > 0 {
+					span.SetAttributes(semconv.ServerPort(port))
+				}
+			}
 			if route != "" {
 				span.SetAttributes(semconv.HTTPRoute(route))
 			}
+		}
+		// The client learns the trace of its request (sampled or not: the log lines
+		// carry its ID either way), before the handler writes the answer.
+		if sc := span.SpanContext(); sc.IsValid() {
+			c.Header(TraceIDHeader, sc.TraceID().String())
 		}
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
@@ -71,8 +90,39 @@ func Tracing(t *tracing.Tracing, untraced ...string) gin.HandlerFunc {
 			status := c.Writer.Status()
 			span.SetAttributes(semconv.HTTPResponseStatusCode(status))
 			if status >= http.StatusInternalServerError {
+				// The conventions' error.type for a server error answer is its status code.
+				span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
 				span.SetStatus(codes.Error, http.StatusText(status))
 			}
 		}
 	}
+}
+
+// TraceIDHeader is the response header carrying the request's trace ID (32 hex digits),
+// to look the trace up in Jaeger or the log lines.
+const TraceIDHeader = "X-Trace-Id"
+
+// scheme is the URL scheme the request came in by, as this server saw it (a proxy in
+// front is not trusted to say otherwise).
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// serverAddress splits the Host header into server.address and server.port (0: none).
+func serverAddress(hostport string) (host string, port int, ok bool) {
+	if hostport == "" {
+		return "", 0, false
+	}
+	h, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport, 0, true // no port
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return h, 0, true
+	}
+	return h, n, true
 }
