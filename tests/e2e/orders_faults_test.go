@@ -19,9 +19,9 @@ import (
 // Bounds of the orders flow's fault tests: the load stops at maxOrders whatever
 // happens, and every wait has its own deadline.
 const (
-	maxOrders     = 6000
-	orderClients  = 8
-	orderKeys     = 64
+	maxOrders      = 6000
+	orderClients   = 8
+	orderKeys      = 64
 	ordersAnswered = 3 * time.Minute
 )
 
