@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
@@ -20,24 +21,29 @@ import (
 // first): TraceCalls, CountCalls, LogCalls, RecoverPanics. Config.Middleware and
 // Route.Middleware come inside them.
 
-// TraceCalls annotates the record's process span (which continues the producer's
-// trace) with each call: the route, the attempt, and the error of a failed attempt.
+// TraceCalls makes each call (each attempt) an INTERNAL span "<route> handle", a child of
+// the record's process span (which continues the producer's trace), with the route,
+// the attempt and the correlation ID; a failed attempt ends it with an error status.
+// The handler's ctx carries it, so what the handler traces (an HTTP client's spans)
+// nests under the attempt that made it. The process span gets the route.
 func TraceCalls() Middleware {
 	return func(next CallFunc) CallFunc {
 		return func(ctx context.Context, c *Call) error {
-			span := trace.SpanFromContext(ctx)
-			if !span.IsRecording() {
+			process := trace.SpanFromContext(ctx)
+			ctx, span, ok := tracing.StartChild(ctx, c.Route+" handle")
+			if !ok {
 				return next(ctx, c)
 			}
-			span.SetAttributes(attribute.String("streamgate.route", c.Route), attribute.Int("streamgate.attempt", c.Attempt))
+			route := attribute.String("streamgate.route", c.Route)
+			process.SetAttributes(route)
+			span.SetAttributes(route, attribute.Int("streamgate.attempt", c.Attempt))
 			err := next(ctx, c)
-			if c.CorrelationID != "" {
-				span.SetAttributes(attribute.String("messaging.message.conversation_id", logging.Truncate(c.CorrelationID, logging.MaxFieldBytes)))
+			if c.CorrelationID != "" { // known once the body is decoded, when the header had none
+				id := semconv.MessagingMessageConversationID(logging.Truncate(c.CorrelationID, logging.MaxFieldBytes))
+				span.SetAttributes(id)
+				process.SetAttributes(id)
 			}
-			if err != nil {
-				span.AddEvent("handler failed", trace.WithAttributes(
-					attribute.Int("streamgate.attempt", c.Attempt), attribute.String("error.message", err.Error())))
-			}
+			tracing.End(span, err)
 			return err
 		}
 	}

@@ -6,10 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -92,7 +94,7 @@ func (r *otlpReceiver) keep(export *coltracepb.ExportTraceServiceRequest) {
 			for _, s := range ss.GetSpans() {
 				attrs := map[string]string{}
 				for _, kv := range s.GetAttributes() {
-					attrs[kv.GetKey()] = kv.GetValue().GetStringValue()
+					attrs[kv.GetKey()] = attributeText(kv.GetValue())
 				}
 				r.spans = append(r.spans, receivedSpan{
 					service: service, name: s.GetName(), kind: s.GetKind(),
@@ -115,4 +117,13 @@ func (r *otlpReceiver) trace(id string) []receivedSpan {
 		}
 	}
 	return out
+}
+
+// attributeText is a span attribute's value as text: strings as they are, integers
+// (streamgate.attempt, messaging.kafka.offset) in decimal.
+func attributeText(v *commonpb.AnyValue) string {
+	if i, ok := v.GetValue().(*commonpb.AnyValue_IntValue); ok {
+		return strconv.FormatInt(i.IntValue, 10)
+	}
+	return v.GetStringValue()
 }

@@ -46,6 +46,9 @@ const (
 	ProtocolGRPC = "grpc"
 )
 
+// scope names the instrumentation that makes every span of the services.
+const scope = "github.com/streamgate/streamgate/pkg/platform/tracing"
+
 // Tracing is a service's tracer provider and propagator. Use Disabled or Setup.
 type Tracing struct {
 	provider   trace.TracerProvider
@@ -73,7 +76,7 @@ func newTracing(provider trace.TracerProvider, shutdown func(context.Context) er
 	}
 	return &Tracing{
 		provider:   provider,
-		tracer:     provider.Tracer("github.com/streamgate/streamgate/pkg/platform/tracing"),
+		tracer:     provider.Tracer(scope),
 		propagator: propagator(),
 		shutdown:   shutdown,
 		enabled:    enabled,
