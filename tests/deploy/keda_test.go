@@ -210,3 +210,49 @@ func TestKEDANeverMoreWorkersThanPartitions(t *testing.T) {
 		}
 	}
 }
+
+// TestKEDATriggerPerRoutedTopic: keda.topics gives one Kafka trigger per topic
+// the worker's routes consume, each on the worker's group, brokers and lag
+// threshold, with the scaler's own credentials; the default is the in-topic
+// alone. A topic listed twice, or a name Kafka refuses, is refused by the
+// values schema.
+func TestKEDATriggerPerRoutedTopic(t *testing.T) {
+	worker := charts[1]
+	routed := []string{"in-topic", "orders", "orders.retry"}
+	rendered := mustRender(t, worker, nil, "keda.enabled=true", "keda.topics={"+strings.Join(routed, ",")+"}")
+	if v, out, ok := kubectlValidate(t, writeFile(t, t.TempDir(), "keda-topics.yaml", rendered)); !ok {
+		t.Fatalf("invalid:\n%s\n%s", strings.Join(v.failures(), "\n"), out)
+	}
+	objs := parseObjects(t, rendered)
+	env := envMap(onlyDeployment(t, objs).Spec.Template.Spec.Containers[0])
+	var so scaledObject
+	decode(t, ofKind(objs, "ScaledObject")[0], &so)
+	auth := ofKind(objs, "TriggerAuthentication")
+	if len(so.Spec.Triggers) != len(routed) || len(auth) != 1 {
+		t.Fatalf("%d triggers and %d TriggerAuthentications, want %d and 1", len(so.Spec.Triggers), len(auth), len(routed))
+	}
+	for i, tr := range so.Spec.Triggers {
+		for k, want := range map[string]string{
+			"topic": routed[i], "bootstrapServers": env["KAFKA_BROKERS"], "consumerGroup": env["KAFKA_GROUP_ID"],
+			"lagThreshold": "100", "allowIdleConsumers": "false", "sasl": "scram_sha512", "tls": "enable",
+		} {
+			if tr.Type != "kafka" || tr.Metadata[k] != want {
+				t.Errorf("trigger %d (%s) %s=%q, want %q", i, tr.Type, k, tr.Metadata[k], want)
+			}
+		}
+		if tr.AuthenticationRef == nil || tr.AuthenticationRef.Name != auth[0].Metadata.Name {
+			t.Errorf("trigger %d does not use the scaler's TriggerAuthentication: %+v", i, tr.AuthenticationRef)
+		}
+	}
+
+	var byDefault scaledObject
+	decode(t, ofKind(parseObjects(t, mustRender(t, worker, nil, "keda.enabled=true", "kafka.topics.in=requests")), "ScaledObject")[0], &byDefault)
+	if len(byDefault.Spec.Triggers) != 1 || byDefault.Spec.Triggers[0].Metadata["topic"] != "requests" {
+		t.Errorf("without keda.topics: triggers %+v, want one on kafka.topics.in", byDefault.Spec.Triggers)
+	}
+	for _, set := range []string{"keda.topics={orders,orders}", "keda.topics={orders\\,results}", "keda.topics={or ders}"} {
+		if out, err := helmTemplate(t, worker, nil, "keda.enabled=true", set); err == nil || !strings.Contains(out, "/keda/topics") {
+			t.Errorf("--set %s rendered (%v), want the schema's refusal at /keda/topics:\n%s", set, err, out)
+		}
+	}
+}
