@@ -53,7 +53,8 @@ func TestRevokedWhileRetrying(t *testing.T) {
 	h.revoked(0)
 	h.expectNoMark(10 * time.Millisecond)
 	h.prod.none(t, 20*time.Millisecond) // the retry is abandoned
-	ended := 0 // b's handler call may run before the revocation or not: not its span
+	// b's handler call may run before the revocation or not: its span is not counted.
+	ended := 0
 	for _, s := range recorder.Ended() {
 		if s.Name() != "ping handle" {
 			ended++
