@@ -225,13 +225,7 @@ func checkEveryOrderAnswered(t *testing.T, accepted []string, perOrder map[strin
 // topic and reported; the group's committed offsets reach the orders topic's high-water
 // marks.
 func TestOrdersWorkerKilledUnderLoad(t *testing.T) {
-	ordersTopic, results, _, env := orderTopics(t, suite.brokers)
-	group := groupOf(env)
-	env = append(env, "ORDERS_TRANSIENT_FAILURE_RATE=0.1", "LOG_LEVEL=info")
-	worker := startService(t, "orders-worker", env...)
-	gateway := startService(t, "orders-gateway", env...)
-	waitReady(t, worker, 60*time.Second)
-	waitReady(t, gateway, 60*time.Second)
+	ordersTopic, results, group, _, worker, gateway := startOrdersPair(t, "ORDERS_TRANSIENT_FAILURE_RATE=0.1")
 
 	load := startOrderLoad(t, gateway)
 	load.waitAccepted(800)
@@ -266,13 +260,7 @@ func TestOrdersWorkerKilledUnderLoad(t *testing.T) {
 // (a clean exit); the first takes its partitions back. No accepted order is lost,
 // duplicates are counted and reported, and the committed lag ends at 0.
 func TestOrdersRebalanceUnderLoad(t *testing.T) {
-	ordersTopic, results, _, env := orderTopics(t, suite.brokers)
-	group := groupOf(env)
-	env = append(env, "LOG_LEVEL=info")
-	first := startService(t, "orders-worker", env...)
-	gateway := startService(t, "orders-gateway", env...)
-	waitReady(t, first, 60*time.Second)
-	waitReady(t, gateway, 60*time.Second)
+	ordersTopic, results, group, env, first, gateway := startOrdersPair(t)
 
 	load := startOrderLoad(t, gateway)
 	load.waitAccepted(500)
@@ -311,12 +299,21 @@ func TestOrdersRebalanceUnderLoad(t *testing.T) {
 		joined, secondCalls, left, len(accepted), perStatus, duplicates)
 }
 
-// groupOf is the KAFKA_GROUP_ID of env.
-func groupOf(env []string) string {
+// startOrdersPair runs an orders worker and gateway, ready, on topics of the test's own,
+// logging at info (the loads are large), with extra settings; it returns the topics,
+// the worker group and the settings a second worker would get.
+func startOrdersPair(t *testing.T, extra ...string) (orders, results, group string, env []string, worker, gateway *service) {
+	t.Helper()
+	orders, results, _, env = orderTopics(t, suite.brokers)
 	for _, kv := range env {
 		if g, ok := strings.CutPrefix(kv, "KAFKA_GROUP_ID="); ok {
-			return g
+			group = g
 		}
 	}
-	return ""
+	env = append(append(env, "LOG_LEVEL=info"), extra...)
+	worker = startService(t, "orders-worker", env...)
+	gateway = startService(t, "orders-gateway", env...)
+	waitReady(t, worker, 60*time.Second)
+	waitReady(t, gateway, 60*time.Second)
+	return orders, results, group, env, worker, gateway
 }
