@@ -171,7 +171,12 @@ func readUntilWith(t *testing.T, brokers, topic string, isolation sarama.Isolati
 	t.Helper()
 	cfg := clientConfig(brokers)
 	cfg.Consumer.IsolationLevel = isolation
-	consumer, err := sarama.NewConsumer(strings.Split(brokers, ","), cfg)
+	client, err := sarama.NewClient(strings.Split(brokers, ","), cfg)
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	defer client.Close()
+	consumer, err := sarama.NewConsumerFromClient(client)
 	if err != nil {
 		t.Fatalf("consumer: %v", err)
 	}
@@ -188,7 +193,15 @@ func readUntilWith(t *testing.T, brokers, topic string, isolation sarama.Isolati
 		readers.Wait()
 	}()
 	for _, p := range partitions {
-		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+		// A partition just created may not be led yet by the broker its metadata names.
+		var pc sarama.PartitionConsumer
+		err := testkit.Poll(t.Context(), 30*time.Second, 100*time.Millisecond, func() error {
+			var err error
+			if pc, err = consumer.ConsumePartition(topic, p, sarama.OffsetOldest); err != nil {
+				_ = client.RefreshMetadata(topic)
+			}
+			return err
+		})
 		if err != nil {
 			t.Fatalf("consume %s/%d: %v", topic, p, err)
 		}

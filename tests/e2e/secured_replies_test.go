@@ -37,7 +37,7 @@ func TestSecuredReplyReaderRebuilds(t *testing.T) {
 		}
 		return err
 	}
-	const cannotRead = "cannot read the reply topic; POST /v1/requests answers 503 until it can"
+	const cannotRead = "cannot read the reply topic; requests awaiting a reply there are answered 503 until it can"
 
 	t.Run("password rotated while connected", func(t *testing.T) {
 		t.Parallel()
