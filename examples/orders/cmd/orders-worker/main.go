@@ -10,7 +10,7 @@ import (
 
 	"github.com/streamgate/streamgate/examples/orders"
 	"github.com/streamgate/streamgate/pkg/router"
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 )
 
 // transientRate is the share of inventory calls that fail transiently, to show retries.
