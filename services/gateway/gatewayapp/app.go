@@ -230,13 +230,9 @@ func replyTopics(replies *gatewaykit.ReplyReaders) []string {
 func closeBy(producer io.Closer, deadline time.Time, logger *zap.Logger) error {
 	closed := make(chan error, 1)
 	go func() { closed <- producer.Close() }()
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	select {
-	case err := <-closed:
-		return err
-	case <-timer.C:
+	err, ok := service.Await(closed, deadline)
+	if !ok {
 		logger.Warn("stopped waiting for publishes still in flight: the shutdown time is up")
-		return nil
 	}
+	return err
 }

@@ -30,23 +30,18 @@ const probeShutdownTimeout = time.Second
 // configuration, for the main route's topics.
 type Register func(r *router.Router, cfg Config) error
 
-// Main is the body of a worker's main: it reads the configuration, runs the worker
-// until SIGINT or SIGTERM, and returns the process's exit status (the error on
-// standard error).
+// Main runs a worker with the routes register adds, configured from the environment,
+// until SIGTERM or SIGINT, and exits the process with its outcome.
 //
-//	func main() { os.Exit(workerapp.Main(ping.Register)) }
-func Main(register Register) int {
+//	func main() { workerapp.Main(ping.Register) }
+func Main(register Register) {
 	cfg, err := Load()
 	if err == nil {
 		err = service.Run("worker", cfg.Common, func(ctx context.Context, log *zap.Logger) error {
 			return Run(ctx, cfg, log, register)
 		})
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "worker: %v\n", err)
-		return 1
-	}
-	return 0
+	service.Exit("worker", err)
 }
 
 // Run runs the worker until ctx is done, then stops gracefully: /readyz turns 503, the
@@ -121,26 +116,23 @@ func run(ctx context.Context, cfg Config, log *zap.Logger, register Register, hk
 	ready.Drain()
 	stopWork()
 
+	// SHUTDOWN_TIMEOUT bounds the whole stop, from here.
 	stopBy := time.Now().Add(cfg.ShutdownTimeout)
-	deadline := time.NewTimer(cfg.ShutdownTimeout)
-	defer deadline.Stop()
 	timedOut := fmt.Errorf("worker: graceful shutdown took longer than %s", cfg.ShutdownTimeout)
 	if worked != nil {
-		select {
-		case werr := <-worked:
-			err = errors.Join(err, werr)
-		case <-deadline.C:
+		werr, ok := service.Await(worked, stopBy)
+		if !ok {
 			return errors.Join(err, timedOut)
 		}
+		err = errors.Join(err, werr)
 	}
 	stopServing()
 	if served != nil {
-		select {
-		case serr := <-served:
-			err = errors.Join(err, serr)
-		case <-deadline.C:
+		serr, ok := service.Await(served, stopBy)
+		if !ok {
 			return errors.Join(err, timedOut)
 		}
+		err = errors.Join(err, serr)
 	}
 	// The trace flush gets what is left of the budget: the whole stop stays within it.
 	err = errors.Join(err, tel.flush(ctx, time.Until(stopBy)))

@@ -17,21 +17,17 @@ import (
 const transientRate = "ORDERS_TRANSIENT_FAILURE_RATE"
 
 func main() {
-	os.Exit(run())
-}
-
-func run() int {
 	topics, err := orders.TopicsFromEnv(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "orders-worker:", err)
-		return 1
+		os.Exit(1)
 	}
 	inventory, err := simulatedInventory()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "orders-worker:", err)
-		return 1
+		os.Exit(1)
 	}
-	return workerapp.Main(func(r *router.Router, _ workerapp.Config) error {
+	workerapp.Main(func(r *router.Router, _ workerapp.Config) error {
 		return router.Register(r, orders.Route(topics, orders.Handler{Inventory: inventory}))
 	})
 }
