@@ -109,28 +109,12 @@ func (r runner) run(ctx context.Context) error {
 	}
 	readiness := &probe.Readiness{Changed: probe.LogChanges(logger)}
 
-	var sender gatewaykit.Sender = gatewaykit.Disabled{}
-	var producer *gatewaykit.Producer
-	var replies *gatewaykit.ReplyReaders
-	if cfg.KafkaEnabled {
-		cfg.KafkaSecurity.Log(logger)
-		producer = gatewaykit.NewProducer(gatewaykit.ProducerConfig{
-			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger, Tracing: tr, Linger: cfg.KafkaLinger,
-		})
-		sender = gatewaykit.Observe(producer, m.Publish(), tr)
-		replies = gatewaykit.NewReplyReaders(gatewaykit.ReplyReaderConfig{
-			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger,
-			PartitionCheckInterval: cfg.ReplyPartitionCheckInterval, MaxWaiting: maxWaitingReplies, Tracing: tr,
-		})
+	kc, err := newKafkaClients(cfg, logger, m, tr)
+	if err != nil {
+		return errors.Join(err, tr.Shutdown(context.WithoutCancel(ctx)))
 	}
-	var groupLag *grouplag.Collector // the worker group's lag, read from the broker
-	if cfg.KafkaEnabled {
-		groupLag = grouplag.New(cfg.KafkaBrokers, cfg.KafkaSecurity, cfg.LagGroupID, cfg.InTopic, lagReadTimeout, logger)
-		if err := m.Registry.RegisterAll(groupLag); err != nil {
-			return errors.Join(fmt.Errorf("gateway: %w", err), tr.Shutdown(context.WithoutCancel(ctx)))
-		}
-	}
-	kit := gatewaykit.NewKit(sender, replies)
+	producer, replies, groupLag := kc.producer, kc.replies, kc.groupLag
+	kit := gatewaykit.NewKit(kc.sender, replies)
 	router, err := api.NewRouter(api.Deps{
 		Logger: logger, Readiness: readiness, Metrics: m, Tracing: tr,
 		AccessLogAll: cfg.AccessLog == config.AccessLogAll, TrustIncomingTraceContext: cfg.TrustIncomingTraceContext,
@@ -212,6 +196,41 @@ func (r runner) run(ctx context.Context) error {
 	}
 	logger.Info("gateway stopped")
 	return nil
+}
+
+// kafkaClients are the gateway's Kafka side; with Kafka disabled only sender is set
+// (to gatewaykit.Disabled).
+type kafkaClients struct {
+	sender   gatewaykit.Sender
+	producer *gatewaykit.Producer
+	replies  *gatewaykit.ReplyReaders
+	groupLag *grouplag.Collector // the worker group's lag, read from the broker
+}
+
+func newKafkaClients(cfg config.Config, logger *zap.Logger, m *metrics.Metrics, tr *tracing.Tracing) (kafkaClients, error) {
+	if !cfg.KafkaEnabled {
+		return kafkaClients{sender: gatewaykit.Disabled{}}, nil
+	}
+	cfg.KafkaSecurity.Log(logger)
+	producer := gatewaykit.NewProducer(gatewaykit.ProducerConfig{
+		Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger, Tracing: tr, Linger: cfg.KafkaLinger,
+	})
+	kc := kafkaClients{
+		sender:   gatewaykit.Observe(producer, m.Publish(), tr),
+		producer: producer,
+		replies: gatewaykit.NewReplyReaders(gatewaykit.ReplyReaderConfig{
+			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger,
+			PartitionCheckInterval: cfg.ReplyPartitionCheckInterval, MaxWaiting: maxWaitingReplies, Tracing: tr,
+		}),
+		groupLag: grouplag.New(grouplag.Config{
+			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Group: cfg.LagGroupID, Topic: cfg.InTopic,
+			Timeout: lagReadTimeout, Logger: logger,
+		}),
+	}
+	if err := m.Registry.RegisterAll(kc.groupLag); err != nil {
+		return kafkaClients{}, fmt.Errorf("gateway: %w", err)
+	}
+	return kc, nil
 }
 
 func replyTopics(replies *gatewaykit.ReplyReaders) []string {
