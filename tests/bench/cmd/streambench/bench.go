@@ -118,9 +118,16 @@ func (b *bench) goEnv(httpAddr string) ([]string, error) {
 	}, nil
 }
 
-// startWorker runs the worker binary bin from in to out as group, logging at level,
-// with extra variables added to its environment.
-func (b *bench) startWorker(ctx context.Context, bin, name, level, in, out, group string, extra ...string) (*process, error) {
+// workerRun is one run of a worker binary: bin, named name in the logs, from in to out
+// as group, logging at level, with extra variables added to its environment.
+type workerRun struct {
+	bin, name, level string
+	in, out, group   string
+	extra            []string
+}
+
+// startWorker starts w and waits for its /healthz.
+func (b *bench) startWorker(ctx context.Context, w workerRun) (*process, error) {
 	addr, err := testkit.FreeAddr()
 	if err != nil {
 		return nil, err
@@ -129,10 +136,10 @@ func (b *bench) startWorker(ctx context.Context, bin, name, level, in, out, grou
 	if err != nil {
 		return nil, err
 	}
-	env = append(env, "LOG_LEVEL="+level, "KAFKA_IN_TOPIC="+in, "KAFKA_OUT_TOPIC="+out,
-		"KAFKA_DLQ_TOPIC="+in+".dlq", "KAFKA_GROUP_ID="+group)
-	env = append(env, extra...)
-	p, err := b.start(name, env, "", bin)
+	env = append(env, "LOG_LEVEL="+w.level, "KAFKA_IN_TOPIC="+w.in, "KAFKA_OUT_TOPIC="+w.out,
+		"KAFKA_DLQ_TOPIC="+w.in+".dlq", "KAFKA_GROUP_ID="+w.group)
+	env = append(env, w.extra...)
+	p, err := b.start(w.name, env, "", w.bin)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +152,9 @@ func (b *bench) startServices(ctx context.Context) error {
 	if err := b.c.createTopics(goIn, goOut, goIn+".dlq", pyIn, pyOut); err != nil {
 		return err
 	}
-	worker, err := b.startWorker(ctx, b.bins.worker, "worker", "info", goIn, goOut, b.topic("worker"))
+	worker, err := b.startWorker(ctx, workerRun{
+		bin: b.bins.worker, name: "worker", level: "info", in: goIn, out: goOut, group: b.topic("worker"),
+	})
 	if err != nil {
 		return err
 	}
@@ -543,7 +552,7 @@ func (b *bench) drainWorker(ctx context.Context, bin, label, in, level string, r
 	if label == exactlyOnceLabel {
 		extra = exactlyOnceEnv
 	}
-	p, err := b.startWorker(ctx, bin, "drain worker", level, in, out, group, extra...)
+	p, err := b.startWorker(ctx, workerRun{bin: bin, name: "drain worker", level: level, in: in, out: out, group: group, extra: extra})
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -582,7 +591,10 @@ func (b *bench) startExactlyOnce(ctx context.Context) error {
 	if err := b.c.createTopics(in, out, in+".dlq"); err != nil {
 		return err
 	}
-	worker, err := b.startWorker(ctx, b.bins.worker, "worker, DELIVERY=exactly-once", "info", in, out, b.topic("worker-eos"), exactlyOnceEnv...)
+	worker, err := b.startWorker(ctx, workerRun{
+		bin: b.bins.worker, name: "worker, DELIVERY=exactly-once", level: "info",
+		in: in, out: out, group: b.topic("worker-eos"), extra: exactlyOnceEnv,
+	})
 	if err != nil {
 		return err
 	}

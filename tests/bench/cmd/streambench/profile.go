@@ -72,7 +72,10 @@ func (b *bench) profileWorker(ctx context.Context, in string) error {
 		seconds = 1
 	}
 	logf("profiling the worker draining for %ds", seconds)
-	p, err := b.startWorker(ctx, b.bins.worker, "profiled drain worker", "info", in, out, group, "PPROF_ADDR="+addr)
+	p, err := b.startWorker(ctx, workerRun{
+		bin: b.bins.worker, name: "profiled drain worker", level: "info",
+		in: in, out: out, group: group, extra: []string{"PPROF_ADDR=" + addr},
+	})
 	if err != nil {
 		return err
 	}
