@@ -113,8 +113,8 @@ func (r runner) run(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(err, tr.Shutdown(context.WithoutCancel(ctx)))
 	}
-	producer, replies, groupLag := kc.producer, kc.replies, kc.groupLag
-	kit := gatewaykit.NewKit(kc.sender, replies)
+	producer, replyReaders, groupLag := kc.producer, kc.replyReaders, kc.groupLag
+	kit := gatewaykit.NewKit(kc.sender, replyReaders)
 	router, err := api.NewRouter(api.Deps{
 		Logger: logger, Readiness: readiness, Metrics: m, Tracing: tr,
 		AccessLogAll: cfg.AccessLog == config.AccessLogAll, TrustIncomingTraceContext: cfg.TrustIncomingTraceContext,
@@ -151,9 +151,9 @@ func (r runner) run(ctx context.Context) error {
 
 	if cfg.KafkaEnabled {
 		producer.CheckTopics = kit.Topics()
-		workers.Go(func() { _ = producer.Run(background) }) // ends with background
-		workers.Go(func() { _ = replies.Run(background) })  // ends with background
-		workers.Go(func() { groupLag.Run(background) })     // ends with background
+		workers.Go(func() { _ = producer.Run(background) })     // ends with background
+		workers.Go(func() { _ = replyReaders.Run(background) }) // ends with background
+		workers.Go(func() { groupLag.Run(background) })         // ends with background
 		workers.Go(func() {
 			readiness.Poll(background, readinessInterval, func() error {
 				err := producer.Ping()
@@ -170,7 +170,7 @@ func (r runner) run(ctx context.Context) error {
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
 		zap.Strings("brokers", cfg.KafkaBrokers),
 		zap.Strings("topics", kit.Topics()),
-		zap.Strings("reply_topics", replyTopics(replies)),
+		zap.Strings("reply_topics", replyTopics(replyReaders)),
 		zap.String("metrics_addr", cfg.MetricsAddr),
 		zap.Bool("tracing", tr.Enabled()),
 		zap.String("access_log", cfg.AccessLog),
@@ -201,10 +201,10 @@ func (r runner) run(ctx context.Context) error {
 // kafkaClients are the gateway's Kafka side; with Kafka disabled only sender is set
 // (to gatewaykit.Disabled).
 type kafkaClients struct {
-	sender   gatewaykit.Sender
-	producer *gatewaykit.Producer
-	replies  *gatewaykit.ReplyReaders
-	groupLag *grouplag.Collector // the worker group's lag, read from the broker
+	sender       gatewaykit.Sender
+	producer     *gatewaykit.Producer
+	replyReaders *gatewaykit.ReplyReaders
+	groupLag     *grouplag.Collector // the worker group's lag, read from the broker
 }
 
 func newKafkaClients(cfg config.Config, logger *zap.Logger, m *metrics.Metrics, tr *tracing.Tracing) (kafkaClients, error) {
@@ -218,7 +218,7 @@ func newKafkaClients(cfg config.Config, logger *zap.Logger, m *metrics.Metrics, 
 	kc := kafkaClients{
 		sender:   gatewaykit.Observe(producer, m.Publish(), tr),
 		producer: producer,
-		replies: gatewaykit.NewReplyReaders(gatewaykit.ReplyReaderConfig{
+		replyReaders: gatewaykit.NewReplyReaders(gatewaykit.ReplyReaderConfig{
 			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger,
 			PartitionCheckInterval: cfg.ReplyPartitionCheckInterval, MaxWaiting: maxWaitingReplies, Tracing: tr,
 		}),
@@ -233,11 +233,11 @@ func newKafkaClients(cfg config.Config, logger *zap.Logger, m *metrics.Metrics, 
 	return kc, nil
 }
 
-func replyTopics(replies *gatewaykit.ReplyReaders) []string {
-	if replies == nil {
+func replyTopics(readers *gatewaykit.ReplyReaders) []string {
+	if readers == nil {
 		return nil
 	}
-	return replies.Topics()
+	return readers.Topics()
 }
 
 // closeBy closes the producer, waiting for publishes still running until deadline: a
