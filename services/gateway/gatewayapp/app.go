@@ -26,20 +26,8 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/gateway/config"
 	"github.com/streamgate/streamgate/services/gateway/internal/api"
-	"github.com/streamgate/streamgate/services/gateway/internal/grouplag"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
-
-// readinessInterval is how often readiness asks Kafka; a stopped broker turns /readyz
-// to 503 within about this long.
-const readinessInterval = 2 * time.Second
-
-// lagReadTimeout bounds one reading of the worker group's offsets from the broker.
-const lagReadTimeout = 3 * time.Second
-
-// maxWaitingReplies bounds the requests waiting for their reply at once on one reply
-// topic; more are answered 503 at once rather than piling up.
-const maxWaitingReplies = 1024
 
 // Deps is what a service's endpoints are built from.
 type Deps struct {
@@ -113,8 +101,7 @@ func (r runner) run(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(err, tr.Shutdown(context.WithoutCancel(ctx)))
 	}
-	producer, replyReaders, groupLag := kc.producer, kc.replyReaders, kc.groupLag
-	kit := gatewaykit.NewKit(kc.sender, replyReaders)
+	kit := gatewaykit.NewKit(kc.sender, kc.replyReaders)
 	router, err := api.NewRouter(api.Deps{
 		Logger: logger, Readiness: readiness, Metrics: m, Tracing: tr,
 		AccessLogAll: cfg.AccessLog == config.AccessLogAll, TrustIncomingTraceContext: cfg.TrustIncomingTraceContext,
@@ -150,17 +137,8 @@ func (r runner) run(ctx context.Context) error {
 	})
 
 	if cfg.KafkaEnabled {
-		producer.CheckTopics = kit.Topics()
-		workers.Go(func() { _ = producer.Run(background) })     // ends with background
-		workers.Go(func() { _ = replyReaders.Run(background) }) // ends with background
-		workers.Go(func() { groupLag.Run(background) })         // ends with background
-		workers.Go(func() {
-			readiness.Poll(background, readinessInterval, func() error {
-				err := producer.Ping()
-				platformmetrics.SetBool(m.Registry.KafkaConnected, err == nil)
-				return err
-			})
-		})
+		kc.producer.CheckTopics = kit.Topics()
+		kc.start(background, &workers, readiness, m.Registry.KafkaConnected)
 	} else {
 		logger.Warn("Kafka is disabled (KAFKA_ENABLED=false): endpoints answer without publishing; request/reply answers 503")
 		readiness.Set(nil)
@@ -170,7 +148,7 @@ func (r runner) run(ctx context.Context) error {
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
 		zap.Strings("brokers", cfg.KafkaBrokers),
 		zap.Strings("topics", kit.Topics()),
-		zap.Strings("reply_topics", replyTopics(replyReaders)),
+		zap.Strings("reply_topics", kc.replyTopics()),
 		zap.String("metrics_addr", cfg.MetricsAddr),
 		zap.Bool("tracing", tr.Enabled()),
 		zap.String("access_log", cfg.AccessLog),
@@ -184,8 +162,8 @@ func (r runner) run(ctx context.Context) error {
 	stop() // when the API server failed rather than ctx ended
 	deadline := <-stopBy
 	var closeErr error
-	if producer != nil {
-		if closeErr = closeBy(producer, deadline, logger); closeErr != nil {
+	if kc.producer != nil {
+		if closeErr = closeBy(kc.producer, deadline, logger); closeErr != nil {
 			closeErr = fmt.Errorf("gateway: close producer: %w", closeErr)
 		}
 	}
@@ -196,48 +174,6 @@ func (r runner) run(ctx context.Context) error {
 	}
 	logger.Info("gateway stopped")
 	return nil
-}
-
-// kafkaClients are the gateway's Kafka side; with Kafka disabled only sender is set
-// (to gatewaykit.Disabled).
-type kafkaClients struct {
-	sender       gatewaykit.Sender
-	producer     *gatewaykit.Producer
-	replyReaders *gatewaykit.ReplyReaders
-	groupLag     *grouplag.Collector // the worker group's lag, read from the broker
-}
-
-func newKafkaClients(cfg config.Config, logger *zap.Logger, m *metrics.Metrics, tr *tracing.Tracing) (kafkaClients, error) {
-	if !cfg.KafkaEnabled {
-		return kafkaClients{sender: gatewaykit.Disabled{}}, nil
-	}
-	cfg.KafkaSecurity.Log(logger)
-	producer := gatewaykit.NewProducer(gatewaykit.ProducerConfig{
-		Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger, Tracing: tr, Linger: cfg.KafkaLinger,
-	})
-	kc := kafkaClients{
-		sender:   gatewaykit.Observe(producer, m.Publish(), tr),
-		producer: producer,
-		replyReaders: gatewaykit.NewReplyReaders(gatewaykit.ReplyReaderConfig{
-			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger,
-			PartitionCheckInterval: cfg.ReplyPartitionCheckInterval, MaxWaiting: maxWaitingReplies, Tracing: tr,
-		}),
-		groupLag: grouplag.New(grouplag.Config{
-			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Group: cfg.LagGroupID, Topic: cfg.InTopic,
-			Timeout: lagReadTimeout, Logger: logger,
-		}),
-	}
-	if err := m.Registry.RegisterAll(kc.groupLag); err != nil {
-		return kafkaClients{}, fmt.Errorf("gateway: %w", err)
-	}
-	return kc, nil
-}
-
-func replyTopics(readers *gatewaykit.ReplyReaders) []string {
-	if readers == nil {
-		return nil
-	}
-	return readers.Topics()
 }
 
 // closeBy closes the producer, waiting for publishes still running until deadline: a
