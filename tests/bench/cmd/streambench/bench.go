@@ -417,7 +417,7 @@ func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int
 	// The variant's index keeps the IDs of two variants that share an out-topic apart.
 	prefix := fmt.Sprintf("open-%s-%d-%.0f-%d-", b.id, slices.Index(b.variants, v), rate, round)
 	systemBefore := cpuOf(v.processes())
-	r := loadgen.Open(ctx, client, loadgen.Target{URL: v.url, IDPrefix: prefix}, rate, b.o.duration, 4096)
+	r := loadgen.Open(ctx, client, loadgen.Target{URL: v.url, IDPrefix: prefix}, loadgen.OpenLoad{Rate: rate, Duration: b.o.duration, MaxInFlight: 4096})
 	if err := ctx.Err(); err != nil {
 		return openRun{}, err
 	}
@@ -500,11 +500,11 @@ func (b *bench) drain(ctx context.Context) error {
 		run := drainRun{Round: round, Records: b.o.backlog}
 		steps := []func() error{
 			func() (err error) {
-				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, b.bins.worker, "logs info", in, "info", round)
+				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, drainedWorker{b.bins.worker, "logs info", "info"}, in, round)
 				return err
 			},
 			func() (err error) {
-				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, b.bins.worker, "logs warn", in, "warn", round)
+				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, drainedWorker{b.bins.worker, "logs warn", "warn"}, in, round)
 				return err
 			},
 			func() (err error) {
@@ -518,13 +518,13 @@ func (b *bench) drain(ctx context.Context) error {
 		}
 		if b.o.exactlyOnce {
 			steps = append(steps, func() (err error) {
-				run.ExactlyOnce, run.ExactlyOnceSteady, run.ExactlyOnceCPU, err = b.drainWorker(ctx, b.bins.worker, exactlyOnceLabel, in, "info", round)
+				run.ExactlyOnce, run.ExactlyOnceSteady, run.ExactlyOnceCPU, err = b.drainWorker(ctx, drainedWorker{b.bins.worker, exactlyOnceLabel, "info"}, in, round)
 				return err
 			})
 		}
 		if b.bins.baselineWorker != "" {
 			steps = append(steps, func() (err error) {
-				run.Baseline, run.BaselineSteady, run.BaselineCPU, err = b.drainWorker(ctx, b.bins.baselineWorker, "baseline", in, "info", round)
+				run.Baseline, run.BaselineSteady, run.BaselineCPU, err = b.drainWorker(ctx, drainedWorker{b.bins.baselineWorker, "baseline", "info"}, in, round)
 				return err
 			})
 		}
@@ -538,9 +538,12 @@ func (b *bench) drain(ctx context.Context) error {
 	return b.profileWorker(ctx, in)
 }
 
-// drainWorker measures the worker binary bin, named label, answering the whole backlog
-// in while logging at level.
-func (b *bench) drainWorker(ctx context.Context, bin, label, in, level string, round int) (overall, steady, cpu float64, err error) {
+// drainedWorker is the worker binary bin, named label in the results, logging at level.
+type drainedWorker struct{ bin, label, level string }
+
+// drainWorker measures dw answering the whole backlog in, in round.
+func (b *bench) drainWorker(ctx context.Context, dw drainedWorker, in string, round int) (overall, steady, cpu float64, err error) {
+	bin, label, level := dw.bin, dw.label, dw.level
 	slug := strings.ReplaceAll(label, " ", "-")
 	out, group := b.topic(fmt.Sprintf("drain-out-%s-%d", slug, round)), b.topic(fmt.Sprintf("drain-%s-%d", slug, round))
 	if err := b.c.createTopics(out); err != nil {
@@ -567,9 +570,9 @@ func (b *bench) drainWorker(ctx context.Context, bin, label, in, level string, r
 	if label == exactlyOnceLabel {
 		// The out-topic's offsets count commit markers too; the group's committed
 		// offsets count what is answered and visible, as the transactions commit both.
-		w, err = b.c.waitCommitted(ctx, group, in, b.o.backlog, b.o.drainWait, alive)
+		w, err = b.c.waitCommitted(ctx, group, in, until{n: b.o.backlog, timeout: b.o.drainWait, alive: alive})
 	} else {
-		w, err = b.c.waitWritten(ctx, out, b.o.backlog, b.o.drainWait, alive)
+		w, err = b.c.waitWritten(ctx, out, until{n: b.o.backlog, timeout: b.o.drainWait, alive: alive})
 	}
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("worker: %w", err)
