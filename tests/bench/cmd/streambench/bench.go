@@ -152,9 +152,7 @@ func (b *bench) startServices(ctx context.Context) error {
 	if err := b.c.createTopics(goIn, goOut, goIn+".dlq", pyIn, pyOut); err != nil {
 		return err
 	}
-	worker, err := b.startWorker(ctx, workerRun{
-		bin: b.bins.worker, name: "worker", level: "info", in: goIn, out: goOut, group: b.topic("worker"),
-	})
+	worker, err := b.startWorker(ctx, workerRun{bin: b.bins.worker, name: "worker", level: "info", in: goIn, out: goOut, group: b.topic("worker")})
 	if err != nil {
 		return err
 	}
