@@ -8,6 +8,7 @@ replace (
 	github.com/streamgate/streamgate/pkg/platform => ../pkg/platform
 	github.com/streamgate/streamgate/pkg/router => ../pkg/router
 	github.com/streamgate/streamgate/services/gateway => ../services/gateway
+	github.com/streamgate/streamgate/services/worker => ../services/worker
 )
 
 require (
@@ -16,6 +17,7 @@ require (
 	github.com/streamgate/streamgate/pkg/platform v0.0.0
 	github.com/streamgate/streamgate/pkg/router v0.0.0
 	github.com/streamgate/streamgate/services/gateway v0.0.0
+	github.com/streamgate/streamgate/services/worker v0.0.0
 	go.uber.org/zap v1.28.0
 )
 

@@ -1,5 +1,5 @@
 # Observability proofs: alert rules and dashboards under a real promtool, and the suite
-# against a real Prometheus and Jaeger (tests/obs). Included by the root Makefile.
+# against a real Prometheus and Jaeger (tests/e2e, build tag obs). Included by the root Makefile.
 # The tools build from the Go module proxy into ~/.cache/streamgate, once per version
 # (scripts/observability/tools.sh; minutes and GBs the first time).
 

@@ -21,8 +21,8 @@ import (
 // when it has replies, answers it with the handler's result as the router would, on the
 // results topic with the request's correlation_id.
 type inProcessWorker struct {
-	handler Handler
-	replies *gatewaykit.ReplyReaders
+	handler      Handler
+	replyReaders *gatewaykit.ReplyReaders
 
 	mu      sync.Mutex
 	records []gatewaykit.Record
@@ -32,7 +32,7 @@ func (w *inProcessWorker) Send(ctx context.Context, rec gatewaykit.Record) error
 	w.mu.Lock()
 	w.records = append(w.records, rec)
 	w.mu.Unlock()
-	if w.replies == nil {
+	if w.replyReaders == nil {
 		return nil
 	}
 	var order OrderReq
@@ -44,7 +44,7 @@ func (w *inProcessWorker) Send(ctx context.Context, rec gatewaykit.Record) error
 		res, _ = w.handler.Failed(ctx, router.Message[OrderReq]{Body: order, Attempt: 1}, err)
 	}
 	body, _ := json.Marshal(res)
-	go w.replies.Deliver(DefaultTopics.Results, rec.CorrelationID, body)
+	go w.replyReaders.Deliver(DefaultTopics.Results, rec.CorrelationID, body)
 	return nil
 }
 
@@ -52,7 +52,7 @@ func newGateway(t *testing.T, worker *inProcessWorker) http.Handler {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	engine := gin.New()
-	deps := gatewayapp.Deps{Kit: gatewaykit.NewKit(worker, worker.replies), Logger: zap.NewNop()}
+	deps := gatewayapp.Deps{Kit: gatewaykit.NewKit(worker, worker.replyReaders), Logger: zap.NewNop()}
 	if err := Endpoints(DefaultTopics)(engine, deps); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestPostOrderPublishes(t *testing.T) {
 
 // POST /v1/orders/sync answers with the order's result, Completed or Failed.
 func TestPostOrderSyncAnswersTheResult(t *testing.T) {
-	worker := &inProcessWorker{handler: Handler{Inventory: &SimulatedInventory{}}, replies: gatewaykit.NewLoopbackReplies(10)}
+	worker := &inProcessWorker{handler: Handler{Inventory: &SimulatedInventory{}}, replyReaders: gatewaykit.NewLoopbackReplyReaders(10)}
 	gateway := newGateway(t, worker)
 	for sku, want := range map[string]Status{"book": StatusCompleted, SoldOutPrefix + "book": StatusFailed} {
 		rec := postOrder(gateway, "/v1/orders/sync?timeout=2s", `{"customer_id":"c-1","sku":"`+sku+`","quantity":1}`)

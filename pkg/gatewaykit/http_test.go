@@ -26,8 +26,8 @@ type result struct {
 // echoWorker answers every record on replyTo through replies, with the order's id.
 type echoWorker struct {
 	recordingSender
-	replies *ReplyReaders
-	answer  bool
+	replyReaders *ReplyReaders
+	answer       bool
 }
 
 func (w *echoWorker) Send(ctx context.Context, rec Record) error {
@@ -38,7 +38,7 @@ func (w *echoWorker) Send(ctx context.Context, rec Record) error {
 		var o order
 		_ = json.Unmarshal(rec.Value, &o)
 		body, _ := json.Marshal(result{ID: o.ID, Status: "Done"})
-		go w.replies.Deliver("orders.results", rec.CorrelationID, body)
+		go w.replyReaders.Deliver("orders.results", rec.CorrelationID, body)
 	}
 	return nil
 }
@@ -94,9 +94,9 @@ func TestPublishHandler(t *testing.T) {
 // A request endpoint answers with the reply to its own request, 504 without one in
 // time, 503 while the reply topic is not read yet or with Kafka disabled.
 func TestRequestHandler(t *testing.T) {
-	replies := NewLoopbackReplies(10)
-	worker := &echoWorker{replies: replies, answer: true}
-	kit := NewKit(worker, replies)
+	replyReaders := NewLoopbackReplyReaders(10)
+	worker := &echoWorker{replyReaders: replyReaders, answer: true}
+	kit := NewKit(worker, replyReaders)
 	requester, err := NewRequester(kit, RequestRoute[order, result]{
 		Topic: "orders", ReplyTopic: "orders.results", Request: JSON[order](), Reply: JSON[result](),
 	})
@@ -114,7 +114,7 @@ func TestRequestHandler(t *testing.T) {
 	if rec := serve(RequestHandler(endpoint), "/orders?timeout=20ms", `{"id":"o-2"}`); rec.Code != 504 || rec.Body.String() != `{"detail":"No reply within 20ms"}` {
 		t.Errorf("unanswered: %d %s", rec.Code, rec.Body)
 	}
-	if n := replies.Waiting("orders.results"); n != 0 {
+	if n := replyReaders.Waiting("orders.results"); n != 0 {
 		t.Errorf("%d waiting", n)
 	}
 

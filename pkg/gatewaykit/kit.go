@@ -16,17 +16,17 @@ var ErrReadersRunning = errors.New("gatewaykit: reply readers already running; m
 // topic and the readers of the reply topics. The gateway's runner (services/gateway's
 // gatewayapp) makes one and hands it to the endpoints it registers.
 type Kit struct {
-	sender  Sender
-	replies *ReplyReaders // nil: Kafka is disabled
+	sender       Sender
+	replyReaders *ReplyReaders // nil: Kafka is disabled
 
 	mu     sync.Mutex
 	topics []string // published to, for readiness
 }
 
-// NewKit returns a kit sending through sender and awaiting replies with replies; nil
-// replies (Kafka disabled) makes every request fail with ErrRepliesDisabled.
-func NewKit(sender Sender, replies *ReplyReaders) *Kit {
-	return &Kit{sender: sender, replies: replies}
+// NewKit returns a kit sending through sender and awaiting replies with replyReaders;
+// nil replyReaders (Kafka disabled) makes every request fail with ErrRepliesDisabled.
+func NewKit(sender Sender, replyReaders *ReplyReaders) *Kit {
+	return &Kit{sender: sender, replyReaders: replyReaders}
 }
 
 // Topics returns the topics the kit's publishers and requesters write to, sorted:
@@ -64,10 +64,10 @@ func NewReplyReaders(cfg ReplyReaderConfig) *ReplyReaders {
 	return &ReplyReaders{cfg: cfg, readers: make(map[string]*replyReader)}
 }
 
-// NewLoopbackReplies returns reply readers that read no broker: replies arrive only
+// NewLoopbackReplyReaders returns reply readers that read no broker: replies arrive only
 // through Deliver, and every topic counts as read. Endpoint tests use it with a Sender
 // that plays the worker.
-func NewLoopbackReplies(maxWaiting int) *ReplyReaders {
+func NewLoopbackReplyReaders(maxWaiting int) *ReplyReaders {
 	return &ReplyReaders{cfg: ReplyReaderConfig{MaxWaiting: maxWaiting}, loopback: true, readers: make(map[string]*replyReader)}
 }
 

@@ -168,7 +168,7 @@ func (k *Producer) connect(ctx context.Context) (*connection, error) {
 // fewer, larger batches cost the gateway less CPU per request at high rates (0.9x at
 // 5,000 requests/s) for about a millisecond more per request (HTTP p50 2.7 instead of
 // 1.6 ms at 200/s, where it also costs more CPU: a timer per request). make bench;
-// README, Performance. The delivery guarantees are the same per record.
+// docs/performance.md. The delivery guarantees are the same per record.
 const DefaultLinger = time.Millisecond
 
 func dial(brokers []string, security kafka.Security, linger time.Duration) (*connection, error) {

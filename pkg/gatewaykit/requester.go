@@ -47,8 +47,8 @@ type Requester[Req, Res any] struct {
 // readers run (make requesters while registering endpoints).
 func NewRequester[Req, Res any](kit *Kit, route RequestRoute[Req, Res]) (*Requester[Req, Res], error) {
 	q := &Requester[Req, Res]{publisher: NewPublisher(kit, route.Topic, route.Request), route: route}
-	if kit.replies != nil {
-		reader, err := kit.replies.reader(route.ReplyTopic)
+	if kit.replyReaders != nil {
+		reader, err := kit.replyReaders.reader(route.ReplyTopic)
 		if err != nil {
 			return nil, err
 		}

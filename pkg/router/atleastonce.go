@@ -72,7 +72,7 @@ type write struct {
 	stripped bool // the dead letter was cut down to its dlq_* headers
 	attempts int
 	sendCtx  context.Context
-	send     trace.Span
+	sendSpan trace.Span
 
 	// Set by Dispatch before it sends the write back on results.
 	err  error
@@ -191,7 +191,7 @@ func (w *aloPartition) run() {
 
 // start sends x's first attempt under a producer span.
 func (w *aloPartition) start(x *write) bool {
-	x.sendCtx, x.send = w.d.cfg.Tracing.StartSend(x.f.Ctx, x.f.Output.Topic)
+	x.sendCtx, x.sendSpan = w.d.cfg.Tracing.StartSend(x.f.Ctx, x.f.Output.Topic)
 	w.d.cfg.Tracing.Inject(x.sendCtx, x.f.Output)
 	return w.send(x)
 }
@@ -246,7 +246,7 @@ func (w *aloPartition) settle(x *write) bool {
 		if x.stripped {
 			w.log.Error("dead letter refused even stripped; skipping the record",
 				w.fields(x, logging.Status(messages.StatusFailed), zap.Error(x.err), zap.NamedError("reason", f.Reason))...)
-			tracing.End(x.send, x.err)
+			tracing.End(x.sendSpan, x.err)
 			w.p.Done(f, x.err)
 			return true
 		}
@@ -264,18 +264,18 @@ func (w *aloPartition) settle(x *write) bool {
 
 // restart replaces x's output with out under a new producer span.
 func (w *aloPartition) restart(x *write, out *sarama.ProducerMessage) {
-	tracing.End(x.send, x.err)
+	tracing.End(x.sendSpan, x.err)
 	x.f.Output = out
-	x.sendCtx, x.send = w.d.cfg.Tracing.StartSend(x.f.Ctx, out.Topic)
+	x.sendCtx, x.sendSpan = w.d.cfg.Tracing.StartSend(x.f.Ctx, out.Topic)
 	w.d.cfg.Tracing.Inject(x.sendCtx, out)
 }
 
 // acknowledged finishes x: its write is durable.
 func (w *aloPartition) acknowledged(x *write) {
 	if x.sent != nil {
-		tracing.Sent(x.send, x.sent.Partition, x.sent.Offset)
+		tracing.Sent(x.sendSpan, x.sent.Partition, x.sent.Offset)
 	}
-	tracing.End(x.send, nil)
+	tracing.End(x.sendSpan, nil)
 	if x.f.DeadLetter() {
 		w.log.Info("published dead letter", w.fields(x, logging.Status(messages.StatusFailed))...)
 	} else if line := w.log.Check(zap.DebugLevel, "published reply"); line != nil {
@@ -289,7 +289,7 @@ func (w *aloPartition) acknowledged(x *write) {
 func (w *aloPartition) scheduleRetry(x *write) {
 	w.retries = append(w.retries, x)
 	w.d.cfg.Metrics.PublishRetries.WithLabelValues(x.f.Output.Topic).Inc()
-	x.send.RecordError(x.err)
+	x.sendSpan.RecordError(x.err)
 	if w.retryC == nil {
 		w.retryTimer.Reset(w.backoff.Next())
 		w.retryC = w.retryTimer.C
@@ -305,7 +305,7 @@ func (w *aloPartition) drain(timeout time.Duration) {
 	// Behind a failing broker (a retry waits) what is not sent yet stays unsent.
 	expired := len(w.retries) > 0
 	for _, x := range w.retries {
-		tracing.End(x.send, x.err)
+		tracing.End(x.sendSpan, x.err)
 	}
 	w.retries = nil
 	deadline := time.NewTimer(timeout)
@@ -316,13 +316,13 @@ func (w *aloPartition) drain(timeout time.Duration) {
 			w.inFlight++
 		case <-deadline.C:
 			w.d.cfg.Metrics.WritesInFlight.Dec()
-			tracing.End(x.send, context.DeadlineExceeded)
+			tracing.End(x.sendSpan, context.DeadlineExceeded)
 			expired = true
 		}
 	}
 	if w.unsent != nil {
 		if expired {
-			tracing.End(w.unsent.send, context.Canceled)
+			tracing.End(w.unsent.sendSpan, context.Canceled)
 		} else {
 			flush(w.unsent)
 		}
@@ -335,7 +335,7 @@ unsent:
 				w.p.Done(x.f, nil)
 				continue
 			}
-			x.sendCtx, x.send = w.d.cfg.Tracing.StartSend(x.f.Ctx, x.f.Output.Topic)
+			x.sendCtx, x.sendSpan = w.d.cfg.Tracing.StartSend(x.f.Ctx, x.f.Output.Topic)
 			w.d.cfg.Tracing.Inject(x.sendCtx, x.f.Output)
 			flush(x)
 		default:
@@ -349,7 +349,7 @@ unsent:
 			w.d.cfg.Metrics.WritesInFlight.Dec()
 			if x.err != nil {
 				w.log.Warn("publish failed as the claim ended; the record will be redelivered", w.fields(x, zap.Error(x.err))...)
-				tracing.End(x.send, x.err)
+				tracing.End(x.sendSpan, x.err)
 				continue
 			}
 			w.acknowledged(x)

@@ -330,8 +330,9 @@ func (c *claimLoop) finish(d doneWrite) {
 
 // observe refreshes the partition's lag, oldest unfinished age and stuck state.
 func (c *claimLoop) observe(now time.Time) {
-	offset, taken, ok := c.unfinished.Oldest()
-	c.partition.observe(now, c.claim.HighWaterMarkOffset(), offset, taken, ok, c.lastErr)
+	var oldest oldestUnfinished
+	oldest.offset, oldest.taken, oldest.ok = c.unfinished.Oldest()
+	c.partition.observe(now, c.claim.HighWaterMarkOffset(), oldest, c.lastErr)
 }
 
 // drain ends the claim: no call starts and no backoff wait goes on; it waits for the

@@ -61,16 +61,23 @@ func (s *partitionState) marked(next int64) {
 	s.committed.Set(float64(next))
 }
 
+// oldestUnfinished is a partition's oldest unfinished record: its offset and when it
+// was taken; ok is false when none is pending.
+type oldestUnfinished struct {
+	offset int64
+	taken  time.Time
+	ok     bool
+}
+
 // observe refreshes the lag from the high-water mark hwm and the age of the oldest
-// unfinished record, taken at oldest (ok false when none is pending). lastErr is the
-// latest failed write, to say why a partition is stuck.
-func (s *partitionState) observe(now time.Time, hwm int64, oldestOffset int64, oldest time.Time, ok bool, lastErr error) {
+// unfinished record. lastErr is the latest failed write, to say why a partition is stuck.
+func (s *partitionState) observe(now time.Time, hwm int64, oldest oldestUnfinished, lastErr error) {
 	if s.position >= 0 {
 		s.lag.Set(float64(max(0, hwm-s.position)))
 	}
 	var age time.Duration
-	if ok {
-		age = now.Sub(oldest)
+	if oldest.ok {
+		age = now.Sub(oldest.taken)
 	}
 	s.age.Set(age.Seconds())
 	stuck := age > s.threshold
@@ -83,7 +90,7 @@ func (s *partitionState) observe(now time.Time, hwm int64, oldestOffset int64, o
 	}
 	if stuck {
 		s.stuck.Set(1)
-		fields = append(fields, zap.Int64("offset", oldestOffset), zap.Duration("age", age))
+		fields = append(fields, zap.Int64("offset", oldest.offset), zap.Duration("age", age))
 		if lastErr != nil {
 			fields = append(fields, zap.Error(lastErr))
 		}

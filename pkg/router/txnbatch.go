@@ -17,10 +17,10 @@ import (
 
 // txnRecord is a finished record waiting for its transaction.
 type txnRecord struct {
-	p    *Partition
-	f    *Finished
-	send trace.Span // the producer span of its output
-	step int        // how far RefusedOutputs replaced the output
+	p        *Partition
+	f        *Finished
+	sendSpan trace.Span // the producer span of its output
+	step     int        // how far RefusedOutputs replaced the output
 }
 
 // txnBatch collects the finished records of every claimed partition and commits them
@@ -59,14 +59,14 @@ func (b *txnBatch) add(r txnRecord) {
 	if r.f.Output != nil {
 		ctx, span := b.cfg.Tracing.StartSend(r.f.Ctx, r.f.Output.Topic)
 		b.cfg.Tracing.Inject(ctx, r.f.Output)
-		r.send = span
+		r.sendSpan = span
 	}
 	select {
 	case b.records <- r:
 	case <-b.failed:
-		tracing.End(r.send, b.err)
+		tracing.End(r.sendSpan, b.err)
 	case <-b.stopped:
-		tracing.End(r.send, errClosed)
+		tracing.End(r.sendSpan, errClosed)
 	}
 }
 
@@ -121,7 +121,7 @@ func (b *txnBatch) run() {
 			done <- commit()
 		case <-b.stop:
 			for _, r := range held {
-				tracing.End(r.send, errClosed)
+				tracing.End(r.sendSpan, errClosed)
 			}
 			return
 		}
@@ -135,7 +135,7 @@ func (b *txnBatch) commit(held []txnRecord) error {
 	select {
 	case <-b.failed:
 		for _, r := range held {
-			tracing.End(r.send, b.err)
+			tracing.End(r.sendSpan, b.err)
 		}
 		return b.err
 	default:
@@ -161,7 +161,7 @@ func (b *txnBatch) commit(held []txnRecord) error {
 	began := time.Now()
 	err := b.tx.Committer.Commit(sarama.NewConsumerGroupMetadataFromSession(sess, b.cfg.GroupID, nil), batch)
 	for _, r := range held {
-		tracing.End(r.send, err)
+		tracing.End(r.sendSpan, err)
 	}
 	if err != nil {
 		b.tx.Refused.note(err)

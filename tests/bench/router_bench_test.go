@@ -18,7 +18,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/pkg/router"
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 	"github.com/streamgate/streamgate/tests/bench/backlog"
 )
 

@@ -21,8 +21,8 @@ import (
 	platform "github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
 	"github.com/streamgate/streamgate/services/worker/ping"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 	"github.com/streamgate/streamgate/tests/bench/backlog"
 	"github.com/streamgate/streamgate/tests/internal/testkit"
 )

@@ -222,3 +222,67 @@ func TestDocLinks(t *testing.T) {
 		t.Errorf("checked %d relative links; the documentation has more, the link pattern is broken", checked)
 	}
 }
+
+var (
+	// A page of the repository named in a source file: docs/handlers.md, README.md
+	// (a bare name like results.md is a file a tool writes).
+	citedPage = regexp.MustCompile(`(?:^|[^\w./-])((?:[\w.-]+/)+[\w.-]+\.md|README\.md)\b`)
+	// A section of the front page: "README.md, <Section>" or "README, <Section>".
+	citedSection = regexp.MustCompile(`README(?:\.md)?, ([A-Z][\w' -]*[\w'])`)
+	// The files whose comments may cite the documentation.
+	sourceFile = regexp.MustCompile(`(\.(go|sh|mk|py|tpl|yaml|yml)|/Makefile|/Dockerfile)$`)
+)
+
+// TestSourceCitesExistingDocs: a comment in code, charts or scripts that sends the
+// reader to a Markdown page names one that exists, and a README section one the front
+// page still has; pages move, and the comments pointing at them rot silently.
+func TestSourceCitesExistingDocs(t *testing.T) {
+	root := repoRoot(t)
+	sections := map[string]bool{}
+	for _, m := range mdHeading.FindAllStringSubmatch(mdFence.ReplaceAllString(readFile(t, "README.md"), ""), -1) {
+		sections[strings.ToLower(strings.TrimSpace(m[1]))] = true
+	}
+	checked := 0
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "bin", "node_modules", "testdata", "swaggerui", "venv":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !sourceFile.MatchString("/" + rel) {
+			return nil
+		}
+		for i, line := range strings.Split(readFile(t, rel), "\n") {
+			for _, m := range citedPage.FindAllStringSubmatch(line, -1) {
+				page := m[1]
+				if strings.Contains(line, "://") || strings.Contains(line, "github.com/") {
+					continue // another project's page
+				}
+				checked++
+				if !fileExists(filepath.Join(root, page)) && !fileExists(filepath.Join(filepath.Dir(p), page)) {
+					t.Errorf("%s:%d cites %s: no such file", rel, i+1, page)
+				}
+			}
+			for _, m := range citedSection.FindAllStringSubmatch(line, -1) {
+				checked++
+				if !sections[strings.ToLower(m[1])] {
+					t.Errorf("%s:%d cites README section %q: README.md has no such heading", rel, i+1, m[1])
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 20 {
+		t.Errorf("checked %d citations; the sources have more, the patterns are broken", checked)
+	}
+}

@@ -10,8 +10,8 @@ import (
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
 	gatewayconfig "github.com/streamgate/streamgate/services/gateway/config"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 	"sigs.k8s.io/yaml"
 )
 

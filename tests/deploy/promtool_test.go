@@ -13,9 +13,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/streamgate/streamgate/pkg/router"
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
 	gatewaymetrics "github.com/streamgate/streamgate/services/gateway/metrics"
 	"github.com/streamgate/streamgate/services/worker/ping"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 	"github.com/streamgate/streamgate/tests/internal/grafana"
 )
 

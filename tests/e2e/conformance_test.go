@@ -15,7 +15,7 @@ import (
 	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
-// TestConformance is Watermill's universal pub/sub checklist (tests/test_pubsub.go),
+// TestConformance is Watermill's universal pub/sub checklist (its pubsub/tests/test_pubsub.go),
 // case by case under the same names, adapted to streamgate's request/reply pipeline:
 // "publish" is GET /v1/ping through the gateway, "subscribe" is the worker's consumer
 // group, and a message counts as delivered once its reply is on the out-topic. Each case

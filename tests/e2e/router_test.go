@@ -14,7 +14,7 @@ import (
 
 	platform "github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/router"
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 

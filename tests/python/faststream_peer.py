@@ -1,4 +1,4 @@
-"""A real FastStream peer of the Go services, for tests/e2e/faststream_test.go.
+"""A real FastStream peer of the Go services, for tests/e2e/python_test.go and exactlyonce_test.go.
 
     python faststream_peer.py request --brokers B --topic T --reply-topic R --cases FILE --timeout S
         Publishes every body in FILE (a JSON list of {"name", "body_base64"}) to T the way

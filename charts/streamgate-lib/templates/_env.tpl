@@ -1,5 +1,5 @@
 {{/*
-The environment both services read (README.md, Configuration), with the
+The environment both services read (docs/configuration.md), with the
 variables only one service reads (.serviceEnv, a YAML list) after the topics,
 and the OTEL_* variables of tracing.env (read by the OpenTelemetry SDK).
 Takes (dict "root" $ "serviceEnv" "..."). Every name is one of the service's

@@ -26,20 +26,8 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
 	"github.com/streamgate/streamgate/services/gateway/config"
 	"github.com/streamgate/streamgate/services/gateway/internal/api"
-	"github.com/streamgate/streamgate/services/gateway/internal/grouplag"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
-
-// readinessInterval is how often readiness asks Kafka; a stopped broker turns /readyz
-// to 503 within about this long.
-const readinessInterval = 2 * time.Second
-
-// lagReadTimeout bounds one reading of the worker group's offsets from the broker.
-const lagReadTimeout = 3 * time.Second
-
-// maxWaitingReplies bounds the requests waiting for their reply at once on one reply
-// topic; more are answered 503 at once rather than piling up.
-const maxWaitingReplies = 1024
 
 // Deps is what a service's endpoints are built from.
 type Deps struct {
@@ -109,28 +97,11 @@ func (r runner) run(ctx context.Context) error {
 	}
 	readiness := &probe.Readiness{Changed: probe.LogChanges(logger)}
 
-	var sender gatewaykit.Sender = gatewaykit.Disabled{}
-	var producer *gatewaykit.Producer
-	var replies *gatewaykit.ReplyReaders
-	if cfg.KafkaEnabled {
-		cfg.KafkaSecurity.Log(logger)
-		producer = gatewaykit.NewProducer(gatewaykit.ProducerConfig{
-			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger, Tracing: tr, Linger: cfg.KafkaLinger,
-		})
-		sender = gatewaykit.Observe(producer, m.Publish(), tr)
-		replies = gatewaykit.NewReplyReaders(gatewaykit.ReplyReaderConfig{
-			Brokers: cfg.KafkaBrokers, Security: cfg.KafkaSecurity, Logger: logger,
-			PartitionCheckInterval: cfg.ReplyPartitionCheckInterval, MaxWaiting: maxWaitingReplies, Tracing: tr,
-		})
+	kc, err := newKafkaClients(cfg, logger, m, tr)
+	if err != nil {
+		return errors.Join(err, tr.Shutdown(context.WithoutCancel(ctx)))
 	}
-	var groupLag *grouplag.Collector // the worker group's lag, read from the broker
-	if cfg.KafkaEnabled {
-		groupLag = grouplag.New(cfg.KafkaBrokers, cfg.KafkaSecurity, cfg.LagGroupID, cfg.InTopic, lagReadTimeout, logger)
-		if err := m.Registry.RegisterAll(groupLag); err != nil {
-			return errors.Join(fmt.Errorf("gateway: %w", err), tr.Shutdown(context.WithoutCancel(ctx)))
-		}
-	}
-	kit := gatewaykit.NewKit(sender, replies)
+	kit := gatewaykit.NewKit(kc.sender, kc.replyReaders)
 	router, err := api.NewRouter(api.Deps{
 		Logger: logger, Readiness: readiness, Metrics: m, Tracing: tr,
 		AccessLogAll: cfg.AccessLog == config.AccessLogAll, TrustIncomingTraceContext: cfg.TrustIncomingTraceContext,
@@ -166,17 +137,8 @@ func (r runner) run(ctx context.Context) error {
 	})
 
 	if cfg.KafkaEnabled {
-		producer.CheckTopics = kit.Topics()
-		workers.Go(func() { _ = producer.Run(background) }) // ends with background
-		workers.Go(func() { _ = replies.Run(background) })  // ends with background
-		workers.Go(func() { groupLag.Run(background) })     // ends with background
-		workers.Go(func() {
-			readiness.Poll(background, readinessInterval, func() error {
-				err := producer.Ping()
-				platformmetrics.SetBool(m.Registry.KafkaConnected, err == nil)
-				return err
-			})
-		})
+		kc.producer.CheckTopics = kit.Topics()
+		kc.start(background, &workers, readiness, m.Registry.KafkaConnected)
 	} else {
 		logger.Warn("Kafka is disabled (KAFKA_ENABLED=false): endpoints answer without publishing; request/reply answers 503")
 		readiness.Set(nil)
@@ -186,7 +148,7 @@ func (r runner) run(ctx context.Context) error {
 		zap.Bool("kafka_enabled", cfg.KafkaEnabled),
 		zap.Strings("brokers", cfg.KafkaBrokers),
 		zap.Strings("topics", kit.Topics()),
-		zap.Strings("reply_topics", replyTopics(replies)),
+		zap.Strings("reply_topics", kc.replyTopics()),
 		zap.String("metrics_addr", cfg.MetricsAddr),
 		zap.Bool("tracing", tr.Enabled()),
 		zap.String("access_log", cfg.AccessLog),
@@ -200,8 +162,8 @@ func (r runner) run(ctx context.Context) error {
 	stop() // when the API server failed rather than ctx ended
 	deadline := <-stopBy
 	var closeErr error
-	if producer != nil {
-		if closeErr = closeBy(producer, deadline, logger); closeErr != nil {
+	if kc.producer != nil {
+		if closeErr = closeBy(kc.producer, deadline, logger); closeErr != nil {
 			closeErr = fmt.Errorf("gateway: close producer: %w", closeErr)
 		}
 	}
@@ -214,13 +176,6 @@ func (r runner) run(ctx context.Context) error {
 	return nil
 }
 
-func replyTopics(replies *gatewaykit.ReplyReaders) []string {
-	if replies == nil {
-		return nil
-	}
-	return replies.Topics()
-}
-
 // closeBy closes the producer, waiting for publishes still running until deadline: a
 // broker failing over can hold one for the producer's whole delivery window (up to 21s),
 // longer than SHUTDOWN_TIMEOUT, and the pod's grace period is sized for the latter.
@@ -230,13 +185,9 @@ func replyTopics(replies *gatewaykit.ReplyReaders) []string {
 func closeBy(producer io.Closer, deadline time.Time, logger *zap.Logger) error {
 	closed := make(chan error, 1)
 	go func() { closed <- producer.Close() }()
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	select {
-	case err := <-closed:
-		return err
-	case <-timer.C:
+	err, ok := service.Await(closed, deadline)
+	if !ok {
 		logger.Warn("stopped waiting for publishes still in flight: the shutdown time is up")
-		return nil
 	}
+	return err
 }

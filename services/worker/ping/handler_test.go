@@ -7,7 +7,7 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/router"
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 )
 
 // The reply is the Python subscriber's, byte for byte through the pydantic-exact codec.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/router"
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 )
 
 // Name labels the flow's metrics, spans and log lines.

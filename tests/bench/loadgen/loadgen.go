@@ -129,10 +129,19 @@ func Closed(ctx context.Context, client *http.Client, t Target, concurrency int,
 	return r
 }
 
-// Open sends rate requests per second to t for d, each at its scheduled time in its
-// own goroutine (at most maxInFlight at once: a request whose turn comes while that
-// many wait is counted failed, not delayed). Latency counts from the scheduled time.
-func Open(ctx context.Context, client *http.Client, t Target, rate float64, d time.Duration, maxInFlight int) Result {
+// OpenLoad is an open-loop load: Rate requests per second for Duration, at most
+// MaxInFlight waiting at once.
+type OpenLoad struct {
+	Rate        float64
+	Duration    time.Duration
+	MaxInFlight int
+}
+
+// Open sends l.Rate requests per second to t for l.Duration, each at its scheduled time
+// in its own goroutine (at most l.MaxInFlight at once: a request whose turn comes while
+// that many wait is counted failed, not delayed). Latency counts from the scheduled time.
+func Open(ctx context.Context, client *http.Client, t Target, l OpenLoad) Result {
+	rate, d, maxInFlight := l.Rate, l.Duration, l.MaxInFlight
 	n := int(rate * d.Seconds())
 	interval := time.Duration(float64(time.Second) / rate)
 	r := Result{Scheduled: make([]time.Time, n), Answered: make([]time.Time, n)}

@@ -76,7 +76,7 @@ func stalledServer(t *testing.T, stall time.Duration) string {
 // user would see it, while the load keeps its schedule.
 func TestOpenCountsFromTheSchedule(t *testing.T) {
 	url := stalledServer(t, 300*time.Millisecond)
-	r := Open(context.Background(), NewClient(64), Target{URL: url, IDPrefix: "o-"}, 100, 500*time.Millisecond, 64)
+	r := Open(context.Background(), NewClient(64), Target{URL: url, IDPrefix: "o-"}, OpenLoad{Rate: 100, Duration: 500 * time.Millisecond, MaxInFlight: 64})
 	if r.OK != 50 || r.Failed != 0 {
 		t.Fatalf("OK %d, failed %d: want 50 answered", r.OK, r.Failed)
 	}
@@ -95,7 +95,7 @@ func TestOpenCountsFromTheSchedule(t *testing.T) {
 
 func TestOpenRefusesBeyondMaxInFlight(t *testing.T) {
 	url := stalledServer(t, 400*time.Millisecond)
-	r := Open(context.Background(), NewClient(8), Target{URL: url, IDPrefix: "m-"}, 100, 200*time.Millisecond, 5)
+	r := Open(context.Background(), NewClient(8), Target{URL: url, IDPrefix: "m-"}, OpenLoad{Rate: 100, Duration: 200 * time.Millisecond, MaxInFlight: 5})
 	if r.OK != 5 || r.Failed != 15 {
 		t.Errorf("OK %d, failed %d: want 5 in flight answered and 15 refused", r.OK, r.Failed)
 	}

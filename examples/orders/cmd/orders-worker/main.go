@@ -10,28 +10,24 @@ import (
 
 	"github.com/streamgate/streamgate/examples/orders"
 	"github.com/streamgate/streamgate/pkg/router"
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 )
 
 // transientRate is the share of inventory calls that fail transiently, to show retries.
 const transientRate = "ORDERS_TRANSIENT_FAILURE_RATE"
 
 func main() {
-	os.Exit(run())
-}
-
-func run() int {
 	topics, err := orders.TopicsFromEnv(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "orders-worker:", err)
-		return 1
+		os.Exit(1)
 	}
 	inventory, err := simulatedInventory()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "orders-worker:", err)
-		return 1
+		os.Exit(1)
 	}
-	return workerapp.Main(func(r *router.Router, _ workerapp.Config) error {
+	workerapp.Main(func(r *router.Router, _ workerapp.Config) error {
 		return router.Register(r, orders.Route(topics, orders.Handler{Inventory: inventory}))
 	})
 }

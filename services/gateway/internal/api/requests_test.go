@@ -24,7 +24,7 @@ const replyTopic = "in-topic.replies"
 // fakeWorker answers a request through the replies the way the reply reader would,
 // unless the request's body correlation ID says otherwise.
 type fakeWorker struct {
-	replies *gatewaykit.ReplyReaders
+	replyReaders *gatewaykit.ReplyReaders
 }
 
 func (f fakeWorker) Send(_ context.Context, rec gatewaykit.Record) error {
@@ -39,19 +39,19 @@ func (f fakeWorker) Send(_ context.Context, rec gatewaykit.Record) error {
 	case strings.HasPrefix(msg.CorrelationID, "silent"):
 		return nil // the reply never comes
 	case strings.HasPrefix(msg.CorrelationID, "garbled"):
-		go f.replies.Deliver(replyTopic, rec.CorrelationID, []byte(`{"status":"Done"}`))
+		go f.replyReaders.Deliver(replyTopic, rec.CorrelationID, []byte(`{"status":"Done"}`))
 		return nil
 	}
 	body, _ := messages.EncodeResponse(messages.NewResponse(msg.CorrelationID, "pong from subscriber", messages.StatusCompleted, fixedNow))
-	go f.replies.Deliver(replyTopic, rec.CorrelationID, body)
+	go f.replyReaders.Deliver(replyTopic, rec.CorrelationID, body)
 	return nil
 }
 
 func newRequestRouter(t *testing.T, max int) (http.Handler, *gatewaykit.ReplyReaders) {
-	replies := gatewaykit.NewLoopbackReplies(max)
+	replyReaders := gatewaykit.NewLoopbackReplyReaders(max)
 	router := sampleRouter(t, Deps{Logger: zap.NewNop(), Readiness: &probe.Readiness{}, Tracing: tracing.Disabled()},
-		Sample{Version: "1", Now: func() time.Time { return fixedNow }}, gatewaykit.NewKit(fakeWorker{replies}, replies))
-	return router, replies
+		Sample{Version: "1", Now: func() time.Time { return fixedNow }}, gatewaykit.NewKit(fakeWorker{replyReaders}, replyReaders))
+	return router, replyReaders
 }
 
 func post(router http.Handler, path, id string) *httptest.ResponseRecorder {
@@ -63,7 +63,7 @@ func post(router http.Handler, path, id string) *httptest.ResponseRecorder {
 }
 
 func TestRequestAnswersWithTheReplyOrTimesOut(t *testing.T) {
-	router, replies := newRequestRouter(t, 10)
+	router, replyReaders := newRequestRouter(t, 10)
 	tests := []struct {
 		path, id string
 		status   int
@@ -81,19 +81,19 @@ func TestRequestAnswersWithTheReplyOrTimesOut(t *testing.T) {
 			t.Errorf("POST %s (%s) = %d %s, want %d %s", tt.path, tt.id, rec.Code, rec.Body, tt.status, tt.body)
 		}
 	}
-	if n := replies.Waiting(replyTopic); n != 0 {
+	if n := replyReaders.Waiting(replyTopic); n != 0 {
 		t.Errorf("%d waiters left", n)
 	}
 }
 
 func TestRequestRefusedWhenFullOrDisabled(t *testing.T) {
-	router, replies := newRequestRouter(t, 1)
+	router, replyReaders := newRequestRouter(t, 1)
 	waiting := make(chan struct{})
 	go func() {
 		defer close(waiting)
 		post(router, "/v1/requests?timeout=2s", "silent-taking-the-only-place")
 	}()
-	for replies.Waiting(replyTopic) == 0 {
+	for replyReaders.Waiting(replyTopic) == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	if rec := post(router, "/v1/requests", "req-1"); rec.Code != 503 || rec.Header().Get("Retry-After") != "1" {
@@ -110,7 +110,7 @@ func TestRequestRefusedWhenFullOrDisabled(t *testing.T) {
 // Answered, timed out or abandoned by the client: no request leaves a waiter or a
 // goroutine behind.
 func TestRequestsLeakNothing(t *testing.T) {
-	router, replies := newRequestRouter(t, 1000)
+	router, replyReaders := newRequestRouter(t, 1000)
 	before := runtime.NumGoroutine()
 	var wg sync.WaitGroup
 	for i := range 300 {
@@ -130,7 +130,7 @@ func TestRequestsLeakNothing(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := replies.Waiting(replyTopic); n != 0 {
+	if n := replyReaders.Waiting(replyTopic); n != 0 {
 		t.Errorf("%d waiters left", n)
 	}
 	deadline := time.Now().Add(5 * time.Second)

@@ -35,14 +35,19 @@ const (
 	staleAfter = 30 * time.Second
 )
 
+// Config says whose lag a Collector reads, and how.
+type Config struct {
+	Brokers  []string
+	Security kafka.Security
+	Group    string // the consumer group
+	Topic    string // the topic it consumes
+	Timeout  time.Duration
+	Logger   *zap.Logger
+}
+
 // Collector is a prometheus.Collector of group's lag on topic, read by Run.
 type Collector struct {
-	brokers  []string
-	security kafka.Security
-	group    string
-	topic    string
-	timeout  time.Duration
-	logger   *zap.Logger
+	cfg Config
 
 	lagDesc, upDesc *prometheus.Desc
 
@@ -55,12 +60,12 @@ type Collector struct {
 	up     bool
 }
 
-// New returns a collector of group's lag on topic; each round trip to the broker is
-// bounded by a third of timeout. Start Run.
-func New(brokers []string, security kafka.Security, group, topic string, timeout time.Duration, logger *zap.Logger) *Collector {
-	labels := prometheus.Labels{"group": group, "topic": topic}
+// New returns a collector of cfg.Group's lag on cfg.Topic; each round trip to the broker
+// is bounded by a third of cfg.Timeout. Start Run.
+func New(cfg Config) *Collector {
+	labels := prometheus.Labels{"group": cfg.Group, "topic": cfg.Topic}
 	return &Collector{
-		brokers: brokers, security: security, group: group, topic: topic, timeout: timeout, logger: logger,
+		cfg: cfg,
 		lagDesc: prometheus.NewDesc(LagMetric,
 			"High-water mark minus the group's committed offset, per partition, read from the broker (exists while no consumer runs).",
 			[]string{"partition"}, labels),
@@ -118,11 +123,11 @@ func (c *Collector) refresh() {
 	c.mu.Unlock()
 	switch {
 	case err != nil && !c.warned:
-		c.logger.Warn("cannot read the consumer group's lag from the broker", zap.String("group", c.group),
-			logging.Topic(c.topic), zap.Error(err))
+		c.cfg.Logger.Warn("cannot read the consumer group's lag from the broker", zap.String("group", c.cfg.Group),
+			logging.Topic(c.cfg.Topic), zap.Error(err))
 		c.warned = true
 	case err == nil && c.warned:
-		c.logger.Info("reading the consumer group's lag from the broker again", zap.String("group", c.group), logging.Topic(c.topic))
+		c.cfg.Logger.Info("reading the consumer group's lag from the broker again", zap.String("group", c.cfg.Group), logging.Topic(c.cfg.Topic))
 		c.warned = false
 	}
 }
@@ -146,44 +151,44 @@ func (c *Collector) readLags() (map[int32]int64, error) {
 }
 
 func (c *Collector) query(client sarama.Client) (map[int32]int64, error) {
-	if err := client.RefreshMetadata(c.topic); err != nil {
-		return nil, fmt.Errorf("grouplag: metadata of %s: %w", c.topic, err)
+	if err := client.RefreshMetadata(c.cfg.Topic); err != nil {
+		return nil, fmt.Errorf("grouplag: metadata of %s: %w", c.cfg.Topic, err)
 	}
-	partitions, err := client.Partitions(c.topic)
+	partitions, err := client.Partitions(c.cfg.Topic)
 	if err != nil {
-		return nil, fmt.Errorf("grouplag: partitions of %s: %w", c.topic, err)
+		return nil, fmt.Errorf("grouplag: partitions of %s: %w", c.cfg.Topic, err)
 	}
-	coordinator, err := client.Coordinator(c.group)
+	coordinator, err := client.Coordinator(c.cfg.Group)
 	if err != nil {
-		return nil, fmt.Errorf("grouplag: coordinator of group %s: %w", c.group, err)
+		return nil, fmt.Errorf("grouplag: coordinator of group %s: %w", c.cfg.Group, err)
 	}
-	req := &sarama.OffsetFetchRequest{Version: 5, ConsumerGroup: c.group}
+	req := &sarama.OffsetFetchRequest{Version: 5, ConsumerGroup: c.cfg.Group}
 	for _, p := range partitions {
-		req.AddPartition(c.topic, p)
+		req.AddPartition(c.cfg.Topic, p)
 	}
 	resp, err := coordinator.FetchOffset(req)
 	if err != nil {
-		return nil, fmt.Errorf("grouplag: committed offsets of group %s: %w", c.group, err)
+		return nil, fmt.Errorf("grouplag: committed offsets of group %s: %w", c.cfg.Group, err)
 	}
 	if !errors.Is(resp.Err, sarama.ErrNoError) {
-		return nil, fmt.Errorf("grouplag: committed offsets of group %s: %w", c.group, resp.Err)
+		return nil, fmt.Errorf("grouplag: committed offsets of group %s: %w", c.cfg.Group, resp.Err)
 	}
 	lags := make(map[int32]int64, len(partitions))
 	for _, p := range partitions {
-		hwm, err := client.GetOffset(c.topic, p, sarama.OffsetNewest)
+		hwm, err := client.GetOffset(c.cfg.Topic, p, sarama.OffsetNewest)
 		if err != nil {
-			return nil, fmt.Errorf("grouplag: high-water mark of %s/%d: %w", c.topic, p, err)
+			return nil, fmt.Errorf("grouplag: high-water mark of %s/%d: %w", c.cfg.Topic, p, err)
 		}
 		committed := int64(-1)
-		if block := resp.GetBlock(c.topic, p); block != nil {
+		if block := resp.GetBlock(c.cfg.Topic, p); block != nil {
 			if !errors.Is(block.Err, sarama.ErrNoError) {
-				return nil, fmt.Errorf("grouplag: committed offset of %s/%d: %w", c.topic, p, block.Err)
+				return nil, fmt.Errorf("grouplag: committed offset of %s/%d: %w", c.cfg.Topic, p, block.Err)
 			}
 			committed = block.Offset
 		}
 		if committed < 0 {
-			if committed, err = client.GetOffset(c.topic, p, sarama.OffsetOldest); err != nil {
-				return nil, fmt.Errorf("grouplag: log start of %s/%d: %w", c.topic, p, err)
+			if committed, err = client.GetOffset(c.cfg.Topic, p, sarama.OffsetOldest); err != nil {
+				return nil, fmt.Errorf("grouplag: log start of %s/%d: %w", c.cfg.Topic, p, err)
 			}
 		}
 		lags[p] = max(hwm-committed, 0)
@@ -198,16 +203,16 @@ func (c *Collector) connect() (sarama.Client, error) {
 	cfg := kafka.ConsumerConfig("streamgate-gateway-grouplag")
 	// A reading is a few round trips: each bounded to a third of its time, no retries,
 	// so a dead broker fails a scrape instead of holding it.
-	cfg.Net.DialTimeout = c.timeout / 3
-	cfg.Net.ReadTimeout = c.timeout / 3
-	cfg.Net.WriteTimeout = c.timeout / 3
+	cfg.Net.DialTimeout = c.cfg.Timeout / 3
+	cfg.Net.ReadTimeout = c.cfg.Timeout / 3
+	cfg.Net.WriteTimeout = c.cfg.Timeout / 3
 	cfg.Metadata.Retry.Max = 0
-	if err := c.security.Apply(cfg); err != nil {
+	if err := c.cfg.Security.Apply(cfg); err != nil {
 		return nil, err
 	}
-	client, err := sarama.NewClient(c.brokers, cfg)
+	client, err := sarama.NewClient(c.cfg.Brokers, cfg)
 	if err != nil {
-		return nil, c.security.Explain(fmt.Errorf("grouplag: new client: %w", err))
+		return nil, c.cfg.Security.Explain(fmt.Errorf("grouplag: new client: %w", err))
 	}
 	c.client = client
 	return client, nil

@@ -4,13 +4,11 @@
 package main
 
 import (
-	"os"
-
 	_ "github.com/streamgate/streamgate/pkg/platform/profiling" // pprof in -tags pprof builds only
-	"github.com/streamgate/streamgate/pkg/router/workerapp"
 	"github.com/streamgate/streamgate/services/worker/ping"
+	"github.com/streamgate/streamgate/services/worker/workerapp"
 )
 
 func main() {
-	os.Exit(workerapp.Main(ping.Register))
+	workerapp.Main(ping.Register)
 }

@@ -118,9 +118,16 @@ func (b *bench) goEnv(httpAddr string) ([]string, error) {
 	}, nil
 }
 
-// startWorker runs the worker binary bin from in to out as group, logging at level,
-// with extra variables added to its environment.
-func (b *bench) startWorker(ctx context.Context, bin, name, level, in, out, group string, extra ...string) (*process, error) {
+// workerRun is one run of a worker binary: bin, named name in the logs, from in to out
+// as group, logging at level, with extra variables added to its environment.
+type workerRun struct {
+	bin, name, level string
+	in, out, group   string
+	extra            []string
+}
+
+// startWorker starts w and waits for its /healthz.
+func (b *bench) startWorker(ctx context.Context, w workerRun) (*process, error) {
 	addr, err := testkit.FreeAddr()
 	if err != nil {
 		return nil, err
@@ -129,10 +136,10 @@ func (b *bench) startWorker(ctx context.Context, bin, name, level, in, out, grou
 	if err != nil {
 		return nil, err
 	}
-	env = append(env, "LOG_LEVEL="+level, "KAFKA_IN_TOPIC="+in, "KAFKA_OUT_TOPIC="+out,
-		"KAFKA_DLQ_TOPIC="+in+".dlq", "KAFKA_GROUP_ID="+group)
-	env = append(env, extra...)
-	p, err := b.start(name, env, "", bin)
+	env = append(env, "LOG_LEVEL="+w.level, "KAFKA_IN_TOPIC="+w.in, "KAFKA_OUT_TOPIC="+w.out,
+		"KAFKA_DLQ_TOPIC="+w.in+".dlq", "KAFKA_GROUP_ID="+w.group)
+	env = append(env, w.extra...)
+	p, err := b.start(w.name, env, "", w.bin)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +152,7 @@ func (b *bench) startServices(ctx context.Context) error {
 	if err := b.c.createTopics(goIn, goOut, goIn+".dlq", pyIn, pyOut); err != nil {
 		return err
 	}
-	worker, err := b.startWorker(ctx, b.bins.worker, "worker", "info", goIn, goOut, b.topic("worker"))
+	worker, err := b.startWorker(ctx, workerRun{bin: b.bins.worker, name: "worker", level: "info", in: goIn, out: goOut, group: b.topic("worker")})
 	if err != nil {
 		return err
 	}
@@ -408,7 +415,7 @@ func (b *bench) openRun(ctx context.Context, v *variant, rate float64, round int
 	// The variant's index keeps the IDs of two variants that share an out-topic apart.
 	prefix := fmt.Sprintf("open-%s-%d-%.0f-%d-", b.id, slices.Index(b.variants, v), rate, round)
 	systemBefore := cpuOf(v.processes())
-	r := loadgen.Open(ctx, client, loadgen.Target{URL: v.url, IDPrefix: prefix}, rate, b.o.duration, 4096)
+	r := loadgen.Open(ctx, client, loadgen.Target{URL: v.url, IDPrefix: prefix}, loadgen.OpenLoad{Rate: rate, Duration: b.o.duration, MaxInFlight: 4096})
 	if err := ctx.Err(); err != nil {
 		return openRun{}, err
 	}
@@ -491,11 +498,11 @@ func (b *bench) drain(ctx context.Context) error {
 		run := drainRun{Round: round, Records: b.o.backlog}
 		steps := []func() error{
 			func() (err error) {
-				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, b.bins.worker, "logs info", in, "info", round)
+				run.Worker, run.WorkerSteady, run.WorkerCPU, err = b.drainWorker(ctx, drainedWorker{b.bins.worker, "logs info", "info"}, in, round)
 				return err
 			},
 			func() (err error) {
-				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, b.bins.worker, "logs warn", in, "warn", round)
+				run.WorkerQuiet, run.WorkerQuietSteady, run.WorkerQuietCPU, err = b.drainWorker(ctx, drainedWorker{b.bins.worker, "logs warn", "warn"}, in, round)
 				return err
 			},
 			func() (err error) {
@@ -509,13 +516,13 @@ func (b *bench) drain(ctx context.Context) error {
 		}
 		if b.o.exactlyOnce {
 			steps = append(steps, func() (err error) {
-				run.ExactlyOnce, run.ExactlyOnceSteady, run.ExactlyOnceCPU, err = b.drainWorker(ctx, b.bins.worker, exactlyOnceLabel, in, "info", round)
+				run.ExactlyOnce, run.ExactlyOnceSteady, run.ExactlyOnceCPU, err = b.drainWorker(ctx, drainedWorker{b.bins.worker, exactlyOnceLabel, "info"}, in, round)
 				return err
 			})
 		}
 		if b.bins.baselineWorker != "" {
 			steps = append(steps, func() (err error) {
-				run.Baseline, run.BaselineSteady, run.BaselineCPU, err = b.drainWorker(ctx, b.bins.baselineWorker, "baseline", in, "info", round)
+				run.Baseline, run.BaselineSteady, run.BaselineCPU, err = b.drainWorker(ctx, drainedWorker{b.bins.baselineWorker, "baseline", "info"}, in, round)
 				return err
 			})
 		}
@@ -529,9 +536,12 @@ func (b *bench) drain(ctx context.Context) error {
 	return b.profileWorker(ctx, in)
 }
 
-// drainWorker measures the worker binary bin, named label, answering the whole backlog
-// in while logging at level.
-func (b *bench) drainWorker(ctx context.Context, bin, label, in, level string, round int) (overall, steady, cpu float64, err error) {
+// drainedWorker is the worker binary bin, named label in the results, logging at level.
+type drainedWorker struct{ bin, label, level string }
+
+// drainWorker measures dw answering the whole backlog in, in round.
+func (b *bench) drainWorker(ctx context.Context, dw drainedWorker, in string, round int) (overall, steady, cpu float64, err error) {
+	bin, label, level := dw.bin, dw.label, dw.level
 	slug := strings.ReplaceAll(label, " ", "-")
 	out, group := b.topic(fmt.Sprintf("drain-out-%s-%d", slug, round)), b.topic(fmt.Sprintf("drain-%s-%d", slug, round))
 	if err := b.c.createTopics(out); err != nil {
@@ -543,7 +553,7 @@ func (b *bench) drainWorker(ctx context.Context, bin, label, in, level string, r
 	if label == exactlyOnceLabel {
 		extra = exactlyOnceEnv
 	}
-	p, err := b.startWorker(ctx, bin, "drain worker", level, in, out, group, extra...)
+	p, err := b.startWorker(ctx, workerRun{bin: bin, name: "drain worker", level: level, in: in, out: out, group: group, extra: extra})
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -558,9 +568,9 @@ func (b *bench) drainWorker(ctx context.Context, bin, label, in, level string, r
 	if label == exactlyOnceLabel {
 		// The out-topic's offsets count commit markers too; the group's committed
 		// offsets count what is answered and visible, as the transactions commit both.
-		w, err = b.c.waitCommitted(ctx, group, in, b.o.backlog, b.o.drainWait, alive)
+		w, err = b.c.waitCommitted(ctx, group, in, until{n: b.o.backlog, timeout: b.o.drainWait, alive: alive})
 	} else {
-		w, err = b.c.waitWritten(ctx, out, b.o.backlog, b.o.drainWait, alive)
+		w, err = b.c.waitWritten(ctx, out, until{n: b.o.backlog, timeout: b.o.drainWait, alive: alive})
 	}
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("worker: %w", err)
@@ -582,7 +592,10 @@ func (b *bench) startExactlyOnce(ctx context.Context) error {
 	if err := b.c.createTopics(in, out, in+".dlq"); err != nil {
 		return err
 	}
-	worker, err := b.startWorker(ctx, b.bins.worker, "worker, DELIVERY=exactly-once", "info", in, out, b.topic("worker-eos"), exactlyOnceEnv...)
+	worker, err := b.startWorker(ctx, workerRun{
+		bin: b.bins.worker, name: "worker, DELIVERY=exactly-once", level: "info",
+		in: in, out: out, group: b.topic("worker-eos"), extra: exactlyOnceEnv,
+	})
 	if err != nil {
 		return err
 	}

@@ -140,17 +140,17 @@ func (w written) steady(n int) float64 {
 // counting what the broker took costs the measured process nothing, where reading the
 // records back would take CPU from it. alive is checked between polls (a process that
 // exited); timeout bounds the wait.
-func (c *cluster) waitWritten(ctx context.Context, topic string, n int, timeout time.Duration, alive func() error) (written, error) {
+func (c *cluster) waitWritten(ctx context.Context, topic string, u until) (written, error) {
 	if err := c.client.RefreshMetadata(topic); err != nil {
 		return written{}, err
 	}
-	return c.waitCounted(ctx, func() (int64, error) { return testkit.HighWaterMarks(c.client, topic) }, topic, n, timeout, alive)
+	return c.waitCounted(ctx, func() (int64, error) { return testkit.HighWaterMarks(c.client, topic) }, topic, u)
 }
 
 // waitCommitted is waitWritten counting group's committed offsets of topic (the
 // records it consumed and committed) instead of what was written.
-func (c *cluster) waitCommitted(ctx context.Context, group, topic string, n int, timeout time.Duration, alive func() error) (written, error) {
-	return c.waitCounted(ctx, func() (int64, error) { return c.committed(group, topic) }, "the offsets of "+group, n, timeout, alive)
+func (c *cluster) waitCommitted(ctx context.Context, group, topic string, u until) (written, error) {
+	return c.waitCounted(ctx, func() (int64, error) { return c.committed(group, topic) }, "the offsets of "+group, u)
 }
 
 // committed is the sum of group's committed offsets of topic's partitions.
@@ -176,8 +176,17 @@ func (c *cluster) committed(group, topic string) (int64, error) {
 	return sum, nil
 }
 
-// waitCounted waits until count, what, reaches n; see waitWritten.
-func (c *cluster) waitCounted(ctx context.Context, count func() (int64, error), what string, n int, timeout time.Duration, alive func() error) (written, error) {
+// until is what a wait waits for: n records, at most timeout, while alive (the process
+// measured, checked between polls) returns nil.
+type until struct {
+	n       int
+	timeout time.Duration
+	alive   func() error
+}
+
+// waitCounted waits until count, what, reaches u.n; see waitWritten.
+func (c *cluster) waitCounted(ctx context.Context, count func() (int64, error), what string, u until) (written, error) {
+	n, timeout, alive := u.n, u.timeout, u.alive
 	var w written
 	deadline := time.Now().Add(timeout)
 	for {

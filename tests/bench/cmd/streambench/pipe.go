@@ -64,11 +64,11 @@ func (b *bench) drainPipe(ctx context.Context, in string, round int) (steady, cp
 			}
 		}
 	})
-	w, err := b.c.waitWritten(ctx, out, b.o.backlog, b.o.drainWait, func() error {
+	w, err := b.c.waitWritten(ctx, out, until{n: b.o.backlog, timeout: b.o.drainWait, alive: func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		return failed
-	})
+	}})
 	after, cpuErr := proc.CPU(os.Getpid())
 	stop()
 	err = errors.Join(err, cpuErr, consumer.Close())

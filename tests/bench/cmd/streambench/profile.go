@@ -34,7 +34,7 @@ func (b *bench) profile(ctx context.Context) error {
 	errs := make([]error, 2)
 	for i, kind := range []string{"profile", "allocs"} {
 		wg.Go(func() {
-			errs[i] = b.fetchProfile(ctx, b.pprofAddr, b.bins.gateway, "", kind, seconds)
+			errs[i] = b.fetchProfile(ctx, profileFetch{addr: b.pprofAddr, binary: b.bins.gateway, kind: kind, seconds: seconds})
 		})
 	}
 	client := loadgen.NewClient(b.o.concurrency)
@@ -72,7 +72,10 @@ func (b *bench) profileWorker(ctx context.Context, in string) error {
 		seconds = 1
 	}
 	logf("profiling the worker draining for %ds", seconds)
-	p, err := b.startWorker(ctx, b.bins.worker, "profiled drain worker", "info", in, out, group, "PPROF_ADDR="+addr)
+	p, err := b.startWorker(ctx, workerRun{
+		bin: b.bins.worker, name: "profiled drain worker", level: "info",
+		in: in, out: out, group: group, extra: []string{"PPROF_ADDR=" + addr},
+	})
 	if err != nil {
 		return err
 	}
@@ -82,13 +85,21 @@ func (b *bench) profileWorker(ctx context.Context, in string) error {
 		return ctx.Err()
 	case <-time.After(time.Second): // joined and answering
 	}
-	return b.fetchProfile(ctx, addr, b.bins.worker, "worker-", "profile", seconds)
+	return b.fetchProfile(ctx, profileFetch{addr: addr, binary: b.bins.worker, prefix: "worker-", kind: "profile", seconds: seconds})
 }
 
-// fetchProfile saves /debug/pprof/<kind>?seconds=N from the pprof listener at addr of
-// binary (for allocs: what was allocated in those seconds) as <prefix><kind>.pb.gz and
-// its `go tool pprof -top -cum` as <prefix><kind>.txt.
-func (b *bench) fetchProfile(ctx context.Context, addr, binary, prefix, kind string, seconds int) error {
+// profileFetch is one profile to take: kind (profile, allocs) for seconds from the
+// pprof listener at addr of binary, saved under names starting with prefix.
+type profileFetch struct {
+	addr, binary, prefix, kind string
+	seconds                    int
+}
+
+// fetchProfile saves /debug/pprof/<kind>?seconds=N (for allocs: what was allocated in
+// those seconds) as <prefix><kind>.pb.gz and its `go tool pprof -top -cum` as
+// <prefix><kind>.txt.
+func (b *bench) fetchProfile(ctx context.Context, pf profileFetch) error {
+	addr, binary, prefix, kind, seconds := pf.addr, pf.binary, pf.prefix, pf.kind, pf.seconds
 	url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, kind, seconds)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

@@ -38,37 +38,45 @@ var errRebuild = errors.New("worker: the cluster refuses the client's credential
 // fenced one needs).
 var errAborted = fmt.Errorf("worker: a transaction was aborted; joining again from the committed offsets: %w", errRebuild)
 
+// consumer is the worker's Kafka side: the router it feeds and the readiness that
+// reports the connection.
+type consumer struct {
+	cfg    Config
+	log    *zap.Logger
+	ready  *probe.Readiness
+	router *router.Router
+}
+
 // consume connects, then runs consumer group sessions until ctx is done; it returns
 // after leaving the group and closing the producer. When the cluster refuses the
 // credentials of a running connection (a rotated password, a renewed certificate), it
 // leaves, closes and connects again with the secret files as they are now.
-func consume(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router) error {
+func (c consumer) consume(ctx context.Context) error {
 	refused := router.NewRefusedOutputs() // exactly-once: outlives the clients built after aborts
 	for {
-		group, producer, err := connect(ctx, cfg, log, ready, r.Metrics().Registry.KafkaConnected)
+		group, producer, err := c.connect(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // stopped before the cluster could be reached
 			}
 			return err
 		}
-		err = serve(ctx, cfg, log, ready, r, refused, group, producer)
+		err = c.serve(ctx, refused, group, producer)
 		if !errors.Is(err, errRebuild) {
 			return err
 		}
 		if errors.Is(err, errAborted) {
-			log.Warn("a transaction was aborted; building a new client to join again from the committed offsets")
+			c.log.Warn("a transaction was aborted; building a new client to join again from the committed offsets")
 			continue
 		}
-		log.Warn("Kafka refuses the client's credentials; building a new client from the secret files")
+		c.log.Warn("Kafka refuses the client's credentials; building a new client from the secret files")
 	}
 }
 
 // serve answers records with group and producer until ctx is done or the cluster refuses
 // their credentials (errRebuild); it closes both before it returns.
-func serve(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router,
-	refusedOutputs *router.RefusedOutputs, group sarama.ConsumerGroup, producer sarama.AsyncProducer,
-) error {
+func (c consumer) serve(ctx context.Context, refusedOutputs *router.RefusedOutputs, group sarama.ConsumerGroup, producer sarama.AsyncProducer) error {
+	cfg, log, r := c.cfg, c.log, c.router
 	// A fetch, commit or reply connection refused on re-authentication is reported only
 	// in the background: it ends the session too, so that the client is rebuilt (what
 	// the claims did not finish is redelivered). So does a failed transaction: the new
@@ -105,7 +113,10 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readin
 		wg.Go(dispatch)
 	}
 
-	loopErr := consumeLoop(session, group, r.Topics(), handler, cfg.KafkaSecurity, log, ready, r.Metrics().Registry.KafkaConnected)
+	loopErr := sessionLoop{
+		group: group, topics: r.Topics(), handler: handler, security: cfg.KafkaSecurity,
+		log: log, ready: c.ready, connected: r.Metrics().Registry.KafkaConnected,
+	}.run(session)
 	switch {
 	case loopErr != nil || ctx.Err() != nil:
 	case aborted.Load():
@@ -129,8 +140,9 @@ func serve(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readin
 
 // connect creates the consumer group and the producer, retrying with backoff while
 // the cluster cannot be reached or refuses the credentials, until ctx is done. Readiness
-// carries the reason of the last failure, and connected is 0 meanwhile.
-func connect(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, connected prometheus.Gauge) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
+// carries the reason of the last failure, and the connected gauge is 0 meanwhile.
+func (c consumer) connect(ctx context.Context) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
+	cfg, log, connected := c.cfg, c.log, c.router.Metrics().Registry.KafkaConnected
 	retry := backoff.New(reconnectMin, reconnectMax)
 	for {
 		group, producer, err := dial(cfg)
@@ -144,7 +156,7 @@ func connect(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Read
 			return nil, nil, err // retrying will not help
 		}
 		err = cfg.KafkaSecurity.Explain(err)
-		ready.Set(err)
+		c.ready.Set(err)
 		delay := retry.Next()
 		log.Warn("cannot connect to Kafka; retrying", zap.Strings("brokers", cfg.KafkaBrokers),
 			zap.Error(err), zap.NamedError("cause", errors.Unwrap(err)), zap.Duration("retry_in", delay))
@@ -178,16 +190,27 @@ func dial(cfg Config) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
 	return group, producer, nil
 }
 
-// consumeLoop runs one session after another: a rebalance ends a session normally and
-// the next starts at once; a failed one is retried with backoff, and its reason shown
-// by readiness; connected turns 0 (the handler sets it to 1 when a session starts). It
-// returns errRebuild when the cluster refused the credentials.
-func consumeLoop(ctx context.Context, group sarama.ConsumerGroup, topics []string, handler sarama.ConsumerGroupHandler,
-	security kafka.Security, log *zap.Logger, ready *probe.Readiness, connected prometheus.Gauge,
-) error {
+// sessionLoop runs one consumer group session after another, reporting on ready and
+// connected.
+type sessionLoop struct {
+	group     sarama.ConsumerGroup
+	topics    []string
+	handler   sarama.ConsumerGroupHandler
+	security  kafka.Security
+	log       *zap.Logger
+	ready     *probe.Readiness
+	connected prometheus.Gauge
+}
+
+// run runs the sessions: a rebalance ends a session normally and the next starts at
+// once; a failed one is retried with backoff, and its reason shown by readiness;
+// connected turns 0 (the handler sets it to 1 when a session starts). It returns
+// errRebuild when the cluster refused the credentials.
+func (l sessionLoop) run(ctx context.Context) error {
+	group, topics, log := l.group, l.topics, l.log
 	retry := backoff.New(reconnectMin, reconnectMax)
 	for {
-		err := group.Consume(ctx, topics, handler)
+		err := group.Consume(ctx, topics, l.handler)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -195,9 +218,9 @@ func consumeLoop(ctx context.Context, group sarama.ConsumerGroup, topics []strin
 			// Only consume closes the group, after this loop: something is badly off.
 			return fmt.Errorf("worker: consume: %w", err)
 		case err != nil:
-			err = security.Explain(err)
-			ready.Set(err)
-			connected.Set(0)
+			err = l.security.Explain(err)
+			l.ready.Set(err)
+			l.connected.Set(0)
 			if kafka.NeedsNewClient(err) {
 				log.Warn("consumer group session failed", zap.Strings("topics", topics), zap.Error(err))
 				return errRebuild

@@ -30,23 +30,18 @@ const probeShutdownTimeout = time.Second
 // configuration, for the main route's topics.
 type Register func(r *router.Router, cfg Config) error
 
-// Main is the body of a worker's main: it reads the configuration, runs the worker
-// until SIGINT or SIGTERM, and returns the process's exit status (the error on
-// standard error).
+// Main runs a worker with the routes register adds, configured from the environment,
+// until SIGTERM or SIGINT, and exits the process with its outcome.
 //
-//	func main() { os.Exit(workerapp.Main(ping.Register)) }
-func Main(register Register) int {
+//	func main() { workerapp.Main(ping.Register) }
+func Main(register Register) {
 	cfg, err := Load()
 	if err == nil {
 		err = service.Run("worker", cfg.Common, func(ctx context.Context, log *zap.Logger) error {
 			return Run(ctx, cfg, log, register)
 		})
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "worker: %v\n", err)
-		return 1
-	}
-	return 0
+	service.Exit("worker", err)
 }
 
 // Run runs the worker until ctx is done, then stops gracefully: /readyz turns 503, the
@@ -54,20 +49,24 @@ func Main(register Register) int {
 // the producer closes and the probe server stops. If that takes longer than
 // cfg.ShutdownTimeout, Run returns an error without waiting further; the process is
 // expected to exit then.
-func Run(ctx context.Context, cfg Config, log *zap.Logger, register Register) error {
-	return run(ctx, cfg, log, register, hooks{getenv: os.LookupEnv})
+func Run(ctx context.Context, cfg Config, logger *zap.Logger, register Register) error {
+	return runner{cfg: cfg, logger: logger, register: register, getenv: os.LookupEnv}.run(ctx)
 }
 
-// hooks let tests learn the servers' addresses and set the environment tracing reads.
-type hooks struct {
+// runner is Run's arguments, with the environment tracing reads and hooks that learn the
+// probe and metrics servers' addresses.
+type runner struct {
+	cfg              Config
+	logger           *zap.Logger
+	register         Register
 	getenv           func(string) (string, bool)
-	listening        func(net.Addr) // the probe server's
+	probesListening  func(net.Addr)
 	metricsListening func(net.Addr)
 }
 
-// run is Run with hooks.
-func run(ctx context.Context, cfg Config, log *zap.Logger, register Register, hk hooks) error {
-	tel, err := newTelemetry(ctx, cfg, hk.getenv, log)
+func (rn runner) run(ctx context.Context) error {
+	cfg, log := rn.cfg, rn.logger
+	tel, err := newTelemetry(ctx, cfg, rn.getenv, log)
 	if err != nil {
 		return err
 	}
@@ -79,7 +78,7 @@ func run(ctx context.Context, cfg Config, log *zap.Logger, register Register, hk
 		DrainTimeout:   min(router.DefaultDrainTimeout, cfg.ShutdownTimeout/2),
 		StuckThreshold: cfg.StuckThreshold,
 	})
-	if err := register(r, cfg); err != nil {
+	if err := rn.register(r, cfg); err != nil {
 		return errors.Join(fmt.Errorf("worker: routes: %w", err), tel.flush(ctx, time.Second))
 	}
 	log.Info("starting worker",
@@ -99,12 +98,12 @@ func run(ctx context.Context, cfg Config, log *zap.Logger, register Register, hk
 	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServing()
 	served := make(chan error, 1)
-	go func() { served <- serveEndpoints(serveCtx, cfg, log, ready, tel, hk) }()
+	go func() { served <- rn.serveEndpoints(serveCtx, ready, tel) }()
 
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	worked := make(chan error, 1)
-	go func() { worked <- work(workCtx, cfg, log, ready, r) }()
+	go func() { worked <- rn.work(workCtx, ready, r) }()
 
 	select {
 	case <-ctx.Done():
@@ -121,26 +120,23 @@ func run(ctx context.Context, cfg Config, log *zap.Logger, register Register, hk
 	ready.Drain()
 	stopWork()
 
+	// SHUTDOWN_TIMEOUT bounds the whole stop, from here.
 	stopBy := time.Now().Add(cfg.ShutdownTimeout)
-	deadline := time.NewTimer(cfg.ShutdownTimeout)
-	defer deadline.Stop()
 	timedOut := fmt.Errorf("worker: graceful shutdown took longer than %s", cfg.ShutdownTimeout)
 	if worked != nil {
-		select {
-		case werr := <-worked:
-			err = errors.Join(err, werr)
-		case <-deadline.C:
+		werr, ok := service.Await(worked, stopBy)
+		if !ok {
 			return errors.Join(err, timedOut)
 		}
+		err = errors.Join(err, werr)
 	}
 	stopServing()
 	if served != nil {
-		select {
-		case serr := <-served:
-			err = errors.Join(err, serr)
-		case <-deadline.C:
+		serr, ok := service.Await(served, stopBy)
+		if !ok {
 			return errors.Join(err, timedOut)
 		}
+		err = errors.Join(err, serr)
 	}
 	// The trace flush gets what is left of the budget: the whole stop stays within it.
 	err = errors.Join(err, tel.flush(ctx, time.Until(stopBy)))
@@ -152,7 +148,8 @@ func run(ctx context.Context, cfg Config, log *zap.Logger, register Register, hk
 
 // serveEndpoints runs the probe and the metrics server until ctx is done or one of them
 // fails, which stops the other.
-func serveEndpoints(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, tel telemetry, hk hooks) error {
+func (rn runner) serveEndpoints(ctx context.Context, ready *probe.Readiness, tel telemetry) error {
+	cfg, log := rn.cfg, rn.logger
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var servers sync.WaitGroup
@@ -162,27 +159,27 @@ func serveEndpoints(ctx context.Context, cfg Config, log *zap.Logger, ready *pro
 		srv := httpserver.New(cfg.HTTPAddr, probes(ready))
 		probeErr = httpserver.Run(ctx, srv, probeShutdownTimeout, func(addr net.Addr) {
 			log.Info("probes listening", zap.String("addr", addr.String()))
-			if hk.listening != nil {
-				hk.listening(addr)
+			if rn.probesListening != nil {
+				rn.probesListening(addr)
 			}
 		})
 	})
 	servers.Go(func() {
 		defer stop()
-		metricsErr = metrics.Serve(ctx, cfg.MetricsAddr, tel.metrics.Registry, log, hk.metricsListening, metrics.WithReadiness(ready))
+		metricsErr = metrics.Serve(ctx, cfg.MetricsAddr, tel.metrics.Registry, log, rn.metricsListening, metrics.WithReadiness(ready))
 	})
 	servers.Wait()
 	return errors.Join(probeErr, metricsErr)
 }
 
 // work consumes until ctx is done, or, with Kafka disabled, just waits for it.
-func work(ctx context.Context, cfg Config, log *zap.Logger, ready *probe.Readiness, r *router.Router) error {
-	if !cfg.KafkaEnabled {
-		log.Warn("Kafka is disabled (KAFKA_ENABLED=false): nothing will be consumed")
+func (rn runner) work(ctx context.Context, ready *probe.Readiness, r *router.Router) error {
+	if !rn.cfg.KafkaEnabled {
+		rn.logger.Warn("Kafka is disabled (KAFKA_ENABLED=false): nothing will be consumed")
 		ready.Set(nil)
 		<-ctx.Done()
 		return nil
 	}
-	cfg.KafkaSecurity.Log(log)
-	return consume(ctx, cfg, log, ready, r)
+	rn.cfg.KafkaSecurity.Log(rn.logger)
+	return consumer{cfg: rn.cfg, log: rn.logger, ready: ready, router: r}.consume(ctx)
 }

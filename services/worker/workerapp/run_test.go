@@ -56,7 +56,7 @@ func started(t *testing.T, cfg Config) (string, *observer.ObservedLogs, func() e
 	done := make(chan error, 1)
 	noEnv := func(string) (string, bool) { return "", false }
 	go func() {
-		done <- run(ctx, cfg, zap.New(core), echoRoute, hooks{getenv: noEnv, listening: func(a net.Addr) { addr <- a }})
+		done <- runner{cfg: cfg, logger: zap.New(core), register: echoRoute, getenv: noEnv, probesListening: func(a net.Addr) { addr <- a }}.run(ctx)
 	}()
 	stop := func() error {
 		cancel()

@@ -46,14 +46,17 @@ func runLoopWith(t *testing.T, g *fakeGroup, security kafka.Security) (context.C
 	done := make(chan error, 1)
 	ready := &probe.Readiness{}
 	go func() {
-		done <- consumeLoop(ctx, g, []string{"in-topic"}, nil, security, zap.NewNop(), ready, connectedGauge())
+		done <- sessionLoop{
+			group: g, topics: []string{"in-topic"}, security: security,
+			log: zap.NewNop(), ready: ready, connected: connectedGauge(),
+		}.run(ctx)
 	}()
 	return cancel, done, ready
 }
 
 // A session that fails because the cluster refuses the credentials ends the loop, so
 // that consume builds a new client from the secret files; readiness says why.
-func TestConsumeLoopAsksForNewClientWhenCredentialsAreRefused(t *testing.T) {
+func TestSessionLoopAsksForNewClientWhenCredentialsAreRefused(t *testing.T) {
 	refused := fmt.Errorf("kafka: client has run out of available brokers to talk to: %w", sarama.ErrSASLAuthenticationFailed)
 	g := &fakeGroup{results: []error{errors.New("broker down"), refused}, calls: make(chan struct{}, 10)}
 	security := kafka.Security{SASL: kafka.SASL{Mechanism: kafka.MechanismSCRAMSHA512, Username: "worker", Password: "s3cret"}}
@@ -62,10 +65,10 @@ func TestConsumeLoopAsksForNewClientWhenCredentialsAreRefused(t *testing.T) {
 	select {
 	case err := <-done:
 		if !errors.Is(err, errRebuild) {
-			t.Fatalf("consumeLoop = %v, want errRebuild", err)
+			t.Fatalf("sessionLoop.run = %v, want errRebuild", err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("consumeLoop kept retrying with refused credentials")
+		t.Fatal("sessionLoop.run kept retrying with refused credentials")
 	}
 	want := `kafka: SASL authentication failed for user "worker" (SCRAM-SHA-512)`
 	if err := ready.Err(); err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
@@ -73,7 +76,7 @@ func TestConsumeLoopAsksForNewClientWhenCredentialsAreRefused(t *testing.T) {
 	}
 }
 
-func TestConsumeLoopRetriesFailedSessionsAndStopsWithContext(t *testing.T) {
+func TestSessionLoopRetriesFailedSessionsAndStopsWithContext(t *testing.T) {
 	g := &fakeGroup{
 		results: []error{errors.New("broker down"), nil, errors.New("broker down")},
 		calls:   make(chan struct{}, 10),
@@ -94,25 +97,25 @@ func TestConsumeLoopRetriesFailedSessionsAndStopsWithContext(t *testing.T) {
 	}
 	cancel()
 	if err := <-done; err != nil {
-		t.Errorf("consumeLoop = %v, want nil after ctx is done", err)
+		t.Errorf("sessionLoop.run = %v, want nil after ctx is done", err)
 	}
 }
 
-func TestConsumeLoopStopsOnClosedGroup(t *testing.T) {
+func TestSessionLoopStopsOnClosedGroup(t *testing.T) {
 	g := &fakeGroup{results: []error{sarama.ErrClosedConsumerGroup}, calls: make(chan struct{}, 10)}
 	cancel, done := runLoop(t, g)
 	defer cancel()
 	select {
 	case err := <-done:
 		if !errors.Is(err, sarama.ErrClosedConsumerGroup) {
-			t.Errorf("consumeLoop = %v, want ErrClosedConsumerGroup", err)
+			t.Errorf("sessionLoop.run = %v, want ErrClosedConsumerGroup", err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("consumeLoop kept going on a closed group")
+		t.Fatal("sessionLoop.run kept going on a closed group")
 	}
 }
 
-func TestConsumeLoopBackoffStopsWithContext(t *testing.T) {
+func TestSessionLoopBackoffStopsWithContext(t *testing.T) {
 	g := &fakeGroup{results: []error{errors.New("down")}, calls: make(chan struct{}, 10)}
 	cancel, done := runLoop(t, g)
 	<-g.calls
@@ -120,7 +123,7 @@ func TestConsumeLoopBackoffStopsWithContext(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("consumeLoop = %v, want nil", err)
+			t.Errorf("sessionLoop.run = %v, want nil", err)
 		}
 	case <-time.After(time.Second):
 		t.Fatal("backoff ignored the cancelled context")
