@@ -29,11 +29,9 @@ func TraceCalls() Middleware {
 			if !span.IsRecording() {
 				return next(ctx, c)
 			}
+			// The correlation ID is on the span already (tracing.StartProcess).
 			span.SetAttributes(attribute.String("streamgate.route", c.Route), attribute.Int("streamgate.attempt", c.Attempt))
 			err := next(ctx, c)
-			if c.CorrelationID != "" {
-				span.SetAttributes(attribute.String("messaging.message.conversation_id", logging.Truncate(c.CorrelationID, logging.MaxFieldBytes)))
-			}
 			if err != nil {
 				span.AddEvent("handler failed", trace.WithAttributes(
 					attribute.Int("streamgate.attempt", c.Attempt), attribute.String("error.message", err.Error())))

@@ -6,12 +6,14 @@ import (
 	"strconv"
 
 	"github.com/IBM/sarama"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/logging"
 )
 
 // Spans follow the OpenTelemetry semantic conventions for messaging: a PRODUCER span
@@ -50,17 +52,22 @@ func (t *Tracing) Inject(ctx context.Context, msg *sarama.ProducerMessage) {
 	if !span.IsRecording() {
 		return
 	}
+	var attrs [2]attribute.KeyValue
+	n := 0
 	if msg.Key != nil {
 		if key, err := msg.Key.Encode(); err == nil && len(key) > 0 {
-			span.SetAttributes(semconv.MessagingKafkaMessageKey(string(key)))
+			attrs[n] = semconv.MessagingKafkaMessageKey(string(key))
+			n++
 		}
 	}
 	for _, h := range msg.Headers {
 		if string(h.Key) == messages.HeaderCorrelationID {
-			span.SetAttributes(semconv.MessagingMessageConversationID(string(h.Value)))
+			attrs[n] = semconv.MessagingMessageConversationID(logging.Truncate(string(h.Value), logging.MaxFieldBytes))
+			n++
 			break
 		}
 	}
+	span.SetAttributes(attrs[:n]...)
 }
 
 // Sent records where the broker stored a record sent under span.
@@ -84,7 +91,9 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 	}
 	ctx, span := t.tracer.Start(ctx, "process "+rec.Topic, trace.WithSpanKind(trace.SpanKindConsumer))
 	if span.IsRecording() {
-		span.SetAttributes(
+		// One call: the SDK grows the span's attributes once per call.
+		attrs := make([]attribute.KeyValue, 0, 9)
+		attrs = append(attrs,
 			semconv.MessagingSystemKafka,
 			semconv.MessagingOperationTypeProcess,
 			semconv.MessagingOperationName("process"),
@@ -93,14 +102,15 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 			semconv.MessagingKafkaOffset(int(rec.Offset)),
 		)
 		if group != "" {
-			span.SetAttributes(semconv.MessagingConsumerGroupName(group))
+			attrs = append(attrs, semconv.MessagingConsumerGroupName(group))
 		}
 		if len(rec.Key) > 0 {
-			span.SetAttributes(semconv.MessagingKafkaMessageKey(string(rec.Key)))
+			attrs = append(attrs, semconv.MessagingKafkaMessageKey(string(rec.Key)))
 		}
 		if id := kafka.Header(rec.Headers, messages.HeaderCorrelationID); id != "" {
-			span.SetAttributes(semconv.MessagingMessageConversationID(id))
+			attrs = append(attrs, semconv.MessagingMessageConversationID(logging.Truncate(id, logging.MaxFieldBytes)))
 		}
+		span.SetAttributes(attrs...)
 	}
 	return ctx, span
 }
