@@ -91,7 +91,7 @@ func BenchmarkHandleRecordOTLP(b *testing.B) {
 		loop(func() {
 			rec := recs[n%len(recs)]
 			n++
-			ctx, _ := tr.StartProcess(context.Background(), rec, "streamgate-worker")
+			ctx := startProcess(context.Background(), tr, rec, "streamgate-worker", rt.name)
 			t := newTask(ctx, rt, rec)
 			t.replyTopic = rt.replyTopic
 			t.handle(rt, nil, func() {})

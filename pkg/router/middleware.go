@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/IBM/sarama"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
@@ -21,7 +22,8 @@ import (
 // Route.Middleware come inside them.
 
 // TraceCalls annotates the record's process span (which continues the producer's
-// trace) with each call: the route, the attempt, and the error of a failed attempt.
+// trace) with each call: the attempt, and the error of a failed attempt. The route
+// and the first attempt are on the span from its start (startProcess).
 func TraceCalls() Middleware {
 	return func(next CallFunc) CallFunc {
 		return func(ctx context.Context, c *Call) error {
@@ -29,16 +31,29 @@ func TraceCalls() Middleware {
 			if !span.IsRecording() {
 				return next(ctx, c)
 			}
-			// The correlation ID is on the span already (tracing.StartProcess).
-			span.SetAttributes(attribute.String("streamgate.route", c.Route), attribute.Int("streamgate.attempt", c.Attempt))
+			if c.Attempt > 1 {
+				span.SetAttributes(attribute.Int(attrAttempt, c.Attempt))
+			}
 			err := next(ctx, c)
 			if err != nil {
 				span.AddEvent("handler failed", trace.WithAttributes(
-					attribute.Int("streamgate.attempt", c.Attempt), attribute.String("error.message", err.Error())))
+					attribute.Int(attrAttempt, c.Attempt), attribute.String("error.message", err.Error())))
 			}
 			return err
 		}
 	}
+}
+
+const (
+	attrRoute   = "streamgate.route"
+	attrAttempt = "streamgate.attempt"
+)
+
+// startProcess starts rec's process span with the route and the first attempt on it,
+// in the one call that sets its attributes (each call grows them anew).
+func startProcess(ctx context.Context, tr *tracing.Tracing, rec *sarama.ConsumerMessage, group, route string) context.Context {
+	ctx, _ = tr.StartProcess(ctx, rec, group, attribute.String(attrRoute, route), attribute.Int(attrAttempt, 1))
+	return ctx
 }
 
 // CountCalls counts each call by outcome and observes its duration, by route.

@@ -83,8 +83,8 @@ func Sent(span trace.Span, partition int32, offset int64) {
 
 // StartProcess starts the consumer span for rec, as a child of the trace context in
 // its headers (a new trace when it has none), for consumer group group ("": read
-// without a group). It carries rec's key and correlation_id header.
-func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage, group string) (context.Context, trace.Span) {
+// without a group). It carries rec's key and correlation_id header, and extra.
+func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage, group string, extra ...attribute.KeyValue) (context.Context, trace.Span) {
 	ctx = t.propagator.Extract(ctx, ConsumerCarrier{Msg: rec})
 	if !t.enabled {
 		return ctx, passThrough(ctx)
@@ -92,7 +92,7 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 	ctx, span := t.tracer.Start(ctx, "process "+rec.Topic, trace.WithSpanKind(trace.SpanKindConsumer))
 	if span.IsRecording() {
 		// One call: the SDK grows the span's attributes once per call.
-		attrs := make([]attribute.KeyValue, 0, 9)
+		attrs := make([]attribute.KeyValue, 0, 9+len(extra))
 		attrs = append(attrs,
 			semconv.MessagingSystemKafka,
 			semconv.MessagingOperationTypeProcess,
@@ -110,7 +110,7 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 		if id := kafka.Header(rec.Headers, messages.HeaderCorrelationID); id != "" {
 			attrs = append(attrs, semconv.MessagingMessageConversationID(logging.Truncate(id, logging.MaxFieldBytes)))
 		}
-		span.SetAttributes(attrs...)
+		span.SetAttributes(append(attrs, extra...)...)
 	}
 	return ctx, span
 }
