@@ -427,26 +427,25 @@ func sizeKVList(kvs []attribute.KeyValue) int {
 
 // elements are the values of a slice attribute (rare on spans: allocating is fine).
 func elements(v attribute.Value) []attribute.Value {
-	var out []attribute.Value
 	switch v.Type() {
 	case attribute.BOOLSLICE:
-		for _, x := range v.AsBoolSlice() {
-			out = append(out, attribute.BoolValue(x))
-		}
+		return values(v.AsBoolSlice(), attribute.BoolValue)
 	case attribute.INT64SLICE:
-		for _, x := range v.AsInt64Slice() {
-			out = append(out, attribute.Int64Value(x))
-		}
+		return values(v.AsInt64Slice(), attribute.Int64Value)
 	case attribute.FLOAT64SLICE:
-		for _, x := range v.AsFloat64Slice() {
-			out = append(out, attribute.Float64Value(x))
-		}
+		return values(v.AsFloat64Slice(), attribute.Float64Value)
 	case attribute.STRINGSLICE:
-		for _, x := range v.AsStringSlice() {
-			out = append(out, attribute.StringValue(x))
-		}
+		return values(v.AsStringSlice(), attribute.StringValue)
 	case attribute.SLICE:
-		out = v.AsSlice()
+		return v.AsSlice()
+	}
+	return nil
+}
+
+func values[T any](xs []T, value func(T) attribute.Value) []attribute.Value {
+	out := make([]attribute.Value, len(xs))
+	for i, x := range xs {
+		out[i] = value(x)
 	}
 	return out
 }
