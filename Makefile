@@ -62,10 +62,11 @@ bench-smoke: ## The benchmark's own tests, then the benchmark with tiny duration
 	go run ./tests/bench/cmd/streambench -smoke -profile -kafka "$(STREAMGATE_TEST_KAFKA)" -out bin/bench-smoke
 
 .PHONY: bench-micro
-bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing, and with the OTLP exporter sampling 100 %, 10 %, off; the worker's work per record; the worker and the orders example draining a backlog on real Kafka (need STREAMGATE_TEST_KAFKA=host:port)
+bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing, and with the OTLP exporter sampling 100 %, 10 %, off; the worker's work per record, and with the OTLP exporter; the worker and the orders example draining a backlog on real Kafka (need STREAMGATE_TEST_KAFKA=host:port)
 	go test -run '^$$' -bench 'GatewayPing$$' -benchtime 2s ./services/gateway/internal/api/
 	go test -run '^$$' -bench GatewayPingOTLP -benchtime 20000x -count 3 ./services/gateway/internal/api/
-	go test -run '^$$' -bench HandleRecord -benchtime 2s ./pkg/router/
+	go test -run '^$$' -bench 'HandleRecord$$' -benchtime 2s ./pkg/router/
+	go test -run '^$$' -bench HandleRecordOTLP -benchtime 20000x -count 3 ./pkg/router/
 	go test -run '^$$' -bench Worker -benchtime 200000x ./tests/bench/...
 	go test -run '^$$' -bench 'OrdersDrain/concurrency=1$$' -benchtime 600x ./tests/bench/
 	go test -run '^$$' -bench 'OrdersDrain/concurrency=64' -benchtime 20000x ./tests/bench/

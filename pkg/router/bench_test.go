@@ -2,6 +2,8 @@ package router
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +11,8 @@ import (
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/tracing"
+	"github.com/streamgate/streamgate/pkg/platform/tracing/tracingbench"
 )
 
 // BenchmarkHandleRecord is the router's own work per record of the ping route, through
@@ -40,4 +44,66 @@ func BenchmarkHandleRecord(b *testing.B) {
 			b.Fatal("no reply")
 		}
 	}
+}
+
+// BenchmarkHandleRecordOTLP is a record's whole traced path through the worker, short
+// of the broker, with tracing set up as in production and exporting by OTLP/HTTP to a
+// receiver on loopback that drops each export: the process span continuing the
+// record's trace (claimLoop.take), BenchmarkHandleRecord's work, the reply's send span
+// with its context written into the reply (aloPartition.start), the broker's offset on
+// it, both spans ended (acknowledged, claimLoop.finish). Each record carries a
+// traceparent as the gateway writes it, sampled in the share of the variant (100 %,
+// 1 in 10, none sampled for off), so the parent-based sampler follows the gateway's
+// decision. cpu-µs/op is the process's CPU per record, exports included.
+//
+//	go test -run '^$' -bench HandleRecordOTLP -benchtime 20000x ./pkg/router/
+func BenchmarkHandleRecordOTLP(b *testing.B) {
+	const id = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
+	body, err := messages.EncodeRequest(messages.NewRequest(id, "Send for in-topic", time.Now()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tracingbench.Run(b, "worker", func(b *testing.B, tr *tracing.Tracing, loop func(op func())) {
+		// Ten records, one in ten sampled unless every one is (10 %: the others flag 00).
+		sampledEvery := 1
+		if strings.Contains(b.Name(), "10%") {
+			sampledEvery = 10
+		}
+		recs := make([]*sarama.ConsumerMessage, 10)
+		for i := range recs {
+			flags := "00"
+			if i%sampledEvery == 0 && tr.Enabled() {
+				flags = "01"
+			}
+			traceparent := fmt.Sprintf("00-%032x-%016x-%s", i+1, i+1, flags)
+			var headers []*sarama.RecordHeader
+			for _, h := range append(kafka.Headers(id), sarama.RecordHeader{Key: []byte("traceparent"), Value: []byte(traceparent)}) {
+				headers = append(headers, &h)
+			}
+			recs[i] = &sarama.ConsumerMessage{Topic: "in-topic", Partition: 3, Offset: int64(i), Key: []byte(id), Value: body, Headers: headers}
+		}
+		r := New(Config{Tracing: tr, GroupID: "streamgate-worker"})
+		if err := pingRoute(r); err != nil {
+			b.Fatal(err)
+		}
+		rt := r.routes["in-topic"]
+		n := 0
+		loop(func() {
+			rec := recs[n%len(recs)]
+			n++
+			ctx := startProcess(context.Background(), tr, rec, "streamgate-worker", rt.name)
+			t := newTask(ctx, rt, rec)
+			t.replyTopic = rt.replyTopic
+			t.handle(rt, nil, func() {})
+			f := t.fin
+			if f == nil || f.DeadLetter() {
+				b.Fatal("no reply")
+			}
+			sendCtx, send := tr.StartSend(f.Ctx, f.Output.Topic)
+			tr.Inject(sendCtx, f.Output)
+			tracing.Sent(send, 3, int64(n))
+			tracing.End(send, nil)
+			tracing.End(spanOf(f), nil)
+		})
+	})
 }

@@ -196,7 +196,7 @@ func (c *claimLoop) pauseFetching(pause bool) {
 // take starts tracking rec under a process span that continues its trace, and queues
 // its call; a record whose reply_to the route refuses is dead-lettered without one.
 func (c *claimLoop) take(rec *sarama.ConsumerMessage) {
-	ctx, _ := c.cfg.Tracing.StartProcess(c.calls, rec, c.cfg.GroupID)
+	ctx := startProcess(c.calls, c.cfg.Tracing, rec, c.cfg.GroupID, c.rt.name)
 	t := newTask(ctx, c.rt, rec)
 	c.received.Inc()
 	c.partition.taken(rec.Offset)

@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/IBM/sarama"
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/logging"
@@ -22,31 +22,38 @@ import (
 // Route.Middleware come inside them.
 
 // TraceCalls makes each call (each attempt) an INTERNAL span "<route> handle", a child of
-// the record's process span (which continues the producer's trace), with the route,
-// the attempt and the correlation ID; a failed attempt ends it with an error status.
-// The handler's ctx carries it, so what the handler traces (an HTTP client's spans)
-// nests under the attempt that made it. The process span gets the route.
+// the record's process span (which continues the producer's trace and has the route
+// from its start), with the route, the attempt and the correlation ID; a failed attempt
+// ends it with an error status. The handler's ctx carries it, so what the handler
+// traces (an HTTP client's spans) nests under the attempt that made it.
 func TraceCalls() Middleware {
 	return func(next CallFunc) CallFunc {
 		return func(ctx context.Context, c *Call) error {
-			process := trace.SpanFromContext(ctx)
-			ctx, span, ok := tracing.StartChild(ctx, c.Route+" handle")
+			ctx, span, ok := tracing.StartChild(ctx, c.Route+" handle",
+				attribute.String(attrRoute, c.Route), attribute.Int(attrAttempt, c.Attempt))
 			if !ok {
 				return next(ctx, c)
 			}
-			route := attribute.String("streamgate.route", c.Route)
-			process.SetAttributes(route)
-			span.SetAttributes(route, attribute.Int("streamgate.attempt", c.Attempt))
 			err := next(ctx, c)
 			if c.CorrelationID != "" { // known once the body is decoded, when the header had none
-				id := semconv.MessagingMessageConversationID(logging.Truncate(c.CorrelationID, logging.MaxFieldBytes))
-				span.SetAttributes(id)
-				process.SetAttributes(id)
+				span.SetAttributes(semconv.MessagingMessageConversationID(logging.Truncate(c.CorrelationID, logging.MaxFieldBytes)))
 			}
 			tracing.End(span, err)
 			return err
 		}
 	}
+}
+
+const (
+	attrRoute   = "streamgate.route"
+	attrAttempt = "streamgate.attempt"
+)
+
+// startProcess starts rec's process span with the route and the first attempt on it,
+// in the one call that sets its attributes (each call grows them anew).
+func startProcess(ctx context.Context, tr *tracing.Tracing, rec *sarama.ConsumerMessage, group, route string) context.Context {
+	ctx, _ = tr.StartProcess(ctx, rec, group, attribute.String(attrRoute, route), attribute.Int(attrAttempt, 1))
+	return ctx
 }
 
 // CountCalls counts each call by outcome and observes its duration, by route.

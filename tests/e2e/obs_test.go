@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // obsNamespace is the namespace the suite's scrape targets and rules are in.
@@ -28,15 +30,15 @@ const obsNamespace = "streamgate-obs"
 func TestObservabilityUnderTheOperator(t *testing.T) {
 	dir := t.TempDir()
 	// A broker of its own, which the last scenario stops.
-	kafka, err := startBrokerOnFreePorts(suite.repoRoot)
+	kafka, err := testkit.StartKafka(suite.repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(kafka.clean)
+	t.Cleanup(kafka.Clean)
 	tracer := startJaeger(t, dir)
-	tp := newTopics(t, kafka.addr)
+	tp := newTopics(t, kafka.Addr)
 	svcEnv := func(name string) []string {
-		return append(append(tp.env(kafka.addr), tracer.env()...), "POD_NAME="+name+"-0", "POD_NAMESPACE="+obsNamespace)
+		return append(append(tp.env(kafka.Addr), tracer.env()...), "POD_NAME="+name+"-0", "POD_NAMESPACE="+obsNamespace)
 	}
 	worker := startService(t, "worker", svcEnv("worker")...)
 	gateway := startService(t, "gateway", svcEnv("gateway")...)
@@ -51,6 +53,8 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 	prom := startPrometheus(t, dir, rules,
 		scrapeTarget{addr: gateway.metricsAddr, job: "gateway-metrics", namespace: obsNamespace, pod: "gateway-0", container: "gateway"},
 		scrapeTarget{addr: worker.metricsAddr, job: "worker-metrics", namespace: obsNamespace, pod: "worker-0", container: "worker"})
+	proof := &obsProof{}
+	t.Cleanup(func() { proof.log(t, prom) }) // before Prometheus stops
 
 	// Counters must be seen at 0 before the traffic: a series whose first sample is
 	// already 3 shows no increase.
@@ -73,9 +77,21 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 		}
 		traceIDs[ids[i]] = answer.Get("X-Trace-Id")
 	}
+	deadLettered := time.Now()
 	for i := range 3 {
-		produce(t, kafka.addr, tp.in, []byte(fmt.Sprintf("bad-%d", i)), []byte("not json {"))
+		produce(t, kafka.Addr, tp.in, []byte(fmt.Sprintf("bad-%d", i)), []byte("not json {"))
 	}
+
+	// The traffic scraped, so the panels show it: every record taken, every ping replied.
+	waitFor(t, 30*time.Second, "Prometheus scraped the traffic", func() error {
+		expr := fmt.Sprintf(`sum(streamgate_worker_records_received_total{namespace=%q}) >= %d and sum(streamgate_worker_replies_published_total{namespace=%q}) >= %d and sum(streamgate_worker_dead_letters_total{namespace=%q}) >= 3`,
+			obsNamespace, len(ids)+3, obsNamespace, len(ids), obsNamespace)
+		result, err := prom.query(expr)
+		if err != nil || len(result) == 0 {
+			return fmt.Errorf("not yet: %v %v", result, err)
+		}
+		return nil
+	})
 
 	t.Run("dashboards", func(t *testing.T) {
 		for _, svc := range []string{"gateway", "worker"} {
@@ -104,13 +120,16 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 			}
 			for _, p := range d.Panels {
 				for _, tg := range p.Targets {
+					var result []sample
 					waitFor(t, 30*time.Second, fmt.Sprintf("%s panel %q has data", svc, p.Title), func() error {
-						result, err := prom.query(vars.Replace(tg.Expr))
+						var err error
+						result, err = prom.query(vars.Replace(tg.Expr))
 						if err != nil || len(result) == 0 {
 							return fmt.Errorf("%s: %v %v", vars.Replace(tg.Expr), result, err)
 						}
 						return nil
 					})
+					proof.panel(svc, p.Title, tg.LegendFormat, result)
 				}
 			}
 			t.Logf("%s: %d variables and %d panels have data", svc, variables, len(d.Panels))
@@ -118,13 +137,17 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 	})
 
 	t.Run("every rule evaluates", func(t *testing.T) {
+		loaded := 0
+		for _, file := range rules {
+			loaded += countRules(t, file)
+		}
 		waitFor(t, 30*time.Second, "every loaded rule evaluated without error", func() error {
 			health, err := prom.ruleHealth()
 			if err != nil {
 				return err
 			}
-			if len(health) != 10 {
-				return fmt.Errorf("%d rules loaded, want the charts' 10: %v", len(health), health)
+			if len(health) != loaded || loaded == 0 {
+				return fmt.Errorf("%d rules loaded, want the charts' %d: %v", len(health), loaded, health)
 			}
 			for name, h := range health {
 				if h != "ok" {
@@ -136,8 +159,8 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 	})
 
 	t.Run("dead letters alert per release", func(t *testing.T) {
-		waitAlert(t, prom, "StreamgateWorkerDeadLetters", "firing", map[string]string{
-			"namespace": obsNamespace, "job": "worker-metrics", "reason": "invalid_json"})
+		waitAlert(t, prom, proof, "StreamgateWorkerDeadLetters", "firing", map[string]string{
+			"namespace": obsNamespace, "job": "worker-metrics", "reason": "invalid_json"}, "3 malformed records", deadLettered)
 	})
 
 	t.Run("a ping's trace found by its correlation ID", func(t *testing.T) {
@@ -158,6 +181,7 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 			}
 			return nil
 		})
+		proof.trace(id, found)
 		if found.TraceID != traceIDs[id] {
 			t.Errorf("Jaeger's trace %s, the client was told X-Trace-Id %s", found.TraceID, traceIDs[id])
 		}
@@ -177,6 +201,7 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 	})
 
 	t.Run("worker stopped: lag from the broker, alerts pending", func(t *testing.T) {
+		stopped := time.Now()
 		if err := worker.stop(syscall.SIGTERM, 30*time.Second); err != nil {
 			t.Fatal(err)
 		}
@@ -198,12 +223,13 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 		if result, err := prom.query(fmt.Sprintf(`streamgate_worker_consumer_lag{namespace=%q}`, obsNamespace)); err != nil || len(result) != 0 {
 			t.Errorf("the stopped worker's lag series: %v %v, want none", result, err)
 		}
-		waitAlert(t, prom, "StreamgateConsumerGroupLag", "pending", map[string]string{
-			"namespace": obsNamespace, "job": "gateway-metrics", "group": tp.group, "topic": tp.in})
-		waitAlert(t, prom, "StreamgateWorkerNoConsumerSession", "pending", map[string]string{
-			"namespace": obsNamespace, "job": "worker-metrics"})
+		waitAlert(t, prom, proof, "StreamgateConsumerGroupLag", "pending", map[string]string{
+			"namespace": obsNamespace, "job": "gateway-metrics", "group": tp.group, "topic": tp.in}, "worker stopped", stopped)
+		waitAlert(t, prom, proof, "StreamgateWorkerNoConsumerSession", "pending", map[string]string{
+			"namespace": obsNamespace, "job": "worker-metrics"}, "worker stopped", stopped)
 
 		worker.restart()
+		back := time.Now()
 		waitFor(t, 60*time.Second, "the lag once the worker is back", func() error {
 			result, err := prom.query(lag)
 			if err != nil || len(result) != 1 || result[0].Value[1] != "0" {
@@ -212,8 +238,8 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 			return nil
 		})
 		// Back to normal: both alerts are no longer active.
-		waitNoAlert(t, prom, "StreamgateConsumerGroupLag")
-		waitNoAlert(t, prom, "StreamgateWorkerNoConsumerSession")
+		waitNoAlert(t, prom, proof, "StreamgateConsumerGroupLag", "worker back", back)
+		waitNoAlert(t, prom, proof, "StreamgateWorkerNoConsumerSession", "worker back", back)
 		// Both sessions are counted: the first join and the restarted worker's, each
 		// before a first scrape of its process could see the counter at 0.
 		rebalances := fmt.Sprintf(`sum(increase(streamgate_worker_rebalances_total{namespace=%q, job="worker-metrics"}[10m]))`, obsNamespace)
@@ -227,7 +253,8 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 	})
 
 	t.Run("broker stopped: metrics still served, Kafka alerts pending", func(t *testing.T) {
-		if err := kafka.stop(); err != nil {
+		brokerDown := time.Now()
+		if err := kafka.Stop(); err != nil {
 			t.Fatal(err)
 		}
 		// The gateway's scrape does not wait for the dead broker: its target stays up.
@@ -239,17 +266,17 @@ func TestObservabilityUnderTheOperator(t *testing.T) {
 			return nil
 		})
 		for svc, alert := range map[string]string{"gateway": "StreamgateGatewayKafkaDisconnected", "worker": "StreamgateWorkerKafkaDisconnected"} {
-			waitAlert(t, prom, alert, "pending", map[string]string{"namespace": obsNamespace, "job": svc + "-metrics", "pod": svc + "-0"})
+			waitAlert(t, prom, proof, alert, "pending", map[string]string{"namespace": obsNamespace, "job": svc + "-metrics", "pod": svc + "-0"}, "broker stopped", brokerDown)
 		}
-		waitAlert(t, prom, "StreamgateConsumerGroupLagUnknown", "pending", map[string]string{
-			"namespace": obsNamespace, "job": "gateway-metrics", "group": tp.group})
+		waitAlert(t, prom, proof, "StreamgateConsumerGroupLagUnknown", "pending", map[string]string{
+			"namespace": obsNamespace, "job": "gateway-metrics", "group": tp.group}, "broker stopped", brokerDown)
 	})
 }
 
-// waitNoAlert waits until Prometheus has no active alert name.
-func waitNoAlert(t *testing.T, prom *prometheus, name string) {
+// waitNoAlert waits until Prometheus has no active alert name, and notes when in
+// proof: how long after since, the end of the fault in scenario.
+func waitNoAlert(t *testing.T, prom *prometheus, proof *obsProof, name, scenario string, since time.Time) {
 	t.Helper()
-	start := time.Now()
 	waitFor(t, 30*time.Second, "alert "+name+" inactive", func() error {
 		alerts, err := prom.alerts()
 		if err != nil {
@@ -262,7 +289,7 @@ func waitNoAlert(t *testing.T, prom *prometheus, name string) {
 		}
 		return nil
 	})
-	t.Logf("%s inactive after %s", name, time.Since(start).Round(100*time.Millisecond))
+	proof.alert(name, "inactive (seen by then)", scenario, time.Since(since))
 }
 
 // value is a sample's value (Prometheus sends it as a string).
@@ -275,10 +302,12 @@ func value(s sample) float64 {
 	return v
 }
 
-// waitAlert waits until Prometheus has alert name in state with at least the labels want.
-func waitAlert(t *testing.T, prom *prometheus, name, state string, want map[string]string) {
+// waitAlert waits until Prometheus has alert name in state with at least the labels
+// want, and notes in proof how long after since, the fault of scenario, Prometheus
+// made it active.
+func waitAlert(t *testing.T, prom *prometheus, proof *obsProof, name, state string, want map[string]string, scenario string, since time.Time) {
 	t.Helper()
-	start := time.Now()
+	var active time.Time // when Prometheus first evaluated it as pending (or firing, with no for:)
 	waitFor(t, 30*time.Second, fmt.Sprintf("alert %s %s with %v", name, state, want), func() error {
 		alerts, err := prom.alerts()
 		if err != nil {
@@ -293,10 +322,11 @@ func waitAlert(t *testing.T, prom *prometheus, name, state string, want map[stri
 				match = match && a.Labels[k] == v
 			}
 			if match {
+				active = a.ActiveAt
 				return nil
 			}
 		}
 		return fmt.Errorf("active alerts %v", alerts)
 	})
-	t.Logf("%s %s after %s", name, state, time.Since(start).Round(100*time.Millisecond))
+	proof.alert(name, state, scenario, active.Sub(since))
 }

@@ -239,8 +239,9 @@ func (p *prometheus) labelValues(selector, label string) ([]string, error) {
 
 // alert is one of Prometheus's active alerts.
 type alert struct {
-	Labels map[string]string `json:"labels"`
-	State  string            `json:"state"` // pending or firing
+	Labels   map[string]string `json:"labels"`
+	State    string            `json:"state"` // pending or firing
+	ActiveAt time.Time         `json:"activeAt"`
 }
 
 func (p *prometheus) alerts() ([]alert, error) {
@@ -322,4 +323,26 @@ func dashboard(t *testing.T, chart string) grafana.Dashboard {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// countRules counts the rules (alerting and recording) in a rule file renderRules wrote.
+func countRules(t *testing.T, path string) int {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Groups []struct {
+			Rules []map[string]any `json:"rules"`
+		} `json:"groups"`
+	}
+	if err := yaml.Unmarshal(raw, &file); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	n := 0
+	for _, g := range file.Groups {
+		n += len(g.Rules)
+	}
+	return n
 }

@@ -114,13 +114,11 @@ func Setup(ctx context.Context, opts Options) (*Tracing, error) {
 	if !on {
 		return Disabled(), nil
 	}
-	var exporter sdktrace.SpanExporter
-	switch protocol {
-	case ProtocolGRPC:
-		exporter, err = otlptracegrpc.New(ctx)
-	default:
-		exporter, err = otlptracehttp.New(ctx)
+	client := otlptracehttp.NewClient()
+	if protocol == ProtocolGRPC {
+		client = otlptracegrpc.NewClient()
 	}
+	exporter, err := startExporter(ctx, client)
 	if err != nil {
 		return nil, fmt.Errorf("tracing: OTLP %s exporter: %w", protocol, err)
 	}

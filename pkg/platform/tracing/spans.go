@@ -6,12 +6,14 @@ import (
 	"strconv"
 
 	"github.com/IBM/sarama"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/streamgate/streamgate/pkg/messages"
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/logging"
 )
 
 // Spans follow the OpenTelemetry semantic conventions for messaging: a PRODUCER span
@@ -50,17 +52,22 @@ func (t *Tracing) Inject(ctx context.Context, msg *sarama.ProducerMessage) {
 	if !span.IsRecording() {
 		return
 	}
+	var attrs [2]attribute.KeyValue
+	n := 0
 	if msg.Key != nil {
 		if key, err := msg.Key.Encode(); err == nil && len(key) > 0 {
-			span.SetAttributes(semconv.MessagingKafkaMessageKey(string(key)))
+			attrs[n] = semconv.MessagingKafkaMessageKey(string(key))
+			n++
 		}
 	}
 	for _, h := range msg.Headers {
 		if string(h.Key) == messages.HeaderCorrelationID {
-			span.SetAttributes(semconv.MessagingMessageConversationID(string(h.Value)))
+			attrs[n] = semconv.MessagingMessageConversationID(logging.Truncate(string(h.Value), logging.MaxFieldBytes))
+			n++
 			break
 		}
 	}
+	span.SetAttributes(attrs[:n]...)
 }
 
 // Sent records where the broker stored a record sent under span.
@@ -76,15 +83,17 @@ func Sent(span trace.Span, partition int32, offset int64) {
 
 // StartProcess starts the consumer span for rec, as a child of the trace context in
 // its headers (a new trace when it has none), for consumer group group ("": read
-// without a group). It carries rec's key and correlation_id header.
-func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage, group string) (context.Context, trace.Span) {
+// without a group). It carries rec's key and correlation_id header, and extra.
+func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage, group string, extra ...attribute.KeyValue) (context.Context, trace.Span) {
 	ctx = t.propagator.Extract(ctx, ConsumerCarrier{Msg: rec})
 	if !t.enabled {
 		return ctx, passThrough(ctx)
 	}
 	ctx, span := t.tracer.Start(ctx, "process "+rec.Topic, trace.WithSpanKind(trace.SpanKindConsumer))
 	if span.IsRecording() {
-		span.SetAttributes(
+		// One call: the SDK grows the span's attributes once per call.
+		attrs := make([]attribute.KeyValue, 0, 9+len(extra))
+		attrs = append(attrs,
 			semconv.MessagingSystemKafka,
 			semconv.MessagingOperationTypeProcess,
 			semconv.MessagingOperationName("process"),
@@ -93,14 +102,15 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 			semconv.MessagingKafkaOffset(int(rec.Offset)),
 		)
 		if group != "" {
-			span.SetAttributes(semconv.MessagingConsumerGroupName(group))
+			attrs = append(attrs, semconv.MessagingConsumerGroupName(group))
 		}
 		if len(rec.Key) > 0 {
-			span.SetAttributes(semconv.MessagingKafkaMessageKey(string(rec.Key)))
+			attrs = append(attrs, semconv.MessagingKafkaMessageKey(string(rec.Key)))
 		}
 		if id := kafka.Header(rec.Headers, messages.HeaderCorrelationID); id != "" {
-			span.SetAttributes(semconv.MessagingMessageConversationID(id))
+			attrs = append(attrs, semconv.MessagingMessageConversationID(logging.Truncate(id, logging.MaxFieldBytes)))
 		}
+		span.SetAttributes(append(attrs, extra...)...)
 	}
 	return ctx, span
 }
@@ -110,12 +120,12 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 // handler) traces a step of the work without the service's Tracing. When that span
 // records nothing (tracing off, or not sampled) ok is false and no span is started: a
 // child of an unsampled span would not be sampled either.
-func StartChild(ctx context.Context, name string) (_ context.Context, _ trace.Span, ok bool) {
+func StartChild(ctx context.Context, name string, attrs ...attribute.KeyValue) (_ context.Context, _ trace.Span, ok bool) {
 	parent := trace.SpanFromContext(ctx)
 	if !parent.IsRecording() {
 		return ctx, parent, false
 	}
-	ctx, span := parent.TracerProvider().Tracer(scope).Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
+	ctx, span := parent.TracerProvider().Tracer(scope).Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
 	return ctx, span, true
 }
 

@@ -30,7 +30,8 @@ type Panel struct {
 	Title   string `json:"title"`
 	Type    string `json:"type"`
 	Targets []struct {
-		Expr string `json:"expr"`
+		Expr         string `json:"expr"`
+		LegendFormat string `json:"legendFormat"`
 	} `json:"targets"`
 }
 

@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/kafka"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/pkg/platform/tracing"
+	"github.com/streamgate/streamgate/pkg/platform/tracing/tracingbench"
 	"github.com/streamgate/streamgate/services/gateway/metrics"
 )
 
@@ -93,77 +92,47 @@ func BenchmarkGatewayPing(b *testing.B) {
 }
 
 // BenchmarkGatewayPingOTLP is BenchmarkGatewayPing (metrics on) with tracing set up as
-// in production (tracing.Setup from OTEL_* variables) exporting by OTLP/HTTP to a
-// receiver on loopback that reads and drops each export: sampled at 100 %, 10 %
-// (parentbased_traceidratio) and off. Besides ns/op (the handler's time) it reports
-// cpu-µs/op: the process's CPU per request, the exports' marshalling and sending in the
-// batch processor's goroutine included (they end before the figure is taken), and the
-// receiver's reading (a few µs per batch of up to 512 spans).
+// in production, exporting by OTLP/HTTP to a receiver on loopback that drops each
+// export: sampled at 100 %, 10 % (parentbased_traceidratio) and off. Besides ns/op (the
+// handler's time) it reports cpu-µs/op, the process's CPU per request, exports
+// included (tracingbench.Run).
 //
 //	go test -run '^$' -bench GatewayPingOTLP -benchtime 20000x ./services/gateway/internal/api/
 func BenchmarkGatewayPingOTLP(b *testing.B) {
 	gin.SetMode(gin.ReleaseMode)
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/x-protobuf")
-	}))
-	defer receiver.Close()
-	for _, variant := range []struct {
-		name string
-		env  map[string]string
-	}{
-		{"sampled-100%", map[string]string{tracing.EnvEndpoint: receiver.URL, tracing.EnvSampler: "parentbased_always_on"}},
-		{"sampled-10%", map[string]string{tracing.EnvEndpoint: receiver.URL, tracing.EnvSampler: "parentbased_traceidratio", tracing.EnvSamplerArg: "0.1"}},
-		{"off", map[string]string{tracing.EnvTracesExporter: "none"}},
-	} {
-		b.Run(variant.name, func(b *testing.B) {
-			for k, v := range variant.env {
-				b.Setenv(k, v)
-			}
-			tr, err := tracing.Setup(context.Background(), tracing.Options{Service: "gateway", Version: "bench", Getenv: os.LookupEnv})
-			if err != nil {
-				b.Fatal(err)
-			}
-			log, err := logging.New(logging.Options{Level: "info", Format: logging.FormatJSON, Service: "gateway", Version: "bench", Output: io.Discard})
-			if err != nil {
-				b.Fatal(err)
-			}
-			m, err := metrics.New("bench")
-			if err != nil {
-				b.Fatal(err)
-			}
-			pub := gatewaykit.Observe(&recordPublisher{tracing: tr}, m.Publish(), tr)
-			router := sampleRouter(b, Deps{Logger: log, Metrics: m, Tracing: tr}, Sample{Version: "bench", Now: time.Now}, gatewaykit.NewKit(pub, nil))
-			cpuBefore := processCPU(b)
-			servePings(b, router)
-			b.StopTimer()
-			if err := tr.Shutdown(context.Background()); err != nil { // the last exports
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64((processCPU(b)-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
-		})
-	}
+	tracingbench.Run(b, "gateway", func(b *testing.B, tr *tracing.Tracing, loop func(op func())) {
+		log, err := logging.New(logging.Options{Level: "info", Format: logging.FormatJSON, Service: "gateway", Version: "bench", Output: io.Discard})
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := metrics.New("bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		pub := gatewaykit.Observe(&recordPublisher{tracing: tr}, m.Publish(), tr)
+		router := sampleRouter(b, Deps{Logger: log, Metrics: m, Tracing: tr}, Sample{Version: "bench", Now: time.Now}, gatewaykit.NewKit(pub, nil))
+		loop(ping(b, router))
+	})
 }
 
 // servePings answers GET /v1/ping b.N times, the benchmark's timed loop.
 func servePings(b *testing.B, router http.Handler) {
-	req := httptest.NewRequest(http.MethodGet, "/v1/ping", nil)
+	op := ping(b, router)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
+		op()
+	}
+}
+
+// ping answers one GET /v1/ping.
+func ping(b *testing.B, router http.Handler) func() {
+	req := httptest.NewRequest(http.MethodGet, "/v1/ping", nil)
+	return func() {
 		rec := httptest.NewRecorder()
 		router.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d", rec.Code)
 		}
 	}
-}
-
-// processCPU is the CPU time (user and system) the process has used.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

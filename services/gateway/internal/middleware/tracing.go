@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -60,25 +61,6 @@ func Tracing(t *tracing.Tracing, untraced ...string) gin.HandlerFunc {
 		ctx := propagator.Extract(c.Request.Context(), propagation.HeaderCarrier(c.Request.Header))
 		ctx, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
-		if span.IsRecording() {
-			span.SetAttributes(
-				semconv.HTTPRequestMethodKey.String(c.Request.Method),
-				semconv.URLPath(c.Request.URL.Path),
-				semconv.URLScheme(scheme(c.Request)),
-				semconv.ClientAddress(c.ClientIP()),
-				semconv.UserAgentOriginal(c.Request.UserAgent()),
-				semconv.MessagingMessageConversationID(correlation.FromContext(ctx)),
-			)
-			if host, port, ok := serverAddress(c.Request.Host); ok {
-				span.SetAttributes(semconv.ServerAddress(host))
-				if port > 0 {
-					span.SetAttributes(semconv.ServerPort(port))
-				}
-			}
-			if route != "" {
-				span.SetAttributes(semconv.HTTPRoute(route))
-			}
-		}
 		// The client learns the trace of its request (sampled or not: the log lines
 		// carry its ID either way), before the handler writes the answer.
 		if sc := span.SpanContext(); sc.IsValid() {
@@ -87,13 +69,34 @@ func Tracing(t *tracing.Tracing, untraced ...string) gin.HandlerFunc {
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 		if span.IsRecording() {
+			// All at the end, in one call: the SDK grows the span's attributes once per
+			// call, and a recorded request pays for every growth.
 			status := c.Writer.Status()
-			span.SetAttributes(semconv.HTTPResponseStatusCode(status))
+			attrs := make([]attribute.KeyValue, 0, 12)
+			attrs = append(attrs,
+				semconv.HTTPRequestMethodKey.String(c.Request.Method),
+				semconv.URLPath(c.Request.URL.Path),
+				semconv.URLScheme(scheme(c.Request)),
+				semconv.ClientAddress(c.ClientIP()),
+				semconv.UserAgentOriginal(c.Request.UserAgent()),
+				semconv.MessagingMessageConversationID(correlation.FromContext(ctx)),
+				semconv.HTTPResponseStatusCode(status),
+			)
+			if host, port, ok := serverAddress(c.Request.Host); ok {
+				attrs = append(attrs, semconv.ServerAddress(host))
+				if port > 0 {
+					attrs = append(attrs, semconv.ServerPort(port))
+				}
+			}
+			if route != "" {
+				attrs = append(attrs, semconv.HTTPRoute(route))
+			}
 			if status >= http.StatusInternalServerError {
 				// The conventions' error.type for a server error answer is its status code.
-				span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+				attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(status)))
 				span.SetStatus(codes.Error, http.StatusText(status))
 			}
+			span.SetAttributes(attrs...)
 		}
 	}
 }
