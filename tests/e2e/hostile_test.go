@@ -25,9 +25,18 @@ const chartMemoryLimit = 128 << 20
 // rss returns the resident memory of s's process.
 func (s *service) rss(t *testing.T) int64 {
 	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	rss, err := readRSS(s.cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return rss
+}
+
+// readRSS is VmRSS of /proc/pid/status, in bytes.
+func readRSS(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -35,13 +44,12 @@ func (s *service) rss(t *testing.T) int64 {
 		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err != nil {
-				t.Fatal(err)
+				return 0, fmt.Errorf("VmRSS of %d: %w", pid, err)
 			}
-			return kb << 10
+			return kb << 10, nil
 		}
 	}
-	t.Fatal("no VmRSS")
-	return 0
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
 // The probe's reproductions against a gateway and worker on the real broker (issue 16):

@@ -78,6 +78,55 @@ func TestSecuredReplyReaderRebuilds(t *testing.T) {
 		}
 	})
 
+	// Refused only the reply topic (its Read ACL missing): the gateway still publishes,
+	// so it stays ready (docs/hardening.md says why), GET /v1/ping is 200, and POST
+	// /v1/requests answers 503 at once rather than 504 at its timeout; once Read is
+	// granted it is answered 200, without a restart.
+	t.Run("reply topic refused then granted", func(t *testing.T) {
+		t.Parallel()
+		admin := newAdmin(t, b.saslAddr)
+		tp := newTopics(t, b.saslAddr)
+		topic := tp.in + ".replies"
+		if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+			t.Fatalf("create topic %s: %v", topic, err)
+		}
+		grant(t, admin, append(serviceACLs(tp, "User:gateway", "User:worker"),
+			aclsOn(sarama.AclResourceTopic, topic, allow("User:worker", sarama.AclOperationWrite))))
+		svcs := map[string]*service{}
+		for _, name := range []string{"worker", "gateway"} {
+			s := newSecrets(t, b)
+			s.write(t, "password", []byte(scramPasswords[name]))
+			svcs[name] = startService(t, name, b.scramEnv(tp, s, name)...)
+		}
+		gateway := svcs["gateway"]
+		waitReady(t, svcs["worker"], 60*time.Second)
+		waitReady(t, gateway, 60*time.Second)
+		waitFor(t, 30*time.Second, "the reply reader refused", func() error {
+			if len(gateway.logsContaining(cannotRead, "not authorized")) == 0 {
+				return errNotYet
+			}
+			return nil
+		})
+		if status, _, body := ping(t, gateway, "refused-replies-ping"); status != http.StatusOK {
+			t.Errorf("GET /v1/ping while the reply topic is refused: %d %s, want 200 (publishing works)", status, body)
+		}
+		began := time.Now()
+		status, body, err := postRequest(client, gateway, "refused-replies", "5s")
+		took := time.Since(began)
+		t.Logf("POST /v1/requests while the reply topic is refused: %d %s in %s", status, body, took.Round(time.Millisecond))
+		if err != nil || status != http.StatusServiceUnavailable || took > 2*time.Second {
+			t.Errorf("POST /v1/requests while the reply topic is refused: %d %s %v in %s; want 503 at once", status, body, err, took)
+		}
+		if status, _, err := gateway.get("/readyz", nil); err != nil || status != http.StatusOK {
+			t.Errorf("/readyz while only the reply topic is refused: %d %v; want 200 (the gateway publishes)", status, err)
+		}
+
+		granted := time.Now()
+		grant(t, admin, []*sarama.ResourceAcls{aclsOn(sarama.AclResourceTopic, topic, allow("User:gateway", sarama.AclOperationRead))})
+		waitFor(t, 90*time.Second, "a request answered after Read was granted", func() error { return answered(gateway, "granted-replies") })
+		t.Logf("POST /v1/requests answered 200 %s after Read was granted", time.Since(granted).Round(time.Millisecond))
+	})
+
 	t.Run("CA fixed", func(t *testing.T) {
 		t.Parallel()
 		admin := newAdmin(t, b.saslAddr)

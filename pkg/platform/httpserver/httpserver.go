@@ -37,13 +37,31 @@ func New(addr string, handler http.Handler) *http.Server {
 	}
 }
 
+// Option changes how Run serves.
+type Option func(*runOptions)
+
+type runOptions struct{ maxConnections int }
+
+// MaxConnections bounds the connections open at once (0: no bound). One more is answered
+// 503 with Retry-After (GET /healthz: 200) and closed. Kept-alive connections keep their
+// slot until IdleTimeout: closing them when full only trades requests for reconnections
+// (measured: throughput fell by two thirds).
+func MaxConnections(n int) Option { return func(o *runOptions) { o.maxConnections = n } }
+
 // Run listens on srv.Addr and serves until ctx is done, then lets in-flight requests
 // finish for at most shutdownTimeout. started, if not nil, is called with the bound
 // address once the listener is open.
-func Run(ctx context.Context, srv *http.Server, shutdownTimeout time.Duration, started func(net.Addr)) error {
+func Run(ctx context.Context, srv *http.Server, shutdownTimeout time.Duration, started func(net.Addr), opts ...Option) error {
+	var o runOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
 		return fmt.Errorf("httpserver: listen on %s: %w", srv.Addr, err)
+	}
+	if o.maxConnections > 0 {
+		ln = newLimitListener(ln, o.maxConnections)
 	}
 	if started != nil {
 		started(ln.Addr())

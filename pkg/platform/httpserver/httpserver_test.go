@@ -82,13 +82,13 @@ func TestRunCancelsRequestsLeftAfterShutdownTimeout(t *testing.T) {
 }
 
 // start runs handler on a free loopback port until cancel; Run's result arrives on runErr.
-func start(t *testing.T, handler http.Handler, shutdownTimeout time.Duration) (addr string, cancel context.CancelFunc, runErr <-chan error) {
+func start(t *testing.T, handler http.Handler, shutdownTimeout time.Duration, opts ...Option) (addr string, cancel context.CancelFunc, runErr <-chan error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrCh := make(chan net.Addr, 1)
 	result := make(chan error, 1)
 	go func() {
-		result <- Run(ctx, New("127.0.0.1:0", handler), shutdownTimeout, func(a net.Addr) { addrCh <- a })
+		result <- Run(ctx, New("127.0.0.1:0", handler), shutdownTimeout, func(a net.Addr) { addrCh <- a }, opts...)
 	}()
 	select {
 	case a := <-addrCh:

@@ -39,7 +39,8 @@ var TrustIncomingTraceContext = config.Var{Name: "TRUST_INCOMING_TRACE_CONTEXT",
 // most its headers (httpserver.MaxHeaderBytes, 32 KiB), the body its endpoint reads
 // (the samples read none; orders' is capped at 16 KiB), its connection's buffers and a
 // goroutine: about 64 KiB, so 1024 hold about 64 MiB, which with the process's own
-// ~40 MiB fits the chart's 128 Mi limit (docs/hardening.md).
+// ~40 MiB fits the chart's 128 Mi limit. Open connections are bounded at twice it: one
+// more is answered 503 at once (docs/hardening.md).
 var MaxInFlightRequests = config.Var{Name: "MAX_IN_FLIGHT_REQUESTS", Default: "1024"}
 
 // maxInFlightRequests is MaxInFlightRequests' ceiling: far beyond what the chart's

@@ -153,9 +153,11 @@ func (r runner) run(ctx context.Context) error {
 		zap.Bool("tracing", tr.Enabled()),
 		zap.String("access_log", cfg.AccessLog),
 	)
+	// Connections cost memory before their request reaches the in-flight bound: twice
+	// that bound leaves room for kept-alive ones (docs/hardening.md).
 	serveErr := httpserver.Run(ctx, httpserver.New(cfg.HTTPAddr, router), cfg.ShutdownTimeout, func(addr net.Addr) {
 		logger.Info("listening", zap.String("addr", addr.String()))
-	})
+	}, httpserver.MaxConnections(2*cfg.MaxInFlightRequests))
 
 	stopBackground()
 	workers.Wait()

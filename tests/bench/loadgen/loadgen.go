@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,6 +25,13 @@ type Result struct {
 	Elapsed time.Duration // first send to last answer
 	OK      int           // 200 answers
 	Failed  int           // other statuses and transport errors
+	// Statuses counts the answers by HTTP status; transport errors are under 0.
+	Statuses map[int]int
+	// NotSent counts the open loop's requests not sent because maxInFlight waited
+	// (also in Failed, not in Statuses).
+	NotSent int
+	// FirstTransportErr is the first request that got no answer at all.
+	FirstTransportErr error
 	// Latencies of the 200 answers: from the send (closed loop) or from the scheduled
 	// send time (open loop).
 	Latencies []time.Duration
@@ -70,17 +78,44 @@ func Get(ctx context.Context, client *http.Client, t Target, i int) error {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: status %d", t.URL, resp.StatusCode)
+		return &StatusError{URL: t.URL, Code: resp.StatusCode}
 	}
 	return nil
 }
 
+// StatusError is Get's error for an answer other than 200.
+type StatusError struct {
+	URL  string
+	Code int
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("GET %s: status %d", e.URL, e.Code) }
+
 type tally struct {
 	ok, failed atomic.Int64
 	firstErr   atomic.Pointer[error]
+	transport  atomic.Pointer[error] // the first error without an answer
+	mu         sync.Mutex
+	statuses   map[int]int
 }
 
 func (t *tally) record(err error) bool {
+	status := http.StatusOK
+	var se *StatusError
+	switch {
+	case err == nil:
+	case errors.As(err, &se):
+		status = se.Code
+	default:
+		status = 0
+		t.transport.CompareAndSwap(nil, &err)
+	}
+	t.mu.Lock()
+	if t.statuses == nil {
+		t.statuses = map[int]int{}
+	}
+	t.statuses[status]++
+	t.mu.Unlock()
 	if err == nil {
 		t.ok.Add(1)
 		return true
@@ -92,6 +127,12 @@ func (t *tally) record(err error) bool {
 
 func (t *tally) fill(r *Result) {
 	r.OK, r.Failed = int(t.ok.Load()), int(t.failed.Load())
+	t.mu.Lock()
+	r.Statuses = t.statuses
+	t.mu.Unlock()
+	if err := t.transport.Load(); err != nil {
+		r.FirstTransportErr = *err
+	}
 	if err := t.firstErr.Load(); err != nil {
 		r.FirstErr = *err
 	}
@@ -166,7 +207,10 @@ func Open(ctx context.Context, client *http.Client, t Target, l OpenLoad) Result
 		select {
 		case inFlight <- struct{}{}:
 		default:
-			tally.record(fmt.Errorf("more than %d requests in flight", maxInFlight))
+			r.NotSent++
+			tally.failed.Add(1)
+			err := fmt.Errorf("more than %d requests in flight", maxInFlight)
+			tally.firstErr.CompareAndSwap(nil, &err)
 			continue
 		}
 		wg.Go(func() {

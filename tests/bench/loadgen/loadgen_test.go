@@ -56,6 +56,9 @@ func TestClosedSendsCorrelationIDsAndCountsStatuses(t *testing.T) {
 	if len(r.Latencies) != r.OK {
 		t.Errorf("%d latencies for %d answers", len(r.Latencies), r.OK)
 	}
+	if r.Statuses[http.StatusOK] != r.OK || r.Statuses[http.StatusInternalServerError] != r.Failed || len(r.Statuses) != 2 {
+		t.Errorf("statuses %v for %d OK and %d 500", r.Statuses, r.OK, r.Failed)
+	}
 	if len(ids) != r.OK+r.Failed || !ids["t-0"] {
 		t.Errorf("%d distinct IDs for %d requests (t-0 seen: %v)", len(ids), r.OK+r.Failed, ids["t-0"])
 	}
@@ -96,7 +99,7 @@ func TestOpenCountsFromTheSchedule(t *testing.T) {
 func TestOpenRefusesBeyondMaxInFlight(t *testing.T) {
 	url := stalledServer(t, 400*time.Millisecond)
 	r := Open(context.Background(), NewClient(8), Target{URL: url, IDPrefix: "m-"}, OpenLoad{Rate: 100, Duration: 200 * time.Millisecond, MaxInFlight: 5})
-	if r.OK != 5 || r.Failed != 15 {
-		t.Errorf("OK %d, failed %d: want 5 in flight answered and 15 refused", r.OK, r.Failed)
+	if r.OK != 5 || r.Failed != 15 || r.NotSent != 15 || r.Statuses[0] != 0 {
+		t.Errorf("OK %d, failed %d, not sent %d, statuses %v: want 5 in flight answered and 15 not sent", r.OK, r.Failed, r.NotSent, r.Statuses)
 	}
 }
