@@ -195,18 +195,18 @@ func (w *wireBody) envelope() (SampleReqMsg, error) {
 	default:
 		return SampleReqMsg{}, invalid("data", "must be an object or null, got "+kindName(w.data.kind))
 	}
-	content := &MessageContent{}
-	if content.Message, err = requiredString(w.content.message, "data.message"); err != nil {
+	message, err := requiredString(w.content.message, "data.message")
+	if err != nil {
 		return SampleReqMsg{}, err
 	}
 	switch ts := w.content.timestamp; ts.kind {
 	case absent, 'n':
+		env.Data = &MessageContent{Message: message}
 	case '"':
-		content.Timestamp = &ts.text
+		env.Data = contentWithTimestamp(message, ts.text)
 	default:
 		return SampleReqMsg{}, invalid("data.timestamp", "must be a string or null, got "+kindName(ts.kind))
 	}
-	env.Data = content
 	return env, nil
 }
 

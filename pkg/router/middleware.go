@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -52,14 +55,36 @@ func TraceCalls() Middleware {
 // CountCalls counts each call by outcome and observes its duration, by route.
 func CountCalls(m *Metrics) Middleware {
 	return func(next CallFunc) CallFunc {
+		// A chain serves one route: its series are looked up once, not per call.
+		var series atomic.Pointer[callSeries]
 		return func(ctx context.Context, c *Call) error {
 			start := time.Now()
 			err := next(ctx, c)
-			m.HandlerDuration.WithLabelValues(c.Route).Observe(time.Since(start).Seconds())
-			m.HandlerCalls.WithLabelValues(c.Route, outcome(ctx, err)).Inc()
+			s := series.Load()
+			if s == nil || s.route != c.Route {
+				s = newCallSeries(m, c.Route)
+				series.Store(s)
+			}
+			s.duration.Observe(time.Since(start).Seconds())
+			s.calls[outcome(ctx, err)].Inc()
 			return err
 		}
 	}
+}
+
+// callSeries are one route's series of CountCalls.
+type callSeries struct {
+	route    string
+	duration prometheus.Observer
+	calls    map[string]prometheus.Counter // by outcome
+}
+
+func newCallSeries(m *Metrics, route string) *callSeries {
+	s := &callSeries{route: route, duration: m.HandlerDuration.WithLabelValues(route), calls: map[string]prometheus.Counter{}}
+	for _, o := range outcomes {
+		s.calls[o] = m.HandlerCalls.WithLabelValues(route, o)
+	}
+	return s
 }
 
 func outcome(ctx context.Context, err error) string {
