@@ -51,8 +51,17 @@ func NewResponse(correlationID, message string, status Status, now time.Time) Sa
 }
 
 func newContent(message string, now time.Time) *MessageContent {
-	ts := FormatTimestamp(now)
-	return &MessageContent{Message: message, Timestamp: &ts}
+	return contentWithTimestamp(message, FormatTimestamp(now))
+}
+
+// contentWithTimestamp allocates the content and its timestamp at once.
+func contentWithTimestamp(message, timestamp string) *MessageContent {
+	c := &struct {
+		MessageContent
+		timestamp string
+	}{MessageContent{Message: message}, timestamp}
+	c.Timestamp = &c.timestamp
+	return &c.MessageContent
 }
 
 // Correlation returns the correlation ID, so that the worker's router can name and key

@@ -73,6 +73,7 @@ type write struct {
 	attempts int
 	sendCtx  context.Context
 	sendSpan trace.Span
+	first    sarama.ProducerMessage // the first attempt's message, see attempt
 
 	// Set by Dispatch before it sends the write back on results.
 	err  error
@@ -215,13 +216,19 @@ func (w *aloPartition) send(x *write) bool {
 	}
 }
 
-// attempt counts one more attempt of x and returns the message to send for it.
+// attempt counts one more attempt of x and returns a fresh copy of its message to
+// send: the first attempt's is x's own (an allocation less per record), a retry's a
+// new one, as sarama may still hold the one it failed.
 func (w *aloPartition) attempt(x *write) *sarama.ProducerMessage {
-	msg := *x.f.Output
+	msg := &x.first
+	if x.attempts > 0 {
+		msg = new(sarama.ProducerMessage)
+	}
+	*msg = *x.f.Output
 	msg.Metadata = x
 	x.attempts++
 	w.d.cfg.Metrics.WritesInFlight.Inc()
-	return &msg
+	return msg
 }
 
 // settle handles the outcome of one write; false means the partition stopped.

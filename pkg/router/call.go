@@ -88,7 +88,7 @@ func decode[Req any](codec Codec[Req], c *Call) (Req, error) {
 		} else {
 			c.Request = req
 			if c.CorrelationID == "" {
-				c.CorrelationID = bodyCorrelationID(req)
+				c.CorrelationID = bodyCorrelationID(c.Request) // boxed once, above
 			}
 		}
 	}
@@ -124,7 +124,7 @@ func encodeReply[Res any](codec Codec[Res], c *Call, res Res) error {
 		b = []byte{} // a reply with an empty value is still a reply
 	}
 	c.Reply, c.replyValue = res, b
-	c.replyKey = bodyCorrelationID(res)
+	c.replyKey = bodyCorrelationID(c.Reply) // boxed once, above
 	if c.replyKey == "" {
 		c.replyKey = c.CorrelationID
 	}

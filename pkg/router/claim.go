@@ -67,7 +67,8 @@ type claimLoop struct {
 
 	partition *partitionState
 	received  prometheus.Counter
-	lastErr   error // the latest failed call, for the stuck-partition warning
+	replies   prometheus.Counter // to the route's ReplyTopic; nil without one
+	lastErr   error              // the latest failed call, for the stuck-partition warning
 }
 
 type doneWrite struct {
@@ -92,6 +93,9 @@ func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession
 		calls:      calls, abortCalls: abort,
 		partition: newPartitionState(cfg.Metrics, claim, cfg.StuckThreshold, cfg.Log),
 		received:  cfg.Metrics.RecordsReceived.WithLabelValues(claim.Topic(), rt.name),
+	}
+	if rt.replyTopic != "" {
+		c.replies = cfg.Metrics.RepliesPublished.WithLabelValues(rt.replyTopic, rt.name)
 	}
 	defer abort()
 	if rt.concurrency == 1 {
@@ -316,7 +320,11 @@ func (c *claimLoop) finish(d doneWrite) {
 		c.cfg.Metrics.DeadLetters.WithLabelValues(deadletter.Reason(f.Reason), f.Route).Inc()
 		tracing.End(spanOf(f), f.Reason)
 	default:
-		if f.Output != nil {
+		switch {
+		case f.Output == nil:
+		case c.replies != nil && f.Output.Topic == c.rt.replyTopic && f.Route == c.rt.name:
+			c.replies.Inc()
+		default: // a reply_to topic
 			c.cfg.Metrics.RepliesPublished.WithLabelValues(f.Output.Topic, f.Route).Inc()
 		}
 		tracing.End(spanOf(f), nil)

@@ -46,6 +46,8 @@ const (
 	OutcomeCanceled  = "canceled"
 )
 
+var outcomes = []string{OutcomeOK, OutcomeRetryable, OutcomePermanent, OutcomeCanceled}
+
 // NewMetrics returns the router's metrics in a registry of their own ("worker" in
 // streamgate_build_info).
 func NewMetrics(service, version string) (*Metrics, error) {
@@ -137,7 +139,7 @@ func (m *Metrics) route(rt *route) {
 	for _, reason := range deadletter.Reasons {
 		m.DeadLetters.WithLabelValues(reason, rt.name)
 	}
-	for _, outcome := range []string{OutcomeOK, OutcomeRetryable, OutcomePermanent, OutcomeCanceled} {
+	for _, outcome := range outcomes {
 		m.HandlerCalls.WithLabelValues(rt.name, outcome)
 	}
 	m.HandlerRetries.WithLabelValues(rt.name)

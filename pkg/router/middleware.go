@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/logging"
@@ -29,6 +32,9 @@ import (
 func TraceCalls() Middleware {
 	return func(next CallFunc) CallFunc {
 		return func(ctx context.Context, c *Call) error {
+			if !trace.SpanFromContext(ctx).IsRecording() { // no span name or attributes built
+				return next(ctx, c)
+			}
 			ctx, span, ok := tracing.StartChild(ctx, c.Route+" handle",
 				attribute.String(attrRoute, c.Route), attribute.Int(attrAttempt, c.Attempt))
 			if !ok {
@@ -59,14 +65,36 @@ func startProcess(ctx context.Context, tr *tracing.Tracing, rec *sarama.Consumer
 // CountCalls counts each call by outcome and observes its duration, by route.
 func CountCalls(m *Metrics) Middleware {
 	return func(next CallFunc) CallFunc {
+		// A chain serves one route: its series are looked up once, not per call.
+		var series atomic.Pointer[callSeries]
 		return func(ctx context.Context, c *Call) error {
 			start := time.Now()
 			err := next(ctx, c)
-			m.HandlerDuration.WithLabelValues(c.Route).Observe(time.Since(start).Seconds())
-			m.HandlerCalls.WithLabelValues(c.Route, outcome(ctx, err)).Inc()
+			s := series.Load()
+			if s == nil || s.route != c.Route {
+				s = newCallSeries(m, c.Route)
+				series.Store(s)
+			}
+			s.duration.Observe(time.Since(start).Seconds())
+			s.calls[outcome(ctx, err)].Inc()
 			return err
 		}
 	}
+}
+
+// callSeries are one route's series of CountCalls.
+type callSeries struct {
+	route    string
+	duration prometheus.Observer
+	calls    map[string]prometheus.Counter // by outcome
+}
+
+func newCallSeries(m *Metrics, route string) *callSeries {
+	s := &callSeries{route: route, duration: m.HandlerDuration.WithLabelValues(route), calls: map[string]prometheus.Counter{}}
+	for _, o := range outcomes {
+		s.calls[o] = m.HandlerCalls.WithLabelValues(route, o)
+	}
+	return s
 }
 
 func outcome(ctx context.Context, err error) string {

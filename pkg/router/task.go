@@ -121,20 +121,30 @@ func failureReason(err error) string {
 // by the reply's correlation ID and carrying the request's, as a FastStream subscriber
 // answers; no output when the route publishes no reply.
 func (t *task) reply(rt *route) *Finished {
-	f := t.finished(rt)
 	if t.replyTopic == "" {
-		return f
+		return t.finished(rt)
 	}
-	f.Output = &sarama.ProducerMessage{
-		Topic:   t.replyTopic,
-		Value:   sarama.ByteEncoder(t.call.replyValue),
-		Headers: kafka.Headers(t.call.CorrelationID),
+	// One allocation for the Finished, its message and the message's key and value
+	// (a pointer to an encoder is an encoder, where a boxed one is an allocation each).
+	o := &replyOutput{
+		f:     Finished{Record: t.rec, Route: rt.name, CorrelationID: t.call.CorrelationID, DeadLetterTopic: rt.dlqTopic, Ctx: t.ctx, ReplyTo: t.replyTo},
+		value: t.call.replyValue,
+		key:   sarama.StringEncoder(t.call.replyKey),
 	}
-	if t.call.replyKey != "" {
-		f.Output.Key = sarama.StringEncoder(t.call.replyKey)
+	o.msg = sarama.ProducerMessage{Topic: t.replyTopic, Value: &o.value, Headers: kafka.Headers(t.call.CorrelationID)}
+	if o.key != "" {
+		o.msg.Key = &o.key
 	}
-	f.ReplyTo = t.replyTo
-	return f
+	o.f.Output = &o.msg
+	return &o.f
+}
+
+// replyOutput is what reply allocates at once.
+type replyOutput struct {
+	f     Finished
+	msg   sarama.ProducerMessage
+	value sarama.ByteEncoder
+	key   sarama.StringEncoder
 }
 
 // deadLetter is t's output when the route gives up on it.

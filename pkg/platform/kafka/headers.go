@@ -8,12 +8,20 @@ import (
 
 // Headers returns the headers every streamgate record carries, as FastStream writes
 // them: the correlation ID and the JSON content type.
+// The constant bytes are shared by every record (nothing writes to a header's bytes:
+// sarama only reads them), which saves three allocations per record.
 func Headers(correlationID string) []sarama.RecordHeader {
 	return []sarama.RecordHeader{
-		{Key: []byte(messages.HeaderCorrelationID), Value: []byte(correlationID)},
-		{Key: []byte(messages.HeaderContentType), Value: []byte(messages.ContentTypeJSON)},
+		{Key: correlationIDKey, Value: []byte(correlationID)},
+		{Key: contentTypeKey, Value: contentTypeJSON},
 	}
 }
+
+var (
+	correlationIDKey = []byte(messages.HeaderCorrelationID)
+	contentTypeKey   = []byte(messages.HeaderContentType)
+	contentTypeJSON  = []byte(messages.ContentTypeJSON)
+)
 
 // Header returns the value of the first header named key, or "".
 func Header(headers []*sarama.RecordHeader, key string) string {
