@@ -12,23 +12,49 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/kafka/transactional"
 )
 
-// fakeCommitter records the batches it is given and fails with err when set.
+// fakeCommitter records the transactions it is given and fails them with err when set.
 type fakeCommitter struct {
 	mu      sync.Mutex
+	open    *transactional.Batch
 	batches []transactional.Batch
 	err     func(b transactional.Batch) error
 }
 
-func (c *fakeCommitter) Commit(group *sarama.ConsumerGroupMetadata, b transactional.Batch) error {
+func (c *fakeCommitter) Begin() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.open != nil {
+		return errors.New("a transaction is already open")
+	}
+	c.open = &transactional.Batch{}
+	return nil
+}
+
+func (c *fakeCommitter) Send(m *sarama.ProducerMessage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open == nil {
+		panic("Send outside a transaction") // a broken delivery, not a flaky test
+	}
+	c.open.Outputs = append(c.open.Outputs, m)
+}
+
+func (c *fakeCommitter) CommitOffsets(group *sarama.ConsumerGroupMetadata, offsets map[string][]*sarama.PartitionOffsetMetadata) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.open
+	c.open = nil
+	if b == nil {
+		return errors.New("no transaction open")
+	}
+	b.Offsets = offsets
 	if group.GroupID != "group" || group.MemberID != "member-1" || group.GenerationID != 1 {
 		return errors.New("wrong group metadata")
 	}
 	if c.err != nil {
-		return c.err(b)
+		return c.err(*b)
 	}
-	c.batches = append(c.batches, b)
+	c.batches = append(c.batches, *b)
 	return nil
 }
 
