@@ -49,12 +49,22 @@ func BenchmarkWorker(b *testing.B) {
 	benchmarkWorker(b, workerapp.Delivery{})
 }
 
-// BenchmarkWorkerExactlyOnce is BenchmarkWorker with DELIVERY=exactly-once and the
-// default transaction settings; replies are counted with read_committed.
+// BenchmarkWorkerExactlyOnce is BenchmarkWorker with DELIVERY=exactly-once, with the
+// default transaction settings (500 records, 100 ms) and with larger, quicker ones;
+// replies are counted with read_committed.
 //
-//	STREAMGATE_TEST_KAFKA=127.0.0.1:39092 go test ./bench -run '^$' -bench WorkerExactlyOnce -benchtime 200000x
+//	STREAMGATE_TEST_KAFKA=127.0.0.1:39092 go test ./bench -run '^$' -bench 'Worker(ExactlyOnce)?$' -benchtime 200000x
 func BenchmarkWorkerExactlyOnce(b *testing.B) {
-	benchmarkWorker(b, workerapp.Delivery{Mode: workerapp.ExactlyOnce})
+	for _, d := range []workerapp.Delivery{
+		{Mode: workerapp.ExactlyOnce},
+		{Mode: workerapp.ExactlyOnce, MaxRecords: 2000, MaxWait: 5 * time.Millisecond},
+	} {
+		name := "default"
+		if d.MaxRecords > 0 {
+			name = fmt.Sprintf("%dx%v", d.MaxRecords, d.MaxWait)
+		}
+		b.Run(name, func(b *testing.B) { benchmarkWorker(b, d) })
+	}
 }
 
 func benchmarkWorker(b *testing.B, delivery workerapp.Delivery) {
