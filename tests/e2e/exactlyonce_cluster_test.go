@@ -61,7 +61,7 @@ func transactionalIDOf(t *testing.T, brokers, group string) string {
 	}
 	var id string
 	waitFor(t, 60*time.Second, "the worker's transactional ID", func() error {
-		txns, err := admin.ListTransactions(nil, nil, 0)
+		txns, err := admin.ListTransactions(nil, nil, -1) // -1: no duration filter
 		if err != nil {
 			return err
 		}
