@@ -6,14 +6,15 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-
-	"github.com/streamgate/streamgate/pkg/platform/kafka/transactional"
 )
 
-// Committer commits a batch's outputs and offsets in one Kafka transaction;
+// Committer runs the instance's transactions, one at a time: Begin, Send each output
+// as its record is handed over, CommitOffsets (which aborts on error);
 // *transactional.Delivery is one.
 type Committer interface {
-	Commit(group *sarama.ConsumerGroupMetadata, b transactional.Batch) error
+	Begin() error
+	Send(m *sarama.ProducerMessage)
+	CommitOffsets(group *sarama.ConsumerGroupMetadata, offsets map[string][]*sarama.PartitionOffsetMetadata) error
 }
 
 // Defaults of ExactlyOnceConfig's zero values.
@@ -27,7 +28,8 @@ type ExactlyOnceConfig struct {
 	// Committer is the instance's one transactional producer; required.
 	Committer Committer
 	// A transaction commits once it holds MaxRecords records or its first record is
-	// MaxWait old, whichever comes first: transactions per second are the cost.
+	// MaxWait old, whichever comes first: transactions per second are the cost. Its
+	// outputs are sent as records are handed over, not at the commit.
 	MaxRecords int
 	MaxWait    time.Duration
 	// Failed is called once when a transaction fails (it was aborted): the caller must

@@ -12,24 +12,67 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/kafka/transactional"
 )
 
-// fakeCommitter records the batches it is given and fails with err when set.
+// fakeCommitter records the transactions it is given and fails them with err when set.
 type fakeCommitter struct {
 	mu      sync.Mutex
+	open    *transactional.Batch
 	batches []transactional.Batch
 	err     func(b transactional.Batch) error
+	gate    chan struct{} // when set, a commit waits until it is closed
 }
 
-func (c *fakeCommitter) Commit(group *sarama.ConsumerGroupMetadata, b transactional.Batch) error {
+func (c *fakeCommitter) Begin() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.open != nil {
+		return errors.New("a transaction is already open")
+	}
+	c.open = &transactional.Batch{}
+	return nil
+}
+
+func (c *fakeCommitter) Send(m *sarama.ProducerMessage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open == nil {
+		panic("Send outside a transaction") // a broken delivery, not a flaky test
+	}
+	c.open.Outputs = append(c.open.Outputs, m)
+}
+
+func (c *fakeCommitter) CommitOffsets(group *sarama.ConsumerGroupMetadata, offsets map[string][]*sarama.PartitionOffsetMetadata) error {
+	c.mu.Lock()
+	gate := c.gate
+	c.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.open
+	c.open = nil
+	if b == nil {
+		return errors.New("no transaction open")
+	}
+	b.Offsets = offsets
 	if group.GroupID != "group" || group.MemberID != "member-1" || group.GenerationID != 1 {
 		return errors.New("wrong group metadata")
 	}
 	if c.err != nil {
-		return c.err(b)
+		return c.err(*b)
 	}
-	c.batches = append(c.batches, b)
+	c.batches = append(c.batches, *b)
 	return nil
+}
+
+// sent is how many outputs the open transaction holds.
+func (c *fakeCommitter) sent() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open == nil {
+		return 0
+	}
+	return len(c.open.Outputs)
 }
 
 func (c *fakeCommitter) committed() []transactional.Batch {
@@ -173,5 +216,47 @@ func TestExactlyOnceRefusedReplyIsDeadLetteredWhenRedelivered(t *testing.T) {
 	out := g.committer.committed()[0].Outputs[0]
 	if out.Topic != "in.dlq" {
 		t.Errorf("redelivered record's output went to %q, want the dead-letter topic", out.Topic)
+	}
+}
+
+// An output goes into the open transaction when its record is handed over, not at the
+// commit; records handed over while a transaction commits wait for the next one
+// without blocking the partition.
+func TestExactlyOnceSendsIntoTheOpenTransaction(t *testing.T) {
+	f := newEOSFixture(t, 2, time.Hour, nil)
+	f.parts[0].Deliver(finished(0, 0, "a"))
+	for deadline := time.Now().Add(5 * time.Second); f.committer.sent() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the output was not sent into the open transaction")
+		}
+	}
+	if n := len(f.committer.committed()); n != 0 {
+		t.Fatalf("%d transactions committed before MaxRecords or MaxWait", n)
+	}
+
+	gate := make(chan struct{})
+	f.committer.mu.Lock()
+	f.committer.gate = gate
+	f.committer.mu.Unlock()
+	f.parts[0].Deliver(finished(0, 1, "b")) // MaxRecords: the commit waits at the gate
+	handed := make(chan struct{})
+	go func() {
+		f.parts[1].Deliver(finished(1, 0, "c"))
+		f.parts[1].Deliver(finished(1, 1, "d"))
+		close(handed)
+	}()
+	select {
+	case <-handed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Deliver blocked while a transaction committed")
+	}
+	close(gate)
+	f.waitDone(t, 4)
+	batches := f.committer.committed()
+	if len(batches) != 2 || len(batches[0].Outputs) != 2 || len(batches[1].Outputs) != 2 {
+		t.Fatalf("transactions %v, want [a b] then [c d]", batches)
+	}
+	if k, _ := batches[1].Outputs[0].Key.Encode(); string(k) != "c" {
+		t.Errorf("second transaction starts with %q, want c", k)
 	}
 }

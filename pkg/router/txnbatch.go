@@ -23,14 +23,14 @@ type txnRecord struct {
 	step     int        // how far RefusedOutputs replaced the output
 }
 
-// txnBatch collects the finished records of every claimed partition and commits them
-// in transactions, one at a time, by count and by time. Its goroutine (run) owns what
-// it holds.
+// txnBatch collects the finished records of every claimed partition into
+// transactions, one at a time: the first record opens one, each output is sent into it
+// at once, and it commits by count and by time. Its goroutine (run) owns what it holds.
 type txnBatch struct {
 	cfg *Config
 	tx  ExactlyOnceConfig
 
-	records chan txnRecord
+	records chan txnRecord // buffered: records keep coming while a transaction commits
 	flushes chan chan error
 	stop    chan struct{}
 	stopped chan struct{}
@@ -45,7 +45,7 @@ type txnBatch struct {
 func newTxnBatch(cfg *Config, tx ExactlyOnceConfig) *txnBatch {
 	return &txnBatch{
 		cfg: cfg, tx: tx,
-		records: make(chan txnRecord),
+		records: make(chan txnRecord, tx.MaxRecords),
 		flushes: make(chan chan error),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -98,40 +98,79 @@ func (b *txnBatch) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	var held []txnRecord
+	var held []*txnRecord // in the open transaction, their outputs sent
+	open := false
 	commit := func() error {
 		timer.Stop()
-		err := b.commit(held)
-		held = nil
+		err := b.commit(open, held)
+		held, open = nil, false
 		return err
+	}
+	add := func(r *txnRecord) {
+		if b.dropped(r) {
+			return
+		}
+		if !open {
+			if err := b.tx.Committer.Begin(); err != nil {
+				tracing.End(r.send, err)
+				b.fail(err, 0, 0)
+				return
+			}
+			open = true
+			timer.Reset(b.tx.MaxWait)
+		}
+		held = append(held, r)
+		if r.f.Output != nil {
+			out := *r.f.Output // a copy: sarama keeps per-send state in the message
+			out.Metadata = r   // what a refusal is remembered by (RefusedOutputs)
+			b.tx.Committer.Send(&out)
+		}
+		if len(held) >= b.tx.MaxRecords {
+			_ = commit()
+		}
 	}
 	for {
 		select {
 		case r := <-b.records:
-			held = append(held, r)
-			if len(held) == 1 {
-				timer.Reset(b.tx.MaxWait)
-			}
-			if len(held) >= b.tx.MaxRecords {
-				_ = commit()
-			}
+			add(&r)
 		case <-timer.C:
 			_ = commit()
 		case done := <-b.flushes:
+			// A partition's Close flushes after its last Deliver: what it handed over
+			// is queued before this request, so it is in the transaction committed now.
+			for n := len(b.records); n > 0; n-- {
+				r := <-b.records
+				add(&r)
+			}
 			done <- commit()
 		case <-b.stop:
 			for _, r := range held {
 				tracing.End(r.sendSpan, errClosed)
+			}
+			for n := len(b.records); n > 0; n-- {
+				r := <-b.records
+				tracing.End(r.send, errClosed)
 			}
 			return
 		}
 	}
 }
 
-// commit puts held, in the order handed over (offset order per partition), and each
-// partition's next offset into one transaction. On success every record is Done; on
-// failure none is, and the batch fails for good.
-func (b *txnBatch) commit(held []txnRecord) error {
+// dropped ends r when a transaction failed: it is consumed again after the rewind.
+func (b *txnBatch) dropped(r *txnRecord) bool {
+	select {
+	case <-b.failed:
+		tracing.End(r.send, b.err)
+		return true
+	default:
+		return false
+	}
+}
+
+// commit commits the open transaction (if open): held, whose outputs were sent in the
+// order handed over (offset order per partition), and each partition's next offset.
+// On success every record is Done; on failure none is, and the batch fails for good.
+func (b *txnBatch) commit(open bool, held []*txnRecord) error {
 	select {
 	case <-b.failed:
 		for _, r := range held {
@@ -140,26 +179,21 @@ func (b *txnBatch) commit(held []txnRecord) error {
 		return b.err
 	default:
 	}
-	if len(held) == 0 {
+	if !open {
 		return nil
 	}
-	batch := transactional.Batch{Offsets: map[string][]*sarama.PartitionOffsetMetadata{}}
+	offsets := map[string][]*sarama.PartitionOffsetMetadata{}
 	next := map[*Partition]int64{}
-	for i, r := range held {
-		if r.f.Output != nil {
-			out := *r.f.Output // a copy: sarama keeps per-send state in the message
-			out.Metadata = &held[i]
-			batch.Outputs = append(batch.Outputs, &out)
-		}
+	for _, r := range held {
 		next[r.p] = r.f.Record.Offset + 1
 	}
 	for p, offset := range next {
-		batch.Offsets[p.Topic] = append(batch.Offsets[p.Topic], &sarama.PartitionOffsetMetadata{Partition: p.Partition, Offset: offset})
+		offsets[p.Topic] = append(offsets[p.Topic], &sarama.PartitionOffsetMetadata{Partition: p.Partition, Offset: offset})
 	}
 	// The generation as of now: a cooperative rebalance raises it within a session.
 	sess := held[len(held)-1].p.Session
 	began := time.Now()
-	err := b.tx.Committer.Commit(sarama.NewConsumerGroupMetadataFromSession(sess, b.cfg.GroupID, nil), batch)
+	err := b.tx.Committer.CommitOffsets(sarama.NewConsumerGroupMetadataFromSession(sess, b.cfg.GroupID, nil), offsets)
 	for _, r := range held {
 		tracing.End(r.sendSpan, err)
 	}
@@ -176,7 +210,7 @@ func (b *txnBatch) commit(held []txnRecord) error {
 		r.p.Done(r.f, skipped)
 	}
 	if line := b.cfg.Log.Check(zap.DebugLevel, "transaction committed"); line != nil {
-		line.Write(zap.Int("records", len(held)), zap.Int("partitions", len(next)), zap.Duration("took", time.Since(began)))
+		line.Write(zap.Int("records", len(held)), zap.Int("partitions", len(next)), zap.Duration("commit_took", time.Since(began)))
 	}
 	return nil
 }

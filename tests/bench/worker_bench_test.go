@@ -46,6 +46,28 @@ const partitions = 3
 //
 //	STREAMGATE_TEST_KAFKA=127.0.0.1:39092 go test ./bench -run '^$' -bench Worker -benchtime 200000x
 func BenchmarkWorker(b *testing.B) {
+	benchmarkWorker(b, workerapp.Delivery{})
+}
+
+// BenchmarkWorkerExactlyOnce is BenchmarkWorker with DELIVERY=exactly-once, with the
+// default transaction settings (500 records, 100 ms) and with larger, quicker ones;
+// replies are counted with read_committed.
+//
+//	STREAMGATE_TEST_KAFKA=127.0.0.1:39092 go test ./bench -run '^$' -bench 'Worker(ExactlyOnce)?$' -benchtime 200000x
+func BenchmarkWorkerExactlyOnce(b *testing.B) {
+	for _, d := range []workerapp.Delivery{
+		{Mode: workerapp.ExactlyOnce},
+		{Mode: workerapp.ExactlyOnce, MaxRecords: 2000, MaxWait: 5 * time.Millisecond},
+	} {
+		name := "default"
+		if d.MaxRecords > 0 {
+			name = fmt.Sprintf("%dx%v", d.MaxRecords, d.MaxWait)
+		}
+		b.Run(name, func(b *testing.B) { benchmarkWorker(b, d) })
+	}
+}
+
+func benchmarkWorker(b *testing.B, delivery workerapp.Delivery) {
 	env := os.Getenv("STREAMGATE_TEST_KAFKA")
 	if env == "" {
 		b.Fatal("STREAMGATE_TEST_KAFKA is not set: this benchmark needs a real broker. " +
@@ -72,8 +94,10 @@ func BenchmarkWorker(b *testing.B) {
 	log = log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
 		return zapcore.NewTee(c, zaptest.NewLogger(b, zaptest.Level(zap.WarnLevel)).Core())
 	}))
+	cfg := workerConfig(brokers, names, "info")
+	cfg.Delivery = delivery
 	drainBacklog(b, drainRun{
-		cfg: workerConfig(brokers, names, "info"), log: log, register: ping.Register, replies: replies, n: n,
+		cfg: cfg, log: log, register: ping.Register, replies: replies, n: n,
 		timeout: time.Minute + time.Duration(n)*time.Millisecond,
 	})
 	// What the same broker takes from a producer alone, for scale.

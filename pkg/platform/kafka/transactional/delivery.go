@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/pkg/platform/backoff"
 )
 
 // ErrFenced: another producer with this instance's transactional ID, or a newer
@@ -53,10 +55,15 @@ type Observer interface {
 	Aborted(d time.Duration)
 }
 
-// Delivery owns one transactional producer (one per worker instance).
+// Delivery owns one transactional producer (one per worker instance). One goroutine
+// at a time runs its transactions: Begin, Send as outputs are ready, CommitOffsets.
 type Delivery struct {
 	producer sarama.AsyncProducer
 	observe  Observer
+	results  *tally
+
+	began time.Time
+	sent  int // outputs sent in the open transaction
 }
 
 // Config returns a copy of base set up for a transactional producer with id: idempotent,
@@ -70,8 +77,26 @@ func Config(base *sarama.Config, id string) *sarama.Config {
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
 	cfg.Producer.Transaction.Timeout = Timeout
+	// The first send of a transaction begun right after a commit is refused
+	// (CONCURRENT_TRANSACTIONS) until the broker has written the commit's markers,
+	// a few ms; sarama's fixed 20-100 ms retry would add that to every transaction.
+	// Retries from 2 ms doubling to 20 ms; after 25 of them every second, so the 50
+	// still span a coordinator's failover (~25 s).
+	cfg.Producer.Transaction.Retry.BackoffFunc = func(retries, _ int) time.Duration {
+		if retries >= txnQuickRetries {
+			return txnRetrySlow
+		}
+		return backoff.Step(txnRetryMin, txnRetryMax, retries)
+	}
 	return &cfg
 }
+
+const (
+	txnRetryMin     = 2 * time.Millisecond
+	txnRetryMax     = 20 * time.Millisecond
+	txnQuickRetries = 25
+	txnRetrySlow    = time.Second
+)
 
 // Timeout is how long the broker lets a transaction stay open before it aborts it: at
 // most that long, a crashed instance's open transaction holds back read_committed
@@ -90,64 +115,67 @@ func New(brokers []string, cfg *sarama.Config, observe Observer) (*Delivery, err
 }
 
 // Over delivers with p, a producer made with Config, whose results only the Delivery
-// reads; closing p is the caller's.
+// reads (a goroutine that ends when p is closed); closing p is the caller's.
 func Over(p sarama.AsyncProducer, observe Observer) *Delivery {
-	return &Delivery{producer: p, observe: observe}
+	d := &Delivery{producer: p, observe: observe, results: newTally()}
+	go d.results.collect(p)
+	return d
 }
 
-// Commit puts b's outputs and offsets into one transaction with the group's metadata
-// (generation and member: a zombie of an older generation is refused) and commits it.
-// On error the transaction is aborted and the caller must rewind to the last committed
-// offsets (end the group session); errors.Is(err, ErrFenced) means stop this instance.
+// Commit puts b's outputs and offsets into one transaction: Begin, Send, CommitOffsets.
 func (d *Delivery) Commit(group *sarama.ConsumerGroupMetadata, b Batch) error {
-	start := time.Now()
-	if err := d.commit(group, b); err != nil {
-		return d.abort(start, err)
+	if err := d.Begin(); err != nil {
+		return err
 	}
-	if d.observe != nil {
-		d.observe.Committed(time.Since(start))
+	for _, m := range b.Outputs {
+		d.Send(m)
+	}
+	return d.CommitOffsets(group, b.Offsets)
+}
+
+// Begin opens a transaction. On error nothing is open and the caller must rewind, as
+// after a failed CommitOffsets.
+func (d *Delivery) Begin() error {
+	d.began, d.sent = time.Now(), 0
+	if err := d.producer.BeginTxn(); err != nil {
+		return d.abort(d.began, fmt.Errorf("begin: %w", err))
 	}
 	return nil
 }
 
-func (d *Delivery) commit(group *sarama.ConsumerGroupMetadata, b Batch) error {
-	if err := d.producer.BeginTxn(); err != nil {
-		return fmt.Errorf("begin: %w", err)
+// Send writes m in the open transaction now, so that its produce overlaps the
+// handling of the records after it; its result counts at CommitOffsets. It blocks
+// only while the producer's input is full.
+func (d *Delivery) Send(m *sarama.ProducerMessage) {
+	d.producer.Input() <- m
+	d.sent++
+}
+
+// CommitOffsets waits for every output sent in the open transaction, then commits
+// them with offsets and the group's metadata (generation and member: a zombie of an
+// older generation is refused). On error the transaction is aborted and the caller
+// must rewind to the last committed offsets (end the group session);
+// errors.Is(err, ErrFenced) means stop this instance.
+func (d *Delivery) CommitOffsets(group *sarama.ConsumerGroupMetadata, offsets map[string][]*sarama.PartitionOffsetMetadata) error {
+	if err := d.commit(group, offsets); err != nil {
+		return d.abort(d.began, err)
 	}
-	// Every output's result, so a failed send aborts this transaction, not a later one.
-	// Results are read while sending: the producer blocks on a full result channel.
-	var failed SendError
-	results := 0
-	result := func(pe *sarama.ProducerError) {
-		results++
-		if pe != nil {
-			failed.Failed = append(failed.Failed, pe)
-		}
+	if d.observe != nil {
+		d.observe.Committed(time.Since(d.began))
 	}
-	for _, m := range b.Outputs {
-		for sent := false; !sent; {
-			select {
-			case d.producer.Input() <- m:
-				sent = true
-			case <-d.producer.Successes():
-				result(nil)
-			case pe := <-d.producer.Errors():
-				result(pe)
-			}
-		}
+	return nil
+}
+
+func (d *Delivery) commit(group *sarama.ConsumerGroupMetadata, offsets map[string][]*sarama.PartitionOffsetMetadata) error {
+	// Every output's result first, so a failed send aborts this transaction, not a later one.
+	failed, err := d.results.wait(d.sent)
+	if err != nil {
+		return err
 	}
-	for results < len(b.Outputs) {
-		select {
-		case <-d.producer.Successes():
-			result(nil)
-		case pe := <-d.producer.Errors():
-			result(pe)
-		}
+	if len(failed) > 0 {
+		return &SendError{Failed: failed}
 	}
-	if len(failed.Failed) > 0 {
-		return &failed
-	}
-	if err := d.producer.AddOffsetsToTxnWithGroupMetadata(b.Offsets, group); err != nil {
+	if err := d.producer.AddOffsetsToTxnWithGroupMetadata(offsets, group); err != nil {
 		return fmt.Errorf("add offsets: %w", err)
 	}
 	if err := d.producer.CommitTxn(); err != nil {
