@@ -112,7 +112,7 @@ func (b *txnBatch) run() {
 		}
 		if !open {
 			if err := b.tx.Committer.Begin(); err != nil {
-				tracing.End(r.send, err)
+				tracing.End(r.sendSpan, err)
 				b.fail(err, 0, 0)
 				return
 			}
@@ -149,7 +149,7 @@ func (b *txnBatch) run() {
 			}
 			for n := len(b.records); n > 0; n-- {
 				r := <-b.records
-				tracing.End(r.send, errClosed)
+				tracing.End(r.sendSpan, errClosed)
 			}
 			return
 		}
@@ -160,7 +160,7 @@ func (b *txnBatch) run() {
 func (b *txnBatch) dropped(r *txnRecord) bool {
 	select {
 	case <-b.failed:
-		tracing.End(r.send, b.err)
+		tracing.End(r.sendSpan, b.err)
 		return true
 	default:
 		return false
