@@ -171,8 +171,12 @@ func (k *Producer) connect(ctx context.Context) (*connection, error) {
 // docs/performance.md. The delivery guarantees are the same per record.
 const DefaultLinger = time.Millisecond
 
+// ProducerClientID is the client.id of the gateway's producer, the entity a broker's
+// client quotas (producer_byte_rate) name.
+const ProducerClientID = "streamgate-gateway"
+
 func dial(brokers []string, security kafka.Security, linger time.Duration) (*connection, error) {
-	cfg := kafka.ProducerConfig("streamgate-gateway")
+	cfg := kafka.ProducerConfig(ProducerClientID)
 	cfg.Producer.Flush.Frequency = linger
 	if err := security.Apply(cfg); err != nil {
 		return nil, err

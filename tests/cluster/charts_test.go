@@ -51,26 +51,27 @@ func TestChartsOnCluster(t *testing.T) {
 	}
 	step("restricted namespace enforces", e.testRestrictedNamespace)
 	step("install and roll out", e.testInstall)
-	gw := e.portForward(t)
+	gw := e.portForward(t, "18080")
 	step("ping through port-forward, logs carry the id", func(t *testing.T) { e.testPing(t, gw, answers) })
 	step("helm test", e.testHelmTest)
 	step("nonroot and read-only", e.testContainerRuntimeView)
 	step("worker rolling restart loses nothing", func(t *testing.T) { e.testRollingRestart(t, gw, answers) })
 	step("three workers share the partitions", func(t *testing.T) { e.testScale(t, gw, answers) })
+	step("secured Kafka with the charts' default values", e.testSecured)
 }
 
 // createNamespace makes the namespace everything runs in, enforcing Pod
 // Security "restricted"; deleting it when the test ends removes the releases.
 func (e *env) createNamespace(t *testing.T) {
 	t.Helper()
-	e.mustRun(t, "kubectl", "delete", "namespace", namespace, "--ignore-not-found", "--timeout", "2m")
-	e.mustRun(t, "kubectl", "create", "namespace", namespace)
+	e.mustRun(t, "kubectl", "delete", "namespace", e.ns, "--ignore-not-found", "--timeout", "2m")
+	e.mustRun(t, "kubectl", "create", "namespace", e.ns)
 	t.Cleanup(func() {
-		if _, stderr, err := e.inNamespace(cmdTimeout, "kubectl", "delete", "namespace", namespace, "--timeout", "2m"); err != nil {
-			t.Errorf("delete namespace %s: %v\n%s", namespace, err, stderr)
+		if _, stderr, err := e.inNamespace(cmdTimeout, "kubectl", "delete", "namespace", e.ns, "--timeout", "2m"); err != nil {
+			t.Errorf("delete namespace %s: %v\n%s", e.ns, err, stderr)
 		}
 	})
-	e.mustRun(t, "kubectl", "label", "namespace", namespace,
+	e.mustRun(t, "kubectl", "label", "namespace", e.ns,
 		"pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/enforce-version=latest")
 }
 
@@ -79,7 +80,7 @@ func (e *env) createNamespace(t *testing.T) {
 func (e *env) testRestrictedNamespace(t *testing.T) {
 	overrides := `{"spec":{"containers":[{"name":"probe","image":"` + e.images["TEST_IMAGE"] +
 		`","securityContext":{"privileged":true}}]}}`
-	out, stderr, err := e.inNamespace(cmdTimeout, "kubectl", "--namespace", namespace, "run", "psa-probe",
+	out, stderr, err := e.inNamespace(cmdTimeout, "kubectl", "--namespace", e.ns, "run", "psa-probe",
 		"--image", e.images["TEST_IMAGE"], "--overrides", overrides, "--dry-run=server")
 	if err == nil || !strings.Contains(stderr, "violates PodSecurity") {
 		t.Fatalf("a privileged pod was not refused by the restricted namespace: %v\n%s%s", err, out, stderr)
@@ -118,12 +119,13 @@ type gateway struct {
 	client *http.Client
 }
 
-func (e *env) portForward(t *testing.T) *gateway {
+// portForward forwards localPort (inside the cluster's network namespace) to
+// the gateway Service of e.ns.
+func (e *env) portForward(t *testing.T, localPort string) *gateway {
 	t.Helper()
-	const localPort = "18080"
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, filepath.Join(e.repo, "scripts/cluster/exec.sh"),
-		"kubectl", "--namespace", namespace, "port-forward", "svc/gateway", localPort+":http")
+		"kubectl", "--namespace", e.ns, "port-forward", "svc/gateway", localPort+":http")
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -400,6 +402,11 @@ func everyMemberHasOne(assigned map[string][]int32) bool {
 		}
 	}
 	return true
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 func firstLines(s string, n int) string {

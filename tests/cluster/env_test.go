@@ -22,6 +22,7 @@ type env struct {
 	cluster   map[string]string // what scripts/cluster/up.sh printed
 	dialer    nsDialer
 	kafka     string // bootstrap address on the node IP
+	ns        string // where the releases run
 }
 
 const (
@@ -42,7 +43,7 @@ func startEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{repo: repo, helm: os.Getenv("HELM")}
+	e := &env{repo: repo, helm: os.Getenv("HELM"), ns: namespace}
 	if e.helm == "" {
 		e.helm = filepath.Join(repo, "bin", "helm")
 	}
@@ -91,10 +92,17 @@ func (e *env) importImages(t *testing.T) {
 // and advertising the node IP, which pods reach through the CNI bridge.
 func (e *env) startKafka(t *testing.T) {
 	t.Helper()
-	dataDir := t.TempDir()
+	e.kafka = e.runKafka(t, kafkaPort)
+}
+
+// runKafka starts a kafka.sh broker on the node IP and port, with more of its
+// settings in kafkaVars (VAR=value); it stops when the test ends. It returns the
+// bootstrap address.
+func (e *env) runKafka(t *testing.T, port string, kafkaVars ...string) string {
+	t.Helper()
 	start := time.Now()
-	kafkaEnv := []string{"env", "KAFKA_HOST=" + e.cluster["NODE_IP"], "KAFKA_PORT=" + kafkaPort,
-		"KAFKA_DATA_DIR=" + dataDir, "KAFKA_START_TIMEOUT=240"}
+	kafkaEnv := append([]string{"env", "KAFKA_HOST=" + e.cluster["NODE_IP"], "KAFKA_PORT=" + port,
+		"KAFKA_DATA_DIR=" + t.TempDir(), "KAFKA_START_TIMEOUT=240"}, kafkaVars...)
 	kafkaSh := filepath.Join(e.repo, "scripts/kafka/kafka.sh")
 	t.Cleanup(func() {
 		if _, stderr, err := e.inNamespace(2*time.Minute, append(kafkaEnv, kafkaSh, "clean")...); err != nil {
@@ -106,8 +114,9 @@ func (e *env) startKafka(t *testing.T) {
 		t.Fatalf("kafka start: %v\n%s", err, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	e.kafka = lines[len(lines)-1]
-	t.Logf("Kafka 4.3.1 at %s in %s", e.kafka, time.Since(start).Round(time.Second))
+	addr := lines[len(lines)-1]
+	t.Logf("Kafka 4.3.1 at %s in %s", addr, time.Since(start).Round(time.Second))
+	return addr
 }
 
 // command runs a program on the host; it returns stdout and stderr.
@@ -148,12 +157,12 @@ func (e *env) mustRun(t *testing.T, args ...string) string {
 
 func (e *env) kubectl(t *testing.T, args ...string) string {
 	t.Helper()
-	return e.mustRun(t, append([]string{"kubectl", "--namespace", namespace}, args...)...)
+	return e.mustRun(t, append([]string{"kubectl", "--namespace", e.ns}, args...)...)
 }
 
 func (e *env) helmCmd(t *testing.T, args ...string) string {
 	t.Helper()
-	return e.mustRun(t, append([]string{e.helm, "--namespace", namespace}, args...)...)
+	return e.mustRun(t, append([]string{e.helm, "--namespace", e.ns}, args...)...)
 }
 
 // dumpState logs what helps to understand a failure.
@@ -161,8 +170,8 @@ func (e *env) dumpState(t *testing.T) {
 	for _, args := range [][]string{
 		{"kubectl", "get", "nodes,pods,svc,endpointslices", "-A", "-o", "wide"},
 		{"kubectl", "get", "events", "-A", "--sort-by=.lastTimestamp"},
-		{"kubectl", "--namespace", namespace, "logs", "deploy/gateway", "--tail=40"},
-		{"kubectl", "--namespace", namespace, "logs", "deploy/worker", "--tail=40", "--all-containers"},
+		{"kubectl", "--namespace", e.ns, "logs", "deploy/gateway", "--tail=40"},
+		{"kubectl", "--namespace", e.ns, "logs", "deploy/worker", "--tail=40", "--all-containers"},
 	} {
 		out, stderr, _ := e.inNamespace(30*time.Second, args...)
 		t.Logf("$ %s\n%s%s", strings.Join(args, " "), out, stderr)

@@ -29,7 +29,7 @@ func TestSkaffoldRun(t *testing.T) {
 
 	version := "skaffold-" + uuid.NewString()[:8]
 	run := []string{"env", "KAFKA_BROKERS=" + e.kafka, "VERSION=" + version,
-		skaffold, "--namespace", namespace, "--update-check=false",
+		skaffold, "--namespace", e.ns, "--update-check=false",
 		"-p", "existing-kafka,local-cluster", "--default-repo", e.cluster["REGISTRY"]}
 	start := time.Now()
 	out, stderr, err := e.inNamespaceAt(e.repo, 10*time.Minute, append(run[:len(run):len(run)], "run", "--status-check=true")...)
@@ -50,7 +50,7 @@ func TestSkaffoldRun(t *testing.T) {
 		}
 	}
 
-	gw := e.portForward(t)
+	gw := e.portForward(t, "18080")
 	id := "skaffold-" + uuid.NewString()
 	res, body, err := gw.ping(id)
 	if err != nil {
@@ -61,11 +61,6 @@ func TestSkaffoldRun(t *testing.T) {
 	if res.StatusCode != http.StatusOK || json.Unmarshal(body, &pong) != nil || pong.Message != "pong" || pong.Version != version {
 		t.Errorf("answered %s %s, want 200 pong with the version skaffold built (%s)", res.Status, body, version)
 	}
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // inNamespaceAt is inNamespace from the directory dir.
