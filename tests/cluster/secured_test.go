@@ -209,7 +209,6 @@ func (s *securedEnv) requestReply(t *testing.T, gw *gateway, prefix string) {
 // without the password, and the old pods keep serving. Once the Secret is right
 // again the same pods become ready, without a restart.
 func (s *securedEnv) wrongPasswordLeavesPodsUnready(t *testing.T, gw *gateway) {
-	t.Helper()
 	const wrong = "not-the-password-0123456789"
 	releases := map[string]string{"gateway": "streamgate-gateway", "worker": "streamgate-worker"}
 	for _, user := range releases {
@@ -221,15 +220,16 @@ func (s *securedEnv) wrongPasswordLeavesPodsUnready(t *testing.T, gw *gateway) {
 	}
 	pods := map[string]string{}
 	for deploy, user := range releases {
-		want := fmt.Sprintf(`SASL authentication failed for user \"%s\"`, user)
-		var pod, logs string
+		var pod, logs, line string
 		found := until(t.Context(), 2*time.Minute, func() bool {
 			pod = s.newestPod(t, deploy)
 			logs, _, _ = s.inNamespace(cmdTimeout, "kubectl", "--namespace", s.ns, "logs", pod)
-			return strings.Contains(logs, want)
+			line = notReadyLine(logs, user)
+			return line != ""
 		})
 		if !found {
-			t.Fatalf("%s: the restarted pod %s never logged %s; its logs end:\n%s", deploy, pod, want, lastLines(logs, 20))
+			t.Fatalf("%s: the restarted pod %s never logged that it is not ready as Kafka refuses %s's password; its logs end:\n%s",
+				deploy, pod, user, lastLines(logs, 20))
 		}
 		pods[deploy] = pod
 		for _, secret := range []string{wrong, s.passwords[user]} {
@@ -237,7 +237,7 @@ func (s *securedEnv) wrongPasswordLeavesPodsUnready(t *testing.T, gw *gateway) {
 				t.Errorf("%s's logs print a password", pod)
 			}
 		}
-		t.Logf("%s %s after the Secret broke: %s", pod, time.Since(broken).Round(time.Second), logLineWith(logs, want))
+		t.Logf("%s %s after the Secret broke: %s", pod, time.Since(broken).Round(time.Second), line)
 	}
 	// Long enough for the liveness probe to have restarted a pod it thought dead.
 	time.Sleep(30 * time.Second)
@@ -387,10 +387,13 @@ func statusOf(res *http.Response, body []byte) string {
 	return fmt.Sprintf("%d %s", res.StatusCode, body)
 }
 
-// logLineWith is the first line of logs that contains s.
-func logLineWith(logs, s string) string {
+// notReadyLine is the first JSON log line saying the service is not ready
+// because Kafka refused user's password.
+func notReadyLine(logs, user string) string {
+	want := fmt.Sprintf("kafka: SASL authentication failed for user %q", user)
 	for _, line := range strings.Split(logs, "\n") {
-		if strings.Contains(line, s) {
+		var entry struct{ Message, Error string }
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Message == "not ready" && strings.HasPrefix(entry.Error, want) {
 			return line
 		}
 	}
