@@ -93,11 +93,11 @@ func (t *task) handle(rt *route, stopping <-chan struct{}, retried func()) {
 
 // attempt runs one call under the route's timeout.
 func (t *task) attempt(rt *route) error {
-	ctx, cancel := t.ctx, context.CancelFunc(func() {})
-	if rt.timeout > 0 {
-		ctx, cancel = context.WithTimeout(t.ctx, rt.timeout)
+	if rt.timeout <= 0 {
+		return rt.call(t.ctx, &t.call)
 	}
-	defer cancel()
+	ctx := withLazyTimeout(t.ctx, rt.timeout)
+	defer ctx.release()
 	return rt.call(ctx, &t.call)
 }
 
