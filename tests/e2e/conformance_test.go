@@ -19,11 +19,14 @@ import (
 // case by case under the same names, adapted to streamgate's request/reply pipeline:
 // "publish" is GET /v1/ping through the gateway, "subscribe" is the worker's consumer
 // group, and a message counts as delivered once its reply is on the out-topic. Each case
-// has its own topics and processes, on the shared broker (Reconnect starts its own).
+// has its own topics and processes, on the shared broker (Reconnect starts its own), so
+// the cases run in parallel (go test's -parallel, GOMAXPROCS by default): they mostly
+// wait on Kafka.
 func TestConformance(t *testing.T) {
 	// Every request published is answered; without faults, exactly once, with a
 	// well-formed reply.
 	t.Run("PublishSubscribe", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 1)
 		ids := p.send("pubsub", 100, 4)
 		p.answeredOnce(ids, 60*time.Second)
@@ -33,6 +36,7 @@ func TestConformance(t *testing.T) {
 	// Several workers consume the same topic at once: every request is answered once,
 	// and each worker answers its share.
 	t.Run("ConcurrentSubscribe", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 3)
 		waitSettled(t, p)
 		ids := p.send("concurrent", 300, 8)
@@ -47,6 +51,7 @@ func TestConformance(t *testing.T) {
 	// Replies to the requests of one partition come out in the order the requests
 	// went in: a client keyed by correlation ID sees its requests answered in order.
 	t.Run("PublishSubscribeInOrder", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 1)
 		ids := p.send("ordered", 300, 1)
 		p.answeredOnce(ids, 60*time.Second)
@@ -63,6 +68,7 @@ func TestConformance(t *testing.T) {
 	// A reply the broker refuses is sent again until it is taken; the request is not
 	// lost and not skipped.
 	t.Run("ResendOnError", func(t *testing.T) {
+		t.Parallel()
 		p, restore := newPipelineRefusingReplies(t)
 		ids := p.send("resend", 20, 2)
 		waitLogCount(t, p.workers[0], "publish failed; will retry", 2)
@@ -73,6 +79,7 @@ func TestConformance(t *testing.T) {
 	// A request whose reply is not acknowledged is not acknowledged either: the group's
 	// committed offsets do not move past it, so a crash would redeliver it.
 	t.Run("NoAck", func(t *testing.T) {
+		t.Parallel()
 		p, restore := newPipelineRefusingReplies(t)
 		ids := p.send("noack", 30, 2)
 		waitLogCount(t, p.workers[0], "publish failed; will retry", 1)
@@ -94,6 +101,7 @@ func TestConformance(t *testing.T) {
 	// A worker stopped in the middle of a backlog leaves; the next one picks up where
 	// it left off, and every request is answered.
 	t.Run("ContinueAfterSubscribeClose", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 0)
 		ids := p.send("continue", 400, 8) // backlog, nobody consuming yet
 		first := p.addWorker()
@@ -113,6 +121,7 @@ func TestConformance(t *testing.T) {
 	// Workers closed all at once, under load, each leave cleanly and in time; a new
 	// worker then answers everything they had not.
 	t.Run("ConcurrentClose", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 3)
 		l, finish := startLoad(t, p.gateway, "close", 4, 2000, 0)
 		l.waitAcked(t, 100, 60*time.Second)
@@ -126,6 +135,7 @@ func TestConformance(t *testing.T) {
 
 	// Records that fail (malformed, dead-lettered) do not stop the ones after them.
 	t.Run("ContinueAfterErrors", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 1)
 		var ids []string
 		for i := range 10 {
@@ -141,6 +151,7 @@ func TestConformance(t *testing.T) {
 
 	// Two groups each get every request; within a group each request is answered once.
 	t.Run("ConsumerGroups", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 2)
 		other := topics{in: p.tp.in, out: p.tp.out + ".other", dlq: p.tp.dlq, group: p.tp.group + ".other"}
 		if err := newAdmin(t, p.brokers).CreateTopic(other.out, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
@@ -159,6 +170,7 @@ func TestConformance(t *testing.T) {
 	// The gateway stopped under load answers what it accepted: every 200 it gave was
 	// already on the broker, and is answered.
 	t.Run("PublisherClose", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 1)
 		l, finish := startLoad(t, p.gateway, "pubclose", 8, 3000, 0)
 		l.waitAcked(t, 200, 60*time.Second)
@@ -174,6 +186,7 @@ func TestConformance(t *testing.T) {
 	// The request's context, its correlation ID, travels with it: echoed to the client
 	// and carried by the reply's key, header and body.
 	t.Run("MessageCtx", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 1)
 		want := map[string]bool{}
 		for i := range 20 {
@@ -202,6 +215,7 @@ func TestConformance(t *testing.T) {
 	// once, so another member takes its partitions without waiting for the session
 	// timeout, and it exits cleanly.
 	t.Run("SubscribeCtx", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 2)
 		waitSettled(t, p)
 		leaving := p.workers[0]
@@ -220,6 +234,7 @@ func TestConformance(t *testing.T) {
 	// The broker goes away and comes back: gateway and worker reconnect by themselves
 	// and every request the gateway accepted is answered.
 	t.Run("Reconnect", func(t *testing.T) {
+		t.Parallel()
 		b, err := testkit.StartKafka(suite.repoRoot)
 		if err != nil {
 			t.Fatal(err)
@@ -250,6 +265,7 @@ func TestConformance(t *testing.T) {
 	// Requests sent before any worker ever joined the group are answered by the first
 	// one: a new group starts at the oldest record.
 	t.Run("NewSubscriberReceivesOldMessages", func(t *testing.T) {
+		t.Parallel()
 		p := newPipeline(t, suite.brokers, 0)
 		ids := p.send("old", 100, 4)
 		p.addWorker()

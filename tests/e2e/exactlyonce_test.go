@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -119,35 +120,44 @@ func settle(t *testing.T, p *pipeline, l *load) []string {
 // acknowledged request is answered in both; at-least-once answers some twice,
 // exactly-once never does (read_committed).
 func TestWorkerSIGKILLedFiveTimesUnderLoad(t *testing.T) {
-	results := map[string]tally{}
-	for _, mode := range []string{atLeastOnce, exactlyOnce} {
-		t.Run(strings.TrimPrefix(mode, "DELIVERY="), func(t *testing.T) {
-			p := newPipeline(t, suite.brokers, 1, mode)
-			l, finish := startLoad(t, p.gateway, "kill", 4, 50000, 5*time.Millisecond)
-			w := p.workers[0]
-			for i := range 5 {
+	var (
+		mu      sync.Mutex
+		results = map[string]tally{}
+	)
+	// The two modes side by side, at once: the same machine load for both.
+	t.Run("modes", func(t *testing.T) {
+		for _, mode := range []string{atLeastOnce, exactlyOnce} {
+			t.Run(strings.TrimPrefix(mode, "DELIVERY="), func(t *testing.T) {
+				t.Parallel()
+				p := newPipeline(t, suite.brokers, 1, mode)
+				l, finish := startLoad(t, p.gateway, "kill", 4, 50000, 5*time.Millisecond)
+				w := p.workers[0]
+				for i := range 5 {
+					l.waitAcked(t, 300, 60*time.Second)
+					w.kill()
+					w.restart()
+					waitReady(t, w, 60*time.Second)
+					t.Logf("SIGKILL %d: %d acknowledged so far", i+1, len(l.ackedIDs()))
+				}
 				l.waitAcked(t, 300, 60*time.Second)
-				w.kill()
-				w.restart()
-				waitReady(t, w, 60*time.Second)
-				t.Logf("SIGKILL %d: %d acknowledged so far", i+1, len(l.ackedIDs()))
-			}
-			l.waitAcked(t, 300, 60*time.Second)
-			finish()
-			if _, refused, failed := l.counts(); refused+failed > 0 {
-				t.Errorf("%d refused, %d failed: the gateway must not notice the worker's deaths", refused, failed)
-			}
-			c := countReplies(t, p, settle(t, p, l), sarama.ReadCommitted)
-			results[mode] = c
-			t.Logf("%s, 5 SIGKILLs: %s", mode, c)
-			if c.lost != 0 || c.deadLetters != 0 || c.strays != 0 {
-				t.Errorf("lost %d, dead letters %d, strays %d; want 0", c.lost, c.deadLetters, c.strays)
-			}
-			if mode == exactlyOnce && c.twiceOrMore != 0 {
-				t.Errorf("%d requests answered more than once with exactly-once delivery", c.twiceOrMore)
-			}
-		})
-	}
+				finish()
+				if _, refused, failed := l.counts(); refused+failed > 0 {
+					t.Errorf("%d refused, %d failed: the gateway must not notice the worker's deaths", refused, failed)
+				}
+				c := countReplies(t, p, settle(t, p, l), sarama.ReadCommitted)
+				mu.Lock()
+				results[mode] = c
+				mu.Unlock()
+				t.Logf("%s, 5 SIGKILLs: %s", mode, c)
+				if c.lost != 0 || c.deadLetters != 0 || c.strays != 0 {
+					t.Errorf("lost %d, dead letters %d, strays %d; want 0", c.lost, c.deadLetters, c.strays)
+				}
+				if mode == exactlyOnce && c.twiceOrMore != 0 {
+					t.Errorf("%d requests answered more than once with exactly-once delivery", c.twiceOrMore)
+				}
+			})
+		}
+	})
 	t.Logf("side by side: at-least-once %d duplicate replies, exactly-once %d (of %d and %d acknowledged)",
 		results[atLeastOnce].duplicates, results[exactlyOnce].duplicates, results[atLeastOnce].acked, results[exactlyOnce].acked)
 }
