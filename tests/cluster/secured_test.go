@@ -67,7 +67,7 @@ func (e *env) testSecured(t *testing.T) {
 // startSecuredKafka starts kafka.sh in secure mode on the node IP, with a
 // certificate for that IP (pods connect to it) and 127.0.0.1 (the controller
 // listener), and a SCRAM user per KafkaUser plus the test's admin.
-func (e *env) startSecuredKafka(t *testing.T, users []kafkaUser) *securedEnv {
+func (e *env) startSecuredKafka(t *testing.T, users []testkit.KafkaUser) *securedEnv {
 	t.Helper()
 	pki := t.TempDir()
 	ca := kafkatest.NewCA(t, "streamgate-kafka-cluster-ca")
@@ -110,7 +110,7 @@ func (s *securedEnv) client(t *testing.T) sarama.Client {
 	return client
 }
 
-func (s *securedEnv) grantACLs(t *testing.T, users []kafkaUser) {
+func (s *securedEnv) grantACLs(t *testing.T, users []testkit.KafkaUser) {
 	t.Helper()
 	admin, err := sarama.NewClusterAdminFromClient(s.client(t))
 	if err != nil {
@@ -118,7 +118,7 @@ func (s *securedEnv) grantACLs(t *testing.T, users []kafkaUser) {
 	}
 	var acls []*sarama.ResourceAcls
 	for _, u := range users {
-		acls = append(acls, u.resourceACLs(t)...)
+		acls = append(acls, resourceACLs(t, u)...)
 	}
 	if err := admin.CreateACLs(acls); err != nil {
 		t.Fatalf("create the ACLs of k8s/users.yaml: %v", err)
@@ -305,31 +305,16 @@ func (s *securedEnv) podStatus(t *testing.T, pod string) (ready bool, restarts i
 	return ready, restarts
 }
 
-// kafkaUser is the part of a Strimzi KafkaUser the test reads.
-type kafkaUser struct {
-	Kind     string
-	Metadata struct{ Name string }
-	Spec     struct {
-		Authentication struct{ Type string }
-		Authorization  struct {
-			ACLs []struct {
-				Resource   struct{ Type, Name, PatternType string }
-				Operations []string
-			} `json:"acls"`
-		}
-	}
-}
-
 // kafkaUsers reads the SCRAM-SHA-512 KafkaUsers of a manifest file.
-func kafkaUsers(t *testing.T, path string) []kafkaUser {
+func kafkaUsers(t *testing.T, path string) []testkit.KafkaUser {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var users []kafkaUser
+	var users []testkit.KafkaUser
 	for _, doc := range strings.Split(string(raw), "\n---\n") {
-		var u kafkaUser
+		var u testkit.KafkaUser
 		if err := yaml.Unmarshal([]byte(doc), &u); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
@@ -343,7 +328,7 @@ func kafkaUsers(t *testing.T, path string) []kafkaUser {
 	return users
 }
 
-func userNames(users []kafkaUser) []string {
+func userNames(users []testkit.KafkaUser) []string {
 	names := make([]string, len(users))
 	for i, u := range users {
 		names[i] = u.Metadata.Name
@@ -351,8 +336,8 @@ func userNames(users []kafkaUser) []string {
 	return names
 }
 
-// resourceACLs are u's ACLs as the User Operator would create them: allow, any host.
-func (u kafkaUser) resourceACLs(t *testing.T) []*sarama.ResourceAcls {
+// resourceACLs are u's ACLs as the User Operator creates them, for any host.
+func resourceACLs(t *testing.T, u testkit.KafkaUser) []*sarama.ResourceAcls {
 	t.Helper()
 	var out []*sarama.ResourceAcls
 	for _, acl := range u.Spec.Authorization.ACLs {
@@ -366,6 +351,10 @@ func (u kafkaUser) resourceACLs(t *testing.T) []*sarama.ResourceAcls {
 		if acl.Resource.PatternType == "prefix" { // Strimzi's word for Kafka's PREFIXED
 			resource.ResourcePatternType = sarama.AclPatternPrefixed
 		}
+		permission := sarama.AclPermissionAllow
+		if acl.Type == "deny" {
+			permission = sarama.AclPermissionDeny
+		}
 		entry := &sarama.ResourceAcls{Resource: resource}
 		for _, op := range acl.Operations {
 			var operation sarama.AclOperation
@@ -373,7 +362,7 @@ func (u kafkaUser) resourceACLs(t *testing.T) []*sarama.ResourceAcls {
 				t.Fatalf("KafkaUser %s: %v", u.Metadata.Name, err)
 			}
 			entry.Acls = append(entry.Acls, &sarama.Acl{Principal: "User:" + u.Metadata.Name, Host: "*",
-				Operation: operation, PermissionType: sarama.AclPermissionAllow})
+				Operation: operation, PermissionType: permission})
 		}
 		out = append(out, entry)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/streamgate/streamgate/pkg/messages"
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // kafkaListener is one listener of the k8s/ Kafka, as the security tests read it.
@@ -34,26 +35,6 @@ type kafkaSecurity struct {
 		EntityOperator struct {
 			UserOperator map[string]any `json:"userOperator"`
 		} `json:"entityOperator"`
-	} `json:"spec"`
-}
-
-type kafkaUserCR struct {
-	Spec struct {
-		Authentication struct {
-			Type string `json:"type"`
-		} `json:"authentication"`
-		Authorization struct {
-			Type string `json:"type"`
-			ACLs []struct {
-				Type     string `json:"type"`
-				Resource struct {
-					Type        string `json:"type"`
-					Name        string `json:"name"`
-					PatternType string `json:"patternType"`
-				} `json:"resource"`
-				Operations []string `json:"operations"`
-			} `json:"acls"`
-		} `json:"authorization"`
 	} `json:"spec"`
 }
 
@@ -149,7 +130,7 @@ func TestKafkaUsersLeastPrivilege(t *testing.T) {
 		if got := o.Metadata.Labels["strimzi.io/cluster"]; got != s.kafkaName {
 			t.Errorf("KafkaUser %s: strimzi.io/cluster=%q, want %q", o.Metadata.Name, got, s.kafkaName)
 		}
-		var u kafkaUserCR
+		var u testkit.KafkaUser
 		decode(t, o, &u)
 		if u.Spec.Authentication.Type != "scram-sha-512" || u.Spec.Authorization.Type != "simple" {
 			t.Errorf("KafkaUser %s: authentication %q authorization %q, want scram-sha-512 and simple",

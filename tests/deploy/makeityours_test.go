@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/streamgate/streamgate/tests/internal/testkit"
 )
 
 // yamlFence is a YAML block of a docs/ page; a block whose first line is a comment
@@ -46,7 +48,7 @@ func TestMakeItYoursTopicsACLsAndCharts(t *testing.T) {
 	}
 	acls := map[string]map[string][]string{} // user -> "type/name" -> operations
 	for _, o := range ofKind(objs, "KafkaUser") {
-		var u kafkaUserCR
+		var u testkit.KafkaUser
 		decode(t, o, &u)
 		acls[o.Metadata.Name] = map[string][]string{}
 		for _, a := range u.Spec.Authorization.ACLs {

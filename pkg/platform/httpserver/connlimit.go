@@ -46,7 +46,9 @@ func cannedAnswer(status, header, body string) []byte {
 		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
 }
 
-// limitListener lets at most max connections be open at once.
+// limitListener lets at most max connections be open at once. Hand-written:
+// golang.org/x/net/netutil.LimitListener blocks in Accept instead, so the excess waits
+// in the kernel's backlog with no answer, and liveness probes wait with it.
 type limitListener struct {
 	net.Listener
 	max      int64
