@@ -52,22 +52,19 @@ func (t *Tracing) Inject(ctx context.Context, msg *sarama.ProducerMessage) {
 	if !span.IsRecording() {
 		return
 	}
-	var attrs [2]attribute.KeyValue
-	n := 0
+	attrs := NewAttributes()
 	if msg.Key != nil {
 		if key, err := msg.Key.Encode(); err == nil && len(key) > 0 {
-			attrs[n] = semconv.MessagingKafkaMessageKey(string(key))
-			n++
+			attrs.Add(semconv.MessagingKafkaMessageKey(string(key)))
 		}
 	}
 	for _, h := range msg.Headers {
 		if string(h.Key) == messages.HeaderCorrelationID {
-			attrs[n] = semconv.MessagingMessageConversationID(logging.Truncate(string(h.Value), logging.MaxFieldBytes))
-			n++
+			attrs.Add(semconv.MessagingMessageConversationID(logging.Truncate(string(h.Value), logging.MaxFieldBytes)))
 			break
 		}
 	}
-	span.SetAttributes(attrs[:n]...)
+	attrs.SetOn(span)
 }
 
 // Sent records where the broker stored a record sent under span.
@@ -92,8 +89,8 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 	ctx, span := t.tracer.Start(ctx, "process "+rec.Topic, trace.WithSpanKind(trace.SpanKindConsumer))
 	if span.IsRecording() {
 		// One call: the SDK grows the span's attributes once per call.
-		attrs := make([]attribute.KeyValue, 0, 9+len(extra))
-		attrs = append(attrs,
+		attrs := NewAttributes()
+		attrs.Add(
 			semconv.MessagingSystemKafka,
 			semconv.MessagingOperationTypeProcess,
 			semconv.MessagingOperationName("process"),
@@ -102,15 +99,16 @@ func (t *Tracing) StartProcess(ctx context.Context, rec *sarama.ConsumerMessage,
 			semconv.MessagingKafkaOffset(int(rec.Offset)),
 		)
 		if group != "" {
-			attrs = append(attrs, semconv.MessagingConsumerGroupName(group))
+			attrs.Add(semconv.MessagingConsumerGroupName(group))
 		}
 		if len(rec.Key) > 0 {
-			attrs = append(attrs, semconv.MessagingKafkaMessageKey(string(rec.Key)))
+			attrs.Add(semconv.MessagingKafkaMessageKey(string(rec.Key)))
 		}
 		if id := kafka.Header(rec.Headers, messages.HeaderCorrelationID); id != "" {
-			attrs = append(attrs, semconv.MessagingMessageConversationID(logging.Truncate(id, logging.MaxFieldBytes)))
+			attrs.Add(semconv.MessagingMessageConversationID(logging.Truncate(id, logging.MaxFieldBytes)))
 		}
-		span.SetAttributes(append(attrs, extra...)...)
+		attrs.Add(extra...)
+		attrs.SetOn(span)
 	}
 	return ctx, span
 }

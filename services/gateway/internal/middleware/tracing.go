@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -72,8 +71,8 @@ func Tracing(t *tracing.Tracing, untraced ...string) gin.HandlerFunc {
 			// All at the end, in one call: the SDK grows the span's attributes once per
 			// call, and a recorded request pays for every growth.
 			status := c.Writer.Status()
-			attrs := make([]attribute.KeyValue, 0, 12)
-			attrs = append(attrs,
+			attrs := tracing.NewAttributes()
+			attrs.Add(
 				semconv.HTTPRequestMethodKey.String(c.Request.Method),
 				semconv.URLPath(c.Request.URL.Path),
 				semconv.URLScheme(scheme(c.Request)),
@@ -83,20 +82,20 @@ func Tracing(t *tracing.Tracing, untraced ...string) gin.HandlerFunc {
 				semconv.HTTPResponseStatusCode(status),
 			)
 			if host, port, ok := serverAddress(c.Request.Host); ok {
-				attrs = append(attrs, semconv.ServerAddress(host))
+				attrs.Add(semconv.ServerAddress(host))
 				if port > 0 {
-					attrs = append(attrs, semconv.ServerPort(port))
+					attrs.Add(semconv.ServerPort(port))
 				}
 			}
 			if route != "" {
-				attrs = append(attrs, semconv.HTTPRoute(route))
+				attrs.Add(semconv.HTTPRoute(route))
 			}
 			if status >= http.StatusInternalServerError {
 				// The conventions' error.type for a server error answer is its status code.
-				attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(status)))
+				attrs.Add(semconv.ErrorTypeKey.String(strconv.Itoa(status)))
 				span.SetStatus(codes.Error, http.StatusText(status))
 			}
-			span.SetAttributes(attrs...)
+			attrs.SetOn(span)
 		}
 	}
 }
