@@ -168,6 +168,7 @@ func TestWorkerSIGKILLedFiveTimesUnderLoad(t *testing.T) {
 // aborted, and no reply of it is visible to read_committed. read_uncommitted shows
 // that the zombie did write them.
 func TestZombieWorkerCannotCommit(t *testing.T) {
+	t.Parallel() // its own topics, group and processes; it mostly waits on them
 	// The zombie commits rarely, so that it surely holds records when frozen.
 	p := newPipeline(t, suite.brokers, 1, exactlyOnce, "TRANSACTION_MAX_WAIT=3s", "TRANSACTION_MAX_RECORDS=10000")
 	zombie := p.workers[0]
@@ -251,6 +252,7 @@ func fastStreamCount(t *testing.T, p *pipeline, acked []string, isolation string
 // back to one, and that one is restarted (a rolling deploy): nothing lost, nothing
 // twice.
 func TestExactlyOnceScaleAndRollingRestart(t *testing.T) {
+	t.Parallel() // its own topics, group and processes; it mostly waits on them
 	p := newPipeline(t, suite.brokers, 1, exactlyOnce)
 	l, finish := startLoad(t, p.gateway, "scale", 4, 30000, 2*time.Millisecond)
 	step := func(what string) {

@@ -136,6 +136,7 @@ func TestBrokerOutageAndRecovery(t *testing.T) {
 }
 
 func TestWorkerKilledWhileRecordsInFlight(t *testing.T) {
+	t.Parallel() // its own topics, group and processes; it mostly waits on them
 	tp := newTopics(t, suite.brokers)
 	gateway, worker := startPair(t, suite.brokers, tp)
 
@@ -186,6 +187,7 @@ func TestWorkerKilledWhileRecordsInFlight(t *testing.T) {
 // restarted worker answers every request: an unacknowledged reply never lets its
 // request's offset be committed.
 func TestWorkerKilledWithRepliesUnacknowledged(t *testing.T) {
+	t.Parallel() // its own topics, group and processes; it mostly waits on them
 	tp := newTopicsWithoutOut(t, suite.brokers)
 	gateway, worker := startPair(t, suite.brokers, tp)
 

@@ -12,6 +12,7 @@ import (
 // worker ever ran (counted from the log start), grows while the worker is stopped, and
 // falls to 0 once a worker drained the backlog.
 func TestGroupLagFromTheBrokerWhileNoWorkerRuns(t *testing.T) {
+	t.Parallel() // its own topics, group and processes; it mostly waits on them
 	tp := newTopics(t, suite.brokers)
 	gateway := startService(t, "gateway", tp.env(suite.brokers)...)
 	waitReady(t, gateway, 60*time.Second)

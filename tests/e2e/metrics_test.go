@@ -182,6 +182,7 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 // returns to 0. (A reply refused for good, such as one too large for the topic, is
 // dead-lettered instead: TestUnwritableReplyIsDeadLettered.)
 func TestStuckPartitionSignal(t *testing.T) {
+	t.Parallel() // its own topics, group and processes; it mostly waits on them
 	tp := newTopicsWithoutOut(t, suite.brokers)
 	gateway, worker := startPair(t, suite.brokers, tp, "STUCK_PARTITION_THRESHOLD=2s")
 	if status, _, body := ping(t, gateway, "stuck-1"); status != http.StatusOK {

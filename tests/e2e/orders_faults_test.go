@@ -225,6 +225,7 @@ func checkEveryOrderAnswered(t *testing.T, accepted []string, perOrder map[strin
 // topic and reported; the group's committed offsets reach the orders topic's high-water
 // marks.
 func TestOrdersWorkerKilledUnderLoad(t *testing.T) {
+	t.Parallel() // its own topics, group and processes; it mostly waits on them
 	ordersTopic, results, group, _, worker, gateway := startOrdersPair(t, "ORDERS_TRANSIENT_FAILURE_RATE=0.1")
 
 	load := startOrderLoad(t, gateway)
@@ -260,6 +261,7 @@ func TestOrdersWorkerKilledUnderLoad(t *testing.T) {
 // (a clean exit); the first takes its partitions back. No accepted order is lost,
 // duplicates are counted and reported, and the committed lag ends at 0.
 func TestOrdersRebalanceUnderLoad(t *testing.T) {
+	t.Parallel() // its own topics, group and processes; it mostly waits on them
 	ordersTopic, results, group, env, first, gateway := startOrdersPair(t)
 
 	load := startOrderLoad(t, gateway)
