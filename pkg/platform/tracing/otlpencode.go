@@ -331,15 +331,21 @@ func sizeKeyValueField(num protowire.Number, kv attribute.KeyValue) int {
 }
 
 func sizeKeyValue(kv attribute.KeyValue) int {
-	return sizeString(keyValueKey, string(kv.Key)) + protowire.SizeTag(keyValueValue) + protowire.SizeBytes(sizeAny(kv.Value))
+	return sizeKeyValueOf(kv, sizeAny(kv.Value))
+}
+
+// sizeKeyValueOf is sizeKeyValue with the value's size known.
+func sizeKeyValueOf(kv attribute.KeyValue, valueSize int) int {
+	return sizeString(keyValueKey, string(kv.Key)) + protowire.SizeTag(keyValueValue) + protowire.SizeBytes(valueSize)
 }
 
 func appendKeyValueField(b []byte, num protowire.Number, kv attribute.KeyValue) []byte {
+	valueSize := sizeAny(kv.Value)
 	b = protowire.AppendTag(b, num, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(sizeKeyValue(kv)))
+	b = protowire.AppendVarint(b, uint64(sizeKeyValueOf(kv, valueSize)))
 	b = appendString(b, keyValueKey, string(kv.Key))
 	b = protowire.AppendTag(b, keyValueValue, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(sizeAny(kv.Value)))
+	b = protowire.AppendVarint(b, uint64(valueSize))
 	return appendAny(b, kv.Value)
 }
 

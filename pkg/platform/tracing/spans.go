@@ -53,10 +53,8 @@ func (t *Tracing) Inject(ctx context.Context, msg *sarama.ProducerMessage) {
 		return
 	}
 	attrs := NewAttributes()
-	if msg.Key != nil {
-		if key, err := msg.Key.Encode(); err == nil && len(key) > 0 {
-			attrs.Add(semconv.MessagingKafkaMessageKey(string(key)))
-		}
+	if key := keyString(msg.Key); key != "" {
+		attrs.Add(semconv.MessagingKafkaMessageKey(key))
 	}
 	for _, h := range msg.Headers {
 		if string(h.Key) == messages.HeaderCorrelationID {
@@ -65,6 +63,27 @@ func (t *Tracing) Inject(ctx context.Context, msg *sarama.ProducerMessage) {
 		}
 	}
 	attrs.SetOn(span)
+}
+
+// keyString is a record key as a string, without the two copies Encode and a
+// conversion make of the string keys the services write.
+func keyString(key sarama.Encoder) string {
+	switch k := key.(type) {
+	case nil:
+		return ""
+	case sarama.StringEncoder:
+		return string(k)
+	case *sarama.StringEncoder:
+		if k == nil {
+			return ""
+		}
+		return string(*k)
+	}
+	b, err := key.Encode()
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 // Sent records where the broker stored a record sent under span.

@@ -123,3 +123,25 @@ func TestEndSetsErrorType(t *testing.T) {
 		}
 	}
 }
+
+// Every kind of record key the services or a user's code may write reaches the send
+// span as the same string.
+func TestKeyString(t *testing.T) {
+	key := sarama.StringEncoder("order-7")
+	var noKey *sarama.StringEncoder
+	for _, c := range []struct {
+		name string
+		key  sarama.Encoder
+		want string
+	}{
+		{"string", sarama.StringEncoder("order-7"), "order-7"},
+		{"pointer to string", &key, "order-7"},
+		{"bytes", sarama.ByteEncoder("order-7"), "order-7"},
+		{"none", nil, ""},
+		{"nil pointer", noKey, ""},
+	} {
+		if got := keyString(c.key); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
