@@ -53,8 +53,14 @@ e2e: e2e-deps ## End-to-end tests: real binaries on real Kafka (STREAMGATE_TEST_
 	$(GO_TEST) -timeout 20m -v ./tests/e2e/... ./tests/internal/...
 
 .PHONY: bench
-bench: ## Side-by-side benchmark with the Python original on a real Kafka (full JIT): table, plots in bin/bench; longer: BENCH_FLAGS="-duration 20s -rounds 5"
+bench: ## Side-by-side benchmark with the Python original on a real Kafka (full JIT): table, plots in bin/bench; longer: BENCH_FLAGS="-duration 20s -rounds 5"; then bench-tracing
 	go run ./tests/bench/cmd/streambench -out bin/bench $(BENCH_FLAGS)
+	$(MAKE) bench-tracing
+
+.PHONY: bench-tracing
+bench-tracing: ## What tracing costs each service with the OTLP exporter on, sampled 100 %, 10 % and off (cpu-µs/op; no broker needed)
+	go test -run '^$$' -bench GatewayPingOTLP -benchtime 20000x -count 3 ./services/gateway/internal/api/
+	go test -run '^$$' -bench HandleRecordOTLP -benchtime 20000x -count 3 ./pkg/router/
 
 .PHONY: bench-smoke
 bench-smoke: ## The benchmark's own tests, then the benchmark with tiny durations so it cannot rot (uses STREAMGATE_TEST_KAFKA when set)
@@ -64,9 +70,8 @@ bench-smoke: ## The benchmark's own tests, then the benchmark with tiny duration
 .PHONY: bench-micro
 bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing, and with the OTLP exporter sampling 100 %, 10 %, off; the worker's work per record, and with the OTLP exporter; the worker and the orders example draining a backlog on real Kafka (need STREAMGATE_TEST_KAFKA=host:port)
 	go test -run '^$$' -bench 'GatewayPing$$' -benchtime 2s ./services/gateway/internal/api/
-	go test -run '^$$' -bench GatewayPingOTLP -benchtime 20000x -count 3 ./services/gateway/internal/api/
 	go test -run '^$$' -bench 'HandleRecord$$' -benchtime 2s ./pkg/router/
-	go test -run '^$$' -bench HandleRecordOTLP -benchtime 20000x -count 3 ./pkg/router/
+	$(MAKE) bench-tracing
 	go test -run '^$$' -bench Worker -benchtime 200000x ./tests/bench/...
 	go test -run '^$$' -bench 'OrdersDrain/concurrency=1$$' -benchtime 600x ./tests/bench/
 	go test -run '^$$' -bench 'OrdersDrain/concurrency=64' -benchtime 20000x ./tests/bench/
