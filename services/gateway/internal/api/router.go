@@ -39,16 +39,19 @@ func NewRouter(deps Deps) (*gin.Engine, error) {
 	// No proxy is trusted by default; a deployment behind one configures it explicitly.
 	_ = router.SetTrustedProxies(nil)
 
+	// The probes are neither counted, traced nor logged: they would only bury the
+	// requests that matter.
+	probes := []string{"/healthz", "/readyz"}
 	if deps.Metrics != nil {
-		router.Use(middleware.Metrics(deps.Metrics.HTTPRequests, deps.Metrics.HTTPRequestDuration))
+		router.Use(middleware.Metrics(deps.Metrics.HTTPRequests, deps.Metrics.HTTPRequestDuration, probes...))
 	}
 	if !deps.TrustIncomingTraceContext {
 		router.Use(middleware.DropTraceContext())
 	}
 	router.Use(
 		middleware.Correlation(),
-		middleware.Tracing(deps.Tracing, "/healthz", "/readyz"),
-		middleware.AccessLog(deps.Logger, deps.AccessLogAll, "/healthz", "/readyz"),
+		middleware.Tracing(deps.Tracing, probes...),
+		middleware.AccessLog(deps.Logger, deps.AccessLogAll, probes...),
 		middleware.Recovery(deps.Logger),
 	)
 	router.NoRoute(jsonError(http.StatusNotFound, "Not Found"))

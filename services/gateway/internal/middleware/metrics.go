@@ -23,10 +23,19 @@ var knownMethods = map[string]bool{
 }
 
 // Metrics counts every request by route template, method and status code, and
-// observes its duration by route and method. It runs first, so it measures the time
-// every other middleware takes too.
-func Metrics(requests *prometheus.CounterVec, duration *prometheus.HistogramVec) gin.HandlerFunc {
+// observes its duration by route and method, except for paths in uncounted (the
+// probes: a starting pod's 503s from /readyz are not errors of the service). It runs
+// first, so it measures the time every other middleware takes too.
+func Metrics(requests *prometheus.CounterVec, duration *prometheus.HistogramVec, uncounted ...string) gin.HandlerFunc {
+	skip := make(map[string]bool, len(uncounted))
+	for _, p := range uncounted {
+		skip[p] = true
+	}
 	return func(c *gin.Context) {
+		if skip[c.Request.URL.Path] {
+			c.Next()
+			return
+		}
 		start := time.Now()
 		c.Next()
 		route := c.FullPath()

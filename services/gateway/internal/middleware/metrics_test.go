@@ -71,3 +71,21 @@ func TestMetricsObservesDuration(t *testing.T) {
 			h.GetSampleCount(), h.GetBucket()[0].GetCumulativeCount(), h.GetSampleSum())
 	}
 }
+
+// The probes are not counted: a starting pod answers /readyz 503 until Kafka is up,
+// which is no error of the service.
+func TestMetricsLeaveProbesOut(t *testing.T) {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "requests"}, []string{"route", "method", "status"})
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "duration"}, []string{"route", "method"})
+	r := newRouter(Metrics(requests, duration, "/readyz"))
+	r.GET("/readyz", func(c *gin.Context) { c.Status(http.StatusServiceUnavailable) })
+	r.GET("/v1/ping", func(c *gin.Context) { c.Status(http.StatusOK) })
+	serve(t, r, http.MethodGet, "/readyz")
+	serve(t, r, http.MethodGet, "/v1/ping")
+	if n := testutil.CollectAndCount(requests); n != 1 || testutil.ToFloat64(requests.WithLabelValues("/v1/ping", "GET", "200")) != 1 {
+		t.Errorf("%d request series, want only /v1/ping's", n)
+	}
+	if n := testutil.CollectAndCount(duration); n != 1 {
+		t.Errorf("%d duration series, want only /v1/ping's", n)
+	}
+}
