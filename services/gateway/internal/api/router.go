@@ -39,8 +39,8 @@ func NewRouter(deps Deps) (*gin.Engine, error) {
 	// No proxy is trusted by default; a deployment behind one configures it explicitly.
 	_ = router.SetTrustedProxies(nil)
 
-	// The probes are neither counted, traced nor logged: they would only bury the
-	// requests that matter.
+	// The probes are neither counted nor traced, and logged only at debug: they would
+	// only bury the requests that matter.
 	probes := []string{"/healthz", "/readyz"}
 	if deps.Metrics != nil {
 		router.Use(middleware.Metrics(deps.Metrics.HTTPRequests, deps.Metrics.HTTPRequestDuration, probes...))

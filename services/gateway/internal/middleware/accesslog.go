@@ -19,10 +19,7 @@ import (
 // request without Kafka (make bench), so a gateway logs what needs attention, not
 // every pong.
 func AccessLog(logger *zap.Logger, all bool, quietPaths ...string) gin.HandlerFunc {
-	quiet := make(map[string]bool, len(quietPaths))
-	for _, p := range quietPaths {
-		quiet[p] = true
-	}
+	quiet := pathSet(quietPaths)
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()

@@ -27,10 +27,7 @@ var knownMethods = map[string]bool{
 // probes: a starting pod's 503s from /readyz are not errors of the service). It runs
 // first, so it measures the time every other middleware takes too.
 func Metrics(requests *prometheus.CounterVec, duration *prometheus.HistogramVec, uncounted ...string) gin.HandlerFunc {
-	skip := make(map[string]bool, len(uncounted))
-	for _, p := range uncounted {
-		skip[p] = true
-	}
+	skip := pathSet(uncounted)
 	return func(c *gin.Context) {
 		if skip[c.Request.URL.Path] {
 			c.Next()

@@ -25,10 +25,7 @@ import (
 // with tracing on and unsampled (BenchmarkGatewayPing). Here attributes are set only on
 // spans that are recorded.
 func Tracing(t *tracing.Tracing, untraced ...string) gin.HandlerFunc {
-	skip := make(map[string]bool, len(untraced))
-	for _, p := range untraced {
-		skip[p] = true
-	}
+	skip := pathSet(untraced)
 	propagator := t.Propagator()
 	if !t.Enabled() {
 		return func(c *gin.Context) {
