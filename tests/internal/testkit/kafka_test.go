@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -64,7 +65,14 @@ func TestKafkaScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	records, err := ReadToHighWater(t.Context(), client, topic, sarama.ReadUncommitted)
+	// The restarted broker answers before it leads its partitions again (NOT_LEADER
+	// for a moment): read once it does.
+	var records []*sarama.ConsumerMessage
+	err = Poll(t.Context(), 30*time.Second, 200*time.Millisecond, func() error {
+		var err error
+		records, err = ReadToHighWater(t.Context(), client, topic, sarama.ReadUncommitted)
+		return err
+	})
 	if err != nil || len(records) != 1 || string(records[0].Value) != "kept" {
 		t.Errorf("after a restart %s holds %d records (%v), want the one written", topic, len(records), err)
 	}
