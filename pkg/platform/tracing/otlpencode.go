@@ -12,25 +12,11 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// encoder writes ended spans straight into the OTLP protobuf wire format
-// (opentelemetry/proto/trace/v1): one ResourceSpans message's fields per resource.
-// The OTLP exporter's own path builds a tree of generated messages first (three
-// allocations per attribute) and then marshals it: together two thirds of what an
-// exported span cost (BenchmarkGatewayPingOTLP, BenchmarkHandleRecordOTLP profiles).
-// Its buffers are reused from one export to the next, so it is not safe for
-// concurrent use.
-type encoder struct {
-	groups []group // per resource and scope, in the order first seen
-	out    []byte  // every resource's ResourceSpans fields, back to back
-	scope  []byte  // the ScopeSpans being written
-	span   []byte  // the Span being written
-}
-
-type group struct {
-	res   *resource.Resource
-	scope instrumentation.Scope
-	spans []sdktrace.ReadOnlySpan
-}
+// The recorder writes spans straight into the OTLP protobuf wire format
+// (opentelemetry/proto/trace/v1). The OTLP exporter's own path builds a tree of
+// generated messages first (three allocations per attribute) and then marshals it:
+// together two thirds of what an exported span cost (BenchmarkGatewayPingOTLP,
+// BenchmarkHandleRecordOTLP profiles).
 
 // Field numbers of opentelemetry/proto/{trace,common,resource}/v1.
 const (
@@ -102,75 +88,6 @@ const (
 	statusError = 2
 )
 
-// encode returns one encoded ResourceSpans (its fields, without tag and length) per
-// resource among spans. The slices stay valid until the next call.
-func (e *encoder) encode(spans []sdktrace.ReadOnlySpan) [][]byte {
-	e.groups = e.groups[:0]
-	for _, s := range spans {
-		if s == nil {
-			continue
-		}
-		e.add(s)
-	}
-	e.out = e.out[:0]
-	var bounds []int
-	for i := 0; i < len(e.groups); {
-		res := e.groups[i].res
-		start := len(e.out)
-		e.out = appendResource(e.out, res)
-		for ; i < len(e.groups) && sameResource(e.groups[i].res, res); i++ {
-			e.out = e.appendScopeSpans(e.out, &e.groups[i])
-		}
-		if url := res.SchemaURL(); url != "" {
-			e.out = protowire.AppendTag(e.out, resourceSpansSchemaURL, protowire.BytesType)
-			e.out = protowire.AppendString(e.out, url)
-		}
-		bounds = append(bounds, start, len(e.out))
-	}
-	for i := range e.groups {
-		clear(e.groups[i].spans) // the spans are garbage once written
-	}
-	out := make([][]byte, 0, len(bounds)/2)
-	for i := 0; i < len(bounds); i += 2 {
-		out = append(out, e.out[bounds[i]:bounds[i+1]])
-	}
-	return out
-}
-
-// add puts s into the group of its resource and scope, keeping a resource's groups
-// together.
-func (e *encoder) add(s sdktrace.ReadOnlySpan) {
-	res, scope := s.Resource(), s.InstrumentationScope()
-	last := -1
-	for i := range e.groups {
-		g := &e.groups[i]
-		if !sameResource(g.res, res) {
-			continue
-		}
-		if g.scope == scope {
-			g.spans = append(g.spans, s)
-			return
-		}
-		last = i
-	}
-	var g group
-	if n := len(e.groups); n < cap(e.groups) {
-		g = e.groups[:n+1][n] // reuse the spans array of an earlier export
-	}
-	g.res, g.scope, g.spans = res, scope, append(g.spans[:0], s)
-	if last < 0 {
-		e.groups = append(e.groups, g)
-		return
-	}
-	e.groups = append(e.groups, group{})
-	copy(e.groups[last+2:], e.groups[last+1:])
-	e.groups[last+1] = g
-}
-
-func sameResource(a, b *resource.Resource) bool {
-	return a == b || a.Equivalent() == b.Equivalent()
-}
-
 func appendResource(b []byte, res *resource.Resource) []byte {
 	n := 0
 	for iter := res.Iter(); iter.Next(); {
@@ -182,24 +99,6 @@ func appendResource(b []byte, res *resource.Resource) []byte {
 		b = appendKeyValueField(b, resourceAttributes, iter.Attribute())
 	}
 	return b
-}
-
-func (e *encoder) appendScopeSpans(b []byte, g *group) []byte {
-	e.scope = e.scope[:0]
-	if g.scope != (instrumentation.Scope{}) {
-		e.scope = appendScope(e.scope, g.scope)
-	}
-	for _, s := range g.spans {
-		e.span = appendSpan(e.span[:0], s)
-		e.scope = protowire.AppendTag(e.scope, scopeSpansSpans, protowire.BytesType)
-		e.scope = protowire.AppendBytes(e.scope, e.span)
-	}
-	if g.scope.SchemaURL != "" {
-		e.scope = protowire.AppendTag(e.scope, scopeSpansSchemaURL, protowire.BytesType)
-		e.scope = protowire.AppendString(e.scope, g.scope.SchemaURL)
-	}
-	b = protowire.AppendTag(b, resourceSpansScopeSpans, protowire.BytesType)
-	return protowire.AppendBytes(b, e.scope)
 }
 
 func appendScope(b []byte, scope instrumentation.Scope) []byte {
@@ -217,8 +116,9 @@ func appendScope(b []byte, scope instrumentation.Scope) []byte {
 	return b
 }
 
-func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
-	sc, parent := s.SpanContext(), s.Parent()
+// appendSpan appends the fields of s, ended, as a Span message.
+func appendSpan(b []byte, s *span) []byte {
+	sc, parent := s.sc, s.parent
 	tid, sid := sc.TraceID(), sc.SpanID()
 	b = protowire.AppendTag(b, spanTraceID, protowire.BytesType)
 	b = protowire.AppendBytes(b, tid[:])
@@ -231,25 +131,25 @@ func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
 		b = protowire.AppendTag(b, spanParentSpanID, protowire.BytesType)
 		b = protowire.AppendBytes(b, psid[:])
 	}
-	b = appendString(b, spanName, s.Name())
-	b = appendVarint(b, spanKind, uint64(kind(s.SpanKind())))
+	b = appendString(b, spanName, s.name)
+	b = appendVarint(b, spanKind, uint64(kind(s.kind)))
 	b = protowire.AppendTag(b, spanStartTime, protowire.Fixed64Type)
-	b = protowire.AppendFixed64(b, unixNano(s.StartTime().UnixNano()))
+	b = protowire.AppendFixed64(b, unixNano(s.start.UnixNano()))
 	b = protowire.AppendTag(b, spanEndTime, protowire.Fixed64Type)
-	b = protowire.AppendFixed64(b, unixNano(s.EndTime().UnixNano()))
-	for _, kv := range s.Attributes() {
+	b = protowire.AppendFixed64(b, unixNano(s.end.UnixNano()))
+	for _, kv := range s.attrs.kv {
 		b = appendKeyValueField(b, spanAttributes, kv)
 	}
-	b = appendVarint(b, spanDroppedAttributesCount, clamp(s.DroppedAttributes()))
-	for _, ev := range s.Events() {
+	b = appendVarint(b, spanDroppedAttributesCount, clamp(s.droppedAttrs))
+	for _, ev := range s.events {
 		b = appendEvent(b, ev)
 	}
-	b = appendVarint(b, spanDroppedEventsCount, clamp(s.DroppedEvents()))
-	for _, l := range s.Links() {
+	b = appendVarint(b, spanDroppedEventsCount, clamp(s.droppedEvents))
+	for _, l := range s.links {
 		b = appendLink(b, l)
 	}
-	b = appendVarint(b, spanDroppedLinksCount, clamp(s.DroppedLinks()))
-	st := s.Status()
+	b = appendVarint(b, spanDroppedLinksCount, clamp(s.droppedLinks))
+	st := s.status
 	code := uint64(0)
 	switch st.Code {
 	case codes.Ok:

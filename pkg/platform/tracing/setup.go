@@ -10,12 +10,12 @@ package tracing
 
 import (
 	"context"
-	"errors"
+
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
@@ -28,7 +28,7 @@ import (
 )
 
 // The OTEL_* variables this package reads itself; the SDK and the OTLP exporters read
-// the others (endpoint, headers, timeout, certificates, OTEL_BSP_*, resource).
+// the others (endpoint, headers, timeout, certificates, OTEL_SPAN_* limits, resource).
 const (
 	EnvSDKDisabled    = "OTEL_SDK_DISABLED"
 	EnvTracesExporter = "OTEL_TRACES_EXPORTER"
@@ -38,6 +38,11 @@ const (
 	EnvTracesProtocol = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
 	EnvSampler        = "OTEL_TRACES_SAMPLER"
 	EnvSamplerArg     = "OTEL_TRACES_SAMPLER_ARG"
+
+	EnvBSPScheduleDelay      = "OTEL_BSP_SCHEDULE_DELAY"
+	EnvBSPExportTimeout      = "OTEL_BSP_EXPORT_TIMEOUT"
+	EnvBSPMaxQueueSize       = "OTEL_BSP_MAX_QUEUE_SIZE"
+	EnvBSPMaxExportBatchSize = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
 )
 
 // OTLP protocols (OTEL_EXPORTER_OTLP_PROTOCOL).
@@ -84,9 +89,9 @@ func newTracing(provider trace.TracerProvider, shutdown func(context.Context) er
 }
 
 // Options name the service the spans come from. Getenv reads the variables that
-// decide whether tracing is on and over which protocol (os.LookupEnv in production;
-// the SDK and the exporters read the process environment themselves). Log, if set,
-// gets the SDK's errors, such as failed exports.
+// decide whether tracing is on, over which protocol, how spans are sampled and
+// batched (os.LookupEnv in production; the OTLP clients and the span limits read the
+// process environment themselves). Log, if set, gets failed and dropped exports.
 type Options struct {
 	Service string
 	Version string
@@ -114,13 +119,13 @@ func Setup(ctx context.Context, opts Options) (*Tracing, error) {
 	if !on {
 		return Disabled(), nil
 	}
-	client := otlptracehttp.NewClient()
-	if protocol == ProtocolGRPC {
-		client = otlptracegrpc.NewClient()
-	}
-	exporter, err := startExporter(ctx, client)
+	sampler, err := samplerFrom(opts.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("tracing: OTLP %s exporter: %w", protocol, err)
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	batching, err := batchSettingsFrom(opts.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
 	}
 	// Attributes first, then the environment (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES),
 	// which wins.
@@ -132,19 +137,22 @@ func Setup(ctx context.Context, opts Options) (*Tracing, error) {
 		resource.WithFromEnv(),
 	)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("tracing: resource: %w", err), exporter.Shutdown(ctx))
+		return nil, fmt.Errorf("tracing: resource: %w", err)
 	}
-	// The sampler comes from OTEL_TRACES_SAMPLER (checked in settings); the SDK's
-	// default is parentbased_always_on.
-	if opts.Log != nil {
-		// The SDK reports failed exports only through OpenTelemetry's process-wide
-		// handler, which would otherwise print them unstructured to standard error.
-		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-			opts.Log.Warn("tracing: OpenTelemetry SDK error", zap.Error(err))
-		}))
+	client := otlptracehttp.NewClient()
+	if protocol == ProtocolGRPC {
+		client = otlptracegrpc.NewClient()
 	}
-	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
-	return newTracing(provider, provider.Shutdown, true), nil
+	if err := client.Start(ctx); err != nil { // a gRPC client dials here
+		return nil, fmt.Errorf("tracing: OTLP %s exporter: %w", protocol, err)
+	}
+	log := opts.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	batches := startBatcher(client, batching, func(err error) { log.Warn("tracing: export failed", zap.Error(err)) })
+	r := newRecorder(res, sampler, randomIDs{}, batches)
+	return newTracing(r, r.Shutdown, true), nil
 }
 
 var samplers = []string{
@@ -193,31 +201,85 @@ func settings(getenv func(string) (string, bool)) (on bool, protocol string, err
 	if protocol != ProtocolHTTP && protocol != ProtocolGRPC {
 		return false, "", fmt.Errorf("%s=%q: must be %s or %s", name, protocol, ProtocolHTTP, ProtocolGRPC)
 	}
-	if err := checkSampler(get); err != nil {
+	if _, err := samplerFrom(getenv); err != nil {
+		return false, "", err
+	}
+	if _, err := batchSettingsFrom(getenv); err != nil {
 		return false, "", err
 	}
 	return true, protocol, nil
 }
 
-// checkSampler refuses what the SDK would only log and ignore.
-func checkSampler(get func(string) (string, bool)) error {
-	sampler, ok := get(EnvSampler)
+// samplerFrom is the sampler OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG name
+// (parentbased_always_on when unset), refusing what the SDK would only log and ignore.
+func samplerFrom(getenv func(string) (string, bool)) (sdktrace.Sampler, error) {
+	name, ok := trimmed(getenv, EnvSampler)
 	if !ok {
-		return nil
+		name = "parentbased_always_on"
 	}
-	known := false
-	for _, s := range samplers {
-		known = known || sampler == s
-	}
-	if !known {
-		return fmt.Errorf("%s=%q: must be one of %s", EnvSampler, sampler, strings.Join(samplers, ", "))
-	}
-	if arg, ok := get(EnvSamplerArg); ok && strings.HasSuffix(sampler, "traceidratio") {
-		if ratio, err := strconv.ParseFloat(arg, 64); err != nil || ratio < 0 || ratio > 1 {
-			return fmt.Errorf("%s=%q: must be a number from 0 to 1", EnvSamplerArg, arg)
+	ratio := 1.0
+	if arg, ok := trimmed(getenv, EnvSamplerArg); ok && strings.HasSuffix(name, "traceidratio") {
+		var err error
+		if ratio, err = strconv.ParseFloat(arg, 64); err != nil || ratio < 0 || ratio > 1 {
+			return nil, fmt.Errorf("%s=%q: must be a number from 0 to 1", EnvSamplerArg, arg)
 		}
 	}
-	return nil
+	switch name {
+	case "always_on":
+		return sdktrace.AlwaysSample(), nil
+	case "always_off":
+		return sdktrace.NeverSample(), nil
+	case "traceidratio":
+		return sdktrace.TraceIDRatioBased(ratio), nil
+	case "parentbased_always_on":
+		return sdktrace.ParentBased(sdktrace.AlwaysSample()), nil
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample()), nil
+	case "parentbased_traceidratio":
+		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio)), nil
+	}
+	return nil, fmt.Errorf("%s=%q: must be one of %s", EnvSampler, name, strings.Join(samplers, ", "))
+}
+
+// batchSettingsFrom reads OTEL_BSP_*: the delays in milliseconds, the sizes in spans.
+func batchSettingsFrom(getenv func(string) (string, bool)) (batchSettings, error) {
+	s := defaultBatchSettings
+	positive := func(name string) (int, bool, error) {
+		v, ok := trimmed(getenv, name)
+		if !ok {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return 0, false, fmt.Errorf("%s=%q: must be a whole number above 0", name, v)
+		}
+		return n, true, nil
+	}
+	for _, setting := range []struct {
+		name string
+		set  func(int)
+	}{
+		{EnvBSPScheduleDelay, func(n int) { s.delay = time.Duration(n) * time.Millisecond }},
+		{EnvBSPExportTimeout, func(n int) { s.timeout = time.Duration(n) * time.Millisecond }},
+		{EnvBSPMaxQueueSize, func(n int) { s.maxQueue = n }},
+		{EnvBSPMaxExportBatchSize, func(n int) { s.batchSize = n }},
+	} {
+		n, ok, err := positive(setting.name)
+		if err != nil {
+			return batchSettings{}, err
+		}
+		if ok {
+			setting.set(n)
+		}
+	}
+	s.batchSize = min(s.batchSize, s.maxQueue) // as the SDK does
+	return s, nil
+}
+
+func trimmed(getenv func(string) (string, bool), name string) (string, bool) {
+	v, ok := getenv(name)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
 }
 
 // Enabled reports whether spans are recorded and exported.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/IBM/sarama"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap/zapcore"
 )
@@ -40,6 +42,9 @@ func TestSettingsTurnTracingOnOnlyWhenAsked(t *testing.T) {
 		{name: "bad sampler", vars: map[string]string{EnvTracesExporter: "otlp", EnvSampler: "sometimes"}, err: `OTEL_TRACES_SAMPLER="sometimes"`},
 		{name: "bad ratio", vars: map[string]string{EnvTracesExporter: "otlp", EnvSampler: "traceidratio", EnvSamplerArg: "2"}, err: `OTEL_TRACES_SAMPLER_ARG="2"`},
 		{name: "ratio", vars: map[string]string{EnvTracesExporter: "otlp", EnvSampler: "parentbased_traceidratio", EnvSamplerArg: "0.25"}, on: true, protocol: ProtocolHTTP},
+		{name: "batching", vars: map[string]string{EnvTracesExporter: "otlp", EnvBSPScheduleDelay: "200", EnvBSPMaxQueueSize: "4096"}, on: true, protocol: ProtocolHTTP},
+		{name: "bad queue size", vars: map[string]string{EnvTracesExporter: "otlp", EnvBSPMaxQueueSize: "lots"}, err: `OTEL_BSP_MAX_QUEUE_SIZE="lots"`},
+		{name: "zero delay", vars: map[string]string{EnvTracesExporter: "otlp", EnvBSPScheduleDelay: "0"}, err: `OTEL_BSP_SCHEDULE_DELAY="0"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			on, protocol, err := settings(env(tc.vars))
@@ -53,6 +58,26 @@ func TestSettingsTurnTracingOnOnlyWhenAsked(t *testing.T) {
 				t.Fatalf("settings = %v %q %v, want %v %q", on, protocol, err, tc.on, tc.protocol)
 			}
 		})
+	}
+}
+
+func TestSamplerAndBatchingFromTheEnvironment(t *testing.T) {
+	sampler, err := samplerFrom(env(map[string]string{EnvSampler: "parentbased_traceidratio", EnvSamplerArg: "0.25"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sdktrace.ParentBased(sdktrace.TraceIDRatioBased(0.25)).Description(); sampler.Description() != want {
+		t.Errorf("sampler %s, want %s", sampler.Description(), want)
+	}
+	if sampler, _ := samplerFrom(env(nil)); sampler.Description() != sdktrace.ParentBased(sdktrace.AlwaysSample()).Description() {
+		t.Errorf("default sampler %s, want parentbased_always_on", sampler.Description())
+	}
+	got, err := batchSettingsFrom(env(map[string]string{EnvBSPScheduleDelay: "200", EnvBSPExportTimeout: "1000", EnvBSPMaxQueueSize: "100", EnvBSPMaxExportBatchSize: "512"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (batchSettings{delay: 200 * time.Millisecond, timeout: time.Second, maxQueue: 100, batchSize: 100}); got != want {
+		t.Errorf("batch settings %+v, want %+v (a batch no larger than the queue)", got, want)
 	}
 }
 
