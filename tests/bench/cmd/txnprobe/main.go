@@ -1,0 +1,216 @@
+// Command txnprobe measures what one Kafka transaction costs with the worker's
+// transactional producer settings (pkg/platform/kafka/transactional): n transactions of
+// one record and one consumed offset each, -gap apart, timing each phase, and how long
+// after its commit a read_committed reader sees the record. It is the floor under
+// DELIVERY=exactly-once's latency (docs/exactly-once.md). It creates two topics of its
+// own and deletes them; it fails if a committed record is not seen exactly once.
+//
+//	go run ./tests/bench/cmd/txnprobe -kafka 127.0.0.1:9092 -n 300 -gap 5ms
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/streamgate/streamgate/pkg/platform/kafka"
+	"github.com/streamgate/streamgate/pkg/platform/kafka/transactional"
+)
+
+func main() {
+	brokers := flag.String("kafka", "", "broker host:port (required)")
+	n := flag.Int("n", 300, "transactions (at most 10,000)")
+	gap := flag.Duration("gap", 5*time.Millisecond, "pause between a commit and the next transaction")
+	timeout := flag.Duration("timeout", 2*time.Minute, "bound on the whole run")
+	flag.Parse()
+	if *brokers == "" || *n < 1 || *n > 10_000 {
+		fmt.Fprintln(os.Stderr, "txnprobe: -kafka is required and -n must be from 1 to 10,000")
+		os.Exit(2)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if err := run(ctx, []string{*brokers}, *n, *gap); err != nil {
+		fmt.Fprintln(os.Stderr, "txnprobe:", err)
+		os.Exit(1)
+	}
+}
+
+// phases are each transaction's timings.
+type phases struct {
+	send, commit, total, visible []time.Duration
+}
+
+func run(ctx context.Context, brokers []string, n int, gap time.Duration) error {
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	in, out := "txnprobe-in-"+suffix, "txnprobe-out-"+suffix
+	admin, err := sarama.NewClusterAdmin(brokers, kafka.ProducerConfig("txnprobe-admin"))
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	defer func() { _ = admin.Close() }()
+	for _, topic := range []string{in, out} {
+		if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: 1}, false); err != nil {
+			return fmt.Errorf("create %s: %w", topic, err)
+		}
+		defer func() { _ = admin.DeleteTopic(topic) }()
+	}
+
+	seen := newSightings()
+	consumer, err := sarama.NewConsumer(brokers, readCommitted())
+	if err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	defer func() { _ = consumer.Close() }()
+	var readers sync.WaitGroup
+	defer readers.Wait()
+	for p := range int32(3) {
+		pc, err := consumeNew(ctx, consumer, out, p)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = pc.Close() }()
+		readers.Go(func() {
+			for m := range pc.Messages() {
+				seen.note(string(m.Key))
+			}
+		})
+	}
+
+	cfg := transactional.Config(kafka.ProducerConfig("txnprobe"), "txnprobe-"+suffix)
+	producer, err := sarama.NewAsyncProducer(brokers, cfg)
+	if err != nil {
+		return fmt.Errorf("producer: %w", err)
+	}
+	defer func() { _ = producer.Close() }()
+
+	var got phases
+	committed := map[string]time.Time{}
+	for i := range n {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		key := strconv.Itoa(i)
+		start := time.Now()
+		if err := producer.BeginTxn(); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		producer.Input() <- &sarama.ProducerMessage{Topic: out, Key: sarama.StringEncoder(key), Value: sarama.StringEncoder("x")}
+		select {
+		case <-producer.Successes():
+		case perr := <-producer.Errors():
+			return fmt.Errorf("send: %w", perr.Err)
+		}
+		sent := time.Now()
+		offsets := map[string][]*sarama.PartitionOffsetMetadata{in: {{Partition: int32(i % 3), Offset: int64(i + 1)}}}
+		if err := producer.AddOffsetsToTxn(offsets, "txnprobe-"+suffix); err != nil {
+			return fmt.Errorf("add offsets: %w", err)
+		}
+		if err := producer.CommitTxn(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		done := time.Now()
+		committed[key] = done
+		got.send = append(got.send, sent.Sub(start))
+		got.commit = append(got.commit, done.Sub(sent))
+		got.total = append(got.total, done.Sub(start))
+		time.Sleep(gap)
+	}
+
+	deadline := time.Now().Add(10 * time.Second)
+	for seen.count() < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for key, at := range committed {
+		first, times := seen.of(key)
+		if times != 1 {
+			return fmt.Errorf("record %s seen %d times by the read_committed reader, want once", key, times)
+		}
+		got.visible = append(got.visible, first.Sub(at))
+	}
+	fmt.Printf("%d transactions of one record, %v apart (transactional producer settings of the worker)\n\n", n, gap)
+	fmt.Println("| phase | p50 ms | p90 ms | p99 ms |")
+	fmt.Println("| --- | --- | --- | --- |")
+	for _, row := range []struct {
+		name string
+		d    []time.Duration
+	}{
+		{"begin, send, acknowledged (AddPartitionsToTxn, Produce)", got.send},
+		{"commit (AddOffsetsToTxn, TxnOffsetCommit, EndTxn)", got.commit},
+		{"the whole transaction", got.total},
+		{"commit returned → seen by a read_committed reader", got.visible},
+	} {
+		fmt.Printf("| %s | %.2f | %.2f | %.2f |\n", row.name, quantile(row.d, 0.5), quantile(row.d, 0.9), quantile(row.d, 0.99))
+	}
+	return nil
+}
+
+// consumeNew reads partition p of a topic just created, retrying while its leader does
+// not serve it yet.
+func consumeNew(ctx context.Context, consumer sarama.Consumer, topic string, p int32) (sarama.PartitionConsumer, error) {
+	for {
+		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+		if err == nil {
+			return pc, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("consume %s/%d: %w", topic, p, errors.Join(err, ctx.Err()))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func readCommitted() *sarama.Config {
+	cfg := kafka.ConsumerGroupConfig("txnprobe-reader")
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	return cfg
+}
+
+// sightings are when each key was first read, and how often.
+type sightings struct {
+	mu    sync.Mutex
+	first map[string]time.Time
+	times map[string]int
+}
+
+func newSightings() *sightings {
+	return &sightings{first: map[string]time.Time{}, times: map[string]int{}}
+}
+
+func (s *sightings) note(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.times[key] == 0 {
+		s.first[key] = time.Now()
+	}
+	s.times[key]++
+}
+
+func (s *sightings) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.first)
+}
+
+func (s *sightings) of(key string) (time.Time, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first[key], s.times[key]
+}
+
+func quantile(d []time.Duration, q float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(d)
+	slices.Sort(sorted)
+	return float64(sorted[int(q*float64(len(sorted)-1))].Microseconds()) / 1000
+}
