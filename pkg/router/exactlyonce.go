@@ -19,8 +19,8 @@ type Committer interface {
 
 // Defaults of ExactlyOnceConfig's zero values.
 const (
-	DefaultTransactionMaxRecords = 500
-	DefaultTransactionMaxWait    = 100 * time.Millisecond
+	DefaultTransactionMaxRecords = 2000
+	DefaultTransactionMaxWait    = 5 * time.Millisecond
 )
 
 // ExactlyOnceConfig configures ExactlyOnce.

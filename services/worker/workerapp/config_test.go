@@ -47,7 +47,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"LogLevel", cfg.LogLevel, "info"},
 		{"LogFormat", cfg.LogFormat, "json"},
 		{"ShutdownTimeout", cfg.ShutdownTimeout, 15 * time.Second},
-		{"Delivery", cfg.Delivery, Delivery{Mode: AtLeastOnce, MaxRecords: 500, MaxWait: 100 * time.Millisecond}},
+		{"Delivery", cfg.Delivery, Delivery{Mode: AtLeastOnce, MaxRecords: 2000, MaxWait: 5 * time.Millisecond}},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

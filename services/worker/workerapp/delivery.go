@@ -25,8 +25,8 @@ var (
 	delivery = platform.Var{Name: "DELIVERY", Default: AtLeastOnce}
 	// A transaction commits once it holds this many records or is this old, whichever
 	// comes first (exactly-once only).
-	transactionMaxRecords = platform.Var{Name: "TRANSACTION_MAX_RECORDS", Default: "500"}
-	transactionMaxWait    = platform.Var{Name: "TRANSACTION_MAX_WAIT", Default: "100ms"}
+	transactionMaxRecords = platform.Var{Name: "TRANSACTION_MAX_RECORDS", Default: "2000"}
+	transactionMaxWait    = platform.Var{Name: "TRANSACTION_MAX_WAIT", Default: "5ms"}
 )
 
 // maxTransactionRecords bounds TRANSACTION_MAX_RECORDS: every record of a transaction
