@@ -584,7 +584,7 @@ const exactlyOnceLabel = "exactly-once"
 var exactlyOnceEnv = []string{"DELIVERY=exactly-once"}
 
 // startExactlyOnce adds the variant whose worker delivers with DELIVERY=exactly-once
-// (its defaults: 500 records or 100 ms per transaction): a gateway as deployed (Kafka
+// (its defaults: 2,000 records or 5 ms per transaction): a gateway as deployed (Kafka
 // on, logs at info) publishing to topics of its own, compared end to end with the
 // at-least-once one.
 func (b *bench) startExactlyOnce(ctx context.Context) error {
