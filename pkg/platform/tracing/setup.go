@@ -10,7 +10,6 @@ package tracing
 
 import (
 	"context"
-
 	"fmt"
 	"strconv"
 	"strings"
@@ -162,10 +161,7 @@ var samplers = []string{
 
 // settings decides from the environment whether tracing is on and over which protocol.
 func settings(getenv func(string) (string, bool)) (on bool, protocol string, err error) {
-	get := func(name string) (string, bool) {
-		v, ok := getenv(name)
-		return strings.TrimSpace(v), ok && strings.TrimSpace(v) != ""
-	}
+	get := func(name string) (string, bool) { return trimmed(getenv, name) }
 	if v, ok := get(EnvSDKDisabled); ok {
 		disabled, perr := strconv.ParseBool(v)
 		if perr != nil {
