@@ -41,6 +41,10 @@ func newClient(t *testing.T) sarama.Client {
 	cfg.Version = sarama.V3_0_0_0
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	// A partition can be in the metadata before its leader serves it (NOT_LEADER):
+	// it failed CI once with sarama's 3 retries; these wait up to 3 s.
+	cfg.Producer.Retry.Max = 30
+	cfg.Producer.Retry.Backoff = 100 * time.Millisecond
 	client, err := sarama.NewClient(brokers, cfg)
 	if err != nil {
 		t.Fatal(err)
