@@ -32,6 +32,7 @@ func TestKafkaScript(t *testing.T) {
 	cfg.Version = sarama.V3_0_0_0
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
+	patientProducer(cfg) // the topic is created by this first send
 	const topic, group = "kafka-script", "kafka-script-group"
 	producer, err := sarama.NewSyncProducer([]string{k.Addr}, cfg)
 	if err != nil {

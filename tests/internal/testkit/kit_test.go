@@ -41,10 +41,7 @@ func newClient(t *testing.T) sarama.Client {
 	cfg.Version = sarama.V3_0_0_0
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	// A partition can be in the metadata before its leader serves it (NOT_LEADER):
-	// it failed CI once with sarama's 3 retries; these wait up to 3 s.
-	cfg.Producer.Retry.Max = 30
-	cfg.Producer.Retry.Backoff = 100 * time.Millisecond
+	patientProducer(cfg)
 	client, err := sarama.NewClient(brokers, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -185,12 +182,21 @@ func transactionalProducer(t *testing.T, id string) sarama.SyncProducer {
 	cfg.Producer.Idempotent = true
 	cfg.Producer.Transaction.ID = id
 	cfg.Net.MaxOpenRequests = 1
+	patientProducer(cfg)
 	producer, err := sarama.NewSyncProducer(brokers, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = producer.Close() })
 	return producer
+}
+
+// patientProducer retries a send for up to 3 s: on a broker started under load a
+// partition can be in the metadata, even writable, before its leader serves it
+// (NOT_LEADER), which sarama's 3 retries did not always outlast in CI.
+func patientProducer(cfg *sarama.Config) {
+	cfg.Producer.Retry.Max = 30
+	cfg.Producer.Retry.Backoff = 100 * time.Millisecond
 }
 
 func values(records []*sarama.ConsumerMessage) string {
