@@ -181,7 +181,14 @@ func readUntilWith(t *testing.T, brokers, topic string, isolation sarama.Isolati
 		t.Fatalf("consumer: %v", err)
 	}
 	defer consumer.Close()
-	partitions, err := consumer.Partitions(topic)
+	// The broker once answered UNKNOWN_TOPIC_OR_PARTITION for a topic in use (CI, under
+	// load): ask again for a while.
+	var partitions []int32
+	err = testkit.Poll(t.Context(), 30*time.Second, 100*time.Millisecond, func() error {
+		var err error
+		partitions, err = consumer.Partitions(topic)
+		return err
+	})
 	if err != nil {
 		t.Fatalf("partitions of %s: %v", topic, err)
 	}
