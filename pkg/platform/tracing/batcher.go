@@ -64,12 +64,14 @@ type scopeSpans struct {
 // the batcher's lock.
 var encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
-func startBatcher(client otlptrace.Client, settings batchSettings, onError func(error)) *batcher {
+// startBatcher starts the export goroutine for spans of res; shutdown stops it.
+func startBatcher(client otlptrace.Client, res *resource.Resource, settings batchSettings, onError func(error)) *batcher {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &batcher{
 		client:   client,
 		settings: settings,
 		onError:  onError,
+		resource: encodeResource(res),
 		full:     make(chan *batch, max(1, settings.maxQueue/settings.batchSize-1)),
 		flushes:  make(chan chan struct{}),
 		stop:     make(chan struct{}),
@@ -80,11 +82,9 @@ func startBatcher(client otlptrace.Client, settings batchSettings, onError func(
 	return b
 }
 
-func (b *batcher) setResource(res *resource.Resource) {
-	b.resource = appendResource(nil, res)
-	if url := res.SchemaURL(); url != "" {
-		b.resource = appendString(b.resource, resourceSpansSchemaURL, url)
-	}
+// encodeResource is the ResourceSpans.resource field of res, and its schema_url.
+func encodeResource(res *resource.Resource) []byte {
+	return appendString(appendResource(nil, res), resourceSpansSchemaURL, res.SchemaURL())
 }
 
 // add writes s into the batch being built, and queues that batch for export once it

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -17,18 +18,12 @@ import (
 
 // testRecorder records every span, batched by settings, into client; errors collects
 // what the batcher reports.
-func testRecorder(t *testing.T, client uploader, settings batchSettings) (*recorder, *reports) {
+func testRecorder(t *testing.T, client otlptrace.Client, settings batchSettings) (*recorder, *reports) {
 	t.Helper()
 	errs := &reports{}
-	r := newRecorder(resource.Empty(), sdktrace.AlwaysSample(), randomIDs{}, startBatcher(client, settings, errs.add))
+	r := newRecorder(sdktrace.AlwaysSample(), randomIDs{}, startBatcher(client, resource.Empty(), settings, errs.add))
 	t.Cleanup(func() { _ = r.Shutdown(context.Background()) })
 	return r, errs
-}
-
-type uploader interface {
-	Start(context.Context) error
-	Stop(context.Context) error
-	UploadTraces(context.Context, []*tracepb.ResourceSpans) error
 }
 
 type reports struct {

@@ -85,7 +85,7 @@ func TestRecorderExportsWhatTheSDKExports(t *testing.T) {
 	}
 
 	ours := &capture{}
-	r := newRecorder(res, sampler, &countingIDs{}, startBatcher(ours, defaultBatchSettings, func(err error) { t.Error(err) }))
+	r := newRecorder(sampler, &countingIDs{}, startBatcher(ours, res, defaultBatchSettings, func(err error) { t.Error(err) }))
 	recordSpanScenario(t, r)
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)

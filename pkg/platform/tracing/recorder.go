@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
@@ -41,8 +40,7 @@ type tracerKey struct {
 	attrs                    attribute.Distinct
 }
 
-func newRecorder(res *resource.Resource, sampler sdktrace.Sampler, ids sdktrace.IDGenerator, batches *batcher) *recorder {
-	batches.setResource(res)
+func newRecorder(sampler sdktrace.Sampler, ids sdktrace.IDGenerator, batches *batcher) *recorder {
 	return &recorder{
 		sampler: sampler,
 		ids:     ids,

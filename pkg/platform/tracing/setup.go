@@ -149,8 +149,8 @@ func Setup(ctx context.Context, opts Options) (*Tracing, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	batches := startBatcher(client, batching, func(err error) { log.Warn("tracing: export failed", zap.Error(err)) })
-	r := newRecorder(res, sampler, randomIDs{}, batches)
+	batches := startBatcher(client, res, batching, func(err error) { log.Warn("tracing: export failed", zap.Error(err)) })
+	r := newRecorder(sampler, randomIDs{}, batches)
 	return newTracing(r, r.Shutdown, true), nil
 }
 
