@@ -65,6 +65,9 @@ func (b *bench) run(ctx context.Context) error {
 	_, _ = rand.Read(raw[:])
 	b.id = hex.EncodeToString(raw[:])
 	defer b.stopAll()
+	if b.o.drainOnly {
+		return b.drain(ctx)
+	}
 	if err := b.startServices(ctx); err != nil {
 		return err
 	}

@@ -51,6 +51,7 @@ type options struct {
 	python      bool
 	baseline    string
 	exactlyOnce bool
+	drainOnly   bool
 }
 
 func main() {
@@ -71,6 +72,7 @@ func main() {
 	flag.BoolVar(&o.profile, "profile", false, "also take CPU and allocation profiles of the gateway under load")
 	flag.BoolVar(&o.python, "python", true, "measure the Python original too")
 	flag.StringVar(&o.baseline, "baseline", "", "also measure the gateway (closed loop, Kafka on, logs info) and the worker (drain, logs info) built from this git revision: before and after in one run")
+	flag.BoolVar(&o.drainOnly, "drain-only", false, "measure only the worker drain (and, with -profile, profile it): for iterating on the worker")
 	flag.BoolVar(&o.exactlyOnce, "exactly-once", true, "also measure the worker with DELIVERY=exactly-once: end to end and drain, next to at-least-once")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "bound on the whole run")
 	flag.Parse()

@@ -52,8 +52,8 @@ func (b *bench) profile(ctx context.Context) error {
 	return nil
 }
 
-// profileWorker takes a CPU profile of a worker draining in (logs at info) for
-// seconds, after its first second, and writes it as worker-profile.{pb.gz,txt}. The
+// profileWorker takes a CPU profile of a worker draining in (logs at info) for a
+// time that grows with the backlog, after its first second, and writes it as worker-profile.{pb.gz,txt}. The
 // drain is extra, not one of the measured rounds. Only with -profile.
 func (b *bench) profileWorker(ctx context.Context, in string) error {
 	if !b.o.profile {
@@ -67,10 +67,9 @@ func (b *bench) profileWorker(ctx context.Context, in string) error {
 	if err := b.c.createTopics(out); err != nil {
 		return err
 	}
-	seconds := 2
-	if b.o.smoke {
-		seconds = 1
-	}
+	// About the worker's drain of the backlog, less its first second (at ~200,000
+	// records/s): 2 s of the default million.
+	seconds := min(max(b.o.backlog/400_000, 1), 10)
 	logf("profiling the worker draining for %ds", seconds)
 	p, err := b.startWorker(ctx, workerRun{
 		bin: b.bins.worker, name: "profiled drain worker", level: "info",
