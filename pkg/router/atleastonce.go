@@ -73,7 +73,6 @@ type write struct {
 	attempts int
 	sendCtx  context.Context
 	sendSpan trace.Span
-	first    sarama.ProducerMessage // the first attempt's message, see attempt
 
 	// Set by Dispatch before it sends the write back on results.
 	err  error
@@ -216,15 +215,15 @@ func (w *aloPartition) send(x *write) bool {
 	}
 }
 
-// attempt counts one more attempt of x and returns a fresh copy of its message to
-// send: the first attempt's is x's own (an allocation less per record), a retry's a
-// new one, as sarama may still hold the one it failed.
+// attempt counts one more attempt of x and returns the message to send: the first
+// attempt sends x's output itself (no copy per record); a retry sends a fresh message
+// with the output's content, as sarama keeps per-send state in the message it was
+// given and may still hold the one that failed.
 func (w *aloPartition) attempt(x *write) *sarama.ProducerMessage {
-	msg := &x.first
+	msg := x.f.Output
 	if x.attempts > 0 {
-		msg = new(sarama.ProducerMessage)
+		msg = &sarama.ProducerMessage{Topic: msg.Topic, Key: msg.Key, Value: msg.Value, Headers: msg.Headers, Timestamp: msg.Timestamp}
 	}
-	*msg = *x.f.Output
 	msg.Metadata = x
 	x.attempts++
 	w.d.cfg.Metrics.WritesInFlight.Inc()

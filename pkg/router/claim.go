@@ -41,23 +41,24 @@ type claimLoop struct {
 	fetch   fetchSwitch                    // pauses the partition's fetching; nil if the claim cannot
 	paused  bool
 
-	unfinished *tracker.Tracker // taken and not yet delivered: what may be marked
+	unfinished *tracker.Tracker[*task] // taken and not yet delivered: what may be marked
 	sched      *scheduler
-	// lane, for a route with Concurrency 1, takes the records to one goroutine that
-	// handles them in offset order, back to back: no hand-over per record, which halved
-	// the ping flow's drain rate. nil otherwise.
-	lane    chan *task
-	running int        // handler calls in flight (with a lane: handed to it, not back yet)
-	handled chan *task // calls that returned; room for every unfinished record
+	// lane, for a route with Concurrency 1, is the one goroutine that handles the
+	// records in offset order, back to back, and hands their outputs to the delivery
+	// itself (lane.go): no hand-over per record and no trip back through this loop,
+	// which halved the ping flow's drain rate. nil otherwise.
+	lane *lane
+	// Without a lane: calls in flight, and those that returned (room for every
+	// unfinished record).
+	running int
+	handled chan *task
 	// ordered holds the taken records in offset order while the delivery wants them
-	// InOrder; nil otherwise.
+	// InOrder and calls run concurrently; nil otherwise.
 	ordered  []*task
 	inOrder  bool
 	delivery PartitionDelivery
-	done     chan doneWrite // outputs the delivery finished; room for every unfinished record
-	// handedOver holds what the delivery has and did not finish, by offset, so that the
-	// spans of what it drops as the claim ends are ended too.
-	handedOver map[int64]*Finished
+	done     *doneBox // what the delivery finished
+	lastErr  lastError
 
 	// stopping is closed when the claim ends: no call starts, backoff waits end.
 	stopping chan struct{}
@@ -68,12 +69,6 @@ type claimLoop struct {
 	partition *partitionState
 	received  prometheus.Counter
 	replies   prometheus.Counter // to the route's ReplyTopic; nil without one
-	lastErr   error              // the latest failed call, for the stuck-partition warning
-}
-
-type doneWrite struct {
-	f   *Finished
-	err error
 }
 
 func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
@@ -83,12 +78,10 @@ func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession
 		cfg: cfg, log: cfg.Log, rt: rt, sess: sess, claim: claim,
 		records:    claim.Messages(),
 		fetch:      fetchSwitchOf(claim),
-		unfinished: tracker.New(cfg.MaxInFlight),
+		unfinished: tracker.New[*task](cfg.MaxInFlight),
 		sched:      newScheduler(rt.ordering),
-		handled:    make(chan *task, cfg.MaxInFlight),
 		inOrder:    d.InOrder(),
-		done:       make(chan doneWrite, cfg.MaxInFlight),
-		handedOver: map[int64]*Finished{},
+		done:       newDoneBox(cfg.MaxInFlight),
 		stopping:   make(chan struct{}),
 		calls:      calls, abortCalls: abort,
 		partition: newPartitionState(cfg.Metrics, claim, cfg.StuckThreshold, cfg.Log),
@@ -98,12 +91,12 @@ func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession
 		c.replies = cfg.Metrics.RepliesPublished.WithLabelValues(rt.replyTopic, rt.name)
 	}
 	defer abort()
+	c.delivery = d.Open(Partition{Session: sess, Topic: claim.Topic(), Partition: claim.Partition(), Done: c.done.put})
 	if rt.concurrency == 1 {
-		c.lane = make(chan *task, cfg.MaxInFlight)
-		go c.runLane()
+		c.lane = startLane(c)
+	} else {
+		c.handled = make(chan *task, cfg.MaxInFlight)
 	}
-	c.delivery = d.Open(Partition{Session: sess, Topic: claim.Topic(), Partition: claim.Partition(),
-		Done: func(f *Finished, err error) { c.done <- doneWrite{f, err} }})
 	c.log.Info("claim started",
 		zap.String("route", rt.name),
 		zap.String("topic", claim.Topic()),
@@ -154,8 +147,8 @@ func (c *claimLoop) run() {
 			c.backlog = append(c.backlog, rec)
 		case t := <-c.handled:
 			c.callReturned(t)
-		case d := <-c.done:
-			c.finish(d)
+		case <-c.done.ready:
+			c.finishDone()
 		case now := <-observe.C:
 			c.observe(now)
 		}
@@ -174,11 +167,15 @@ func (c *claimLoop) readable() <-chan *sarama.ConsumerMessage {
 // takeBacklog takes queued records while fewer than MaxInFlight are unfinished, starts
 // the calls that may run, and pauses fetching while ReadAhead records wait.
 func (c *claimLoop) takeBacklog() {
+	var now time.Time // one reading for the records taken at once
 	for len(c.backlog) > 0 && !c.unfinished.Full() {
+		if now.IsZero() {
+			now = time.Now()
+		}
 		rec := c.backlog[0]
 		c.backlog[0] = nil
 		c.backlog = c.backlog[1:]
-		c.take(rec)
+		c.take(rec, now)
 	}
 	c.startCalls()
 	c.pauseFetching(len(c.backlog) >= c.cfg.ReadAhead)
@@ -197,17 +194,18 @@ func (c *claimLoop) pauseFetching(pause bool) {
 	c.paused = pause
 }
 
-// take starts tracking rec under a process span that continues its trace, and queues
-// its call; a record whose reply_to the route refuses is dead-lettered without one.
-func (c *claimLoop) take(rec *sarama.ConsumerMessage) {
+// take starts tracking rec, taken at now, under a process span that continues its
+// trace, and queues its call; a record whose reply_to the route refuses is
+// dead-lettered without one.
+func (c *claimLoop) take(rec *sarama.ConsumerMessage, now time.Time) {
 	ctx := startProcess(c.calls, c.cfg.Tracing, rec, c.cfg.GroupID, c.rt.name)
 	t := newTask(ctx, c.rt, rec)
 	c.received.Inc()
 	c.partition.taken(rec.Offset)
 	// Unreachable error: records are taken only while there is room, and a partition
 	// delivers increasing offsets.
-	_ = c.unfinished.Add(rec.Offset, time.Now())
-	if c.inOrder {
+	_ = c.unfinished.Add(rec.Offset, now, t)
+	if c.inOrder && c.lane == nil {
 		c.ordered = append(c.ordered, t)
 	}
 	if line := c.log.Check(zap.DebugLevel, "received"); line != nil {
@@ -216,30 +214,15 @@ func (c *claimLoop) take(rec *sarama.ConsumerMessage) {
 	topic, err := c.rt.replyTo.target(kafka.Header(rec.Headers, messages.HeaderReplyTo))
 	if err != nil {
 		t.fin = t.deadLetter(c.rt, deadletter.New(deadletter.ReasonReplyToRefused, err))
-		c.completed(t)
-		return
 	}
 	t.replyTopic, t.replyTo = topic, topic != c.rt.replyTopic
-	if c.lane != nil {
-		c.running++
-		c.lane <- t // never blocks: room for every unfinished record
-		return
-	}
-	c.sched.add(t)
-}
-
-// runLane handles the lane's records one after the other until the lane closes; once
-// the claim is stopping it hands them back unhandled.
-func (c *claimLoop) runLane() {
-	retries := c.cfg.Metrics.HandlerRetries.WithLabelValues(c.rt.name)
-	for t := range c.lane {
-		select {
-		case <-c.stopping:
-		default:
-			t.started = true
-			t.handle(c.rt, c.stopping, retries.Inc)
-		}
-		c.handled <- t // never blocks: room for every unfinished record
+	switch {
+	case c.lane != nil: // in offset order with the others, refused or not
+		c.lane.add(t)
+	case t.fin != nil:
+		c.completed(t)
+	default:
+		c.sched.add(t)
 	}
 }
 
@@ -269,15 +252,22 @@ func (c *claimLoop) startCalls() {
 // output goes to the delivery.
 func (c *claimLoop) callReturned(t *task) {
 	c.running--
-	if c.lane == nil {
-		c.sched.done(t)
+	c.sched.done(t)
+	if c.returned(t) {
+		c.completed(t)
 	}
+}
+
+// returned notes how t's call ended, from the goroutine that ran it, and reports
+// whether t has an output to hand over; one aborted is left unfinished (redelivered to
+// the partition's next owner).
+func (c *claimLoop) returned(t *task) bool {
 	if t.lastErr != nil {
-		c.lastErr = t.lastErr
+		c.lastErr.set(t.lastErr)
 	}
-	if t.fin == nil { // aborted: left unfinished, redelivered to the next owner
+	if t.fin == nil {
 		tracing.End(t.span, context.Canceled)
-		return
+		return false
 	}
 	if t.fin.DeadLetter() {
 		c.log.Error("giving up on the record; sending it to the dead-letter topic",
@@ -285,34 +275,50 @@ func (c *claimLoop) callReturned(t *task) {
 				zap.String("reason", deadletter.Reason(t.fin.Reason)), zap.Int("attempts", t.call.Attempt),
 				zap.Error(t.fin.Reason))...)
 	}
-	c.completed(t)
+	return true
 }
 
 // completed hands t's output to the delivery: at once, or, InOrder, once every
 // earlier record's is handed over.
 func (c *claimLoop) completed(t *task) {
 	if !c.inOrder {
-		c.handOver(t.fin)
+		c.handOver(t)
 		return
 	}
 	t.completed = true
 	for len(c.ordered) > 0 && c.ordered[0].completed {
-		c.handOver(c.ordered[0].fin)
+		c.handOver(c.ordered[0])
 		c.ordered[0] = nil
 		c.ordered = c.ordered[1:]
 	}
 }
 
-func (c *claimLoop) handOver(f *Finished) {
-	c.handedOver[f.Record.Offset] = f
-	c.delivery.Deliver(f)
+func (c *claimLoop) handOver(t *task) {
+	t.handedOver = true
+	c.delivery.Deliver(t.fin)
 }
 
-// finish notes a record whose output the delivery finished, and marks its offset once
-// every earlier record of the partition is finished too.
-func (c *claimLoop) finish(d doneWrite) {
+// finishDone takes what the delivery finished since the last time, and marks the
+// partition's offset once past the records finished without a gap.
+func (c *claimLoop) finishDone() {
+	var next int64
+	advanced := false
+	for _, d := range c.done.take() {
+		if n, ok := c.finish(d); ok {
+			next, advanced = n, true
+		}
+	}
+	if advanced {
+		c.partition.marked(next)
+		c.observe(time.Now())
+		c.sess.MarkOffset(c.claim.Topic(), c.claim.Partition(), next, "")
+	}
+}
+
+// finish notes a record whose output the delivery finished; ok when every record
+// before next is finished now.
+func (c *claimLoop) finish(d doneWrite) (next int64, ok bool) {
 	f := d.f
-	delete(c.handedOver, f.Record.Offset)
 	switch {
 	case d.err != nil:
 		tracing.End(spanOf(f), d.err)
@@ -329,18 +335,14 @@ func (c *claimLoop) finish(d doneWrite) {
 		}
 		tracing.End(spanOf(f), nil)
 	}
-	if next, ok := c.unfinished.Done(f.Record.Offset); ok {
-		c.partition.marked(next)
-		c.observe(time.Now())
-		c.sess.MarkOffset(c.claim.Topic(), c.claim.Partition(), next, "")
-	}
+	return c.unfinished.Done(f.Record.Offset)
 }
 
 // observe refreshes the partition's lag, oldest unfinished age and stuck state.
 func (c *claimLoop) observe(now time.Time) {
 	var oldest oldestUnfinished
 	oldest.offset, oldest.taken, oldest.ok = c.unfinished.Oldest()
-	c.partition.observe(now, c.claim.HighWaterMarkOffset(), oldest, c.lastErr)
+	c.partition.observe(now, c.claim.HighWaterMarkOffset(), oldest, c.lastErr.get())
 }
 
 // drain ends the claim: no call starts and no backoff wait goes on; it waits for the
@@ -349,8 +351,10 @@ func (c *claimLoop) observe(now time.Time) {
 // What is unfinished then is redelivered to the partition's next owner.
 func (c *claimLoop) drain() {
 	close(c.stopping)
+	var laneExited <-chan struct{}
 	if c.lane != nil {
-		close(c.lane)
+		c.lane.close()
+		laneExited = c.lane.exited
 	}
 	for _, t := range c.sched.waiting() {
 		tracing.End(t.span, context.Canceled)
@@ -358,36 +362,33 @@ func (c *claimLoop) drain() {
 	start := time.Now()
 	calls := time.NewTimer(c.cfg.DrainTimeout * 3 / 4)
 	defer calls.Stop()
-	for c.running > 0 {
+	for c.running > 0 || laneExited != nil {
 		select {
 		case t := <-c.handled:
 			c.callReturned(t)
-		case d := <-c.done:
-			c.finish(d)
+		case <-laneExited:
+			laneExited = nil
+		case <-c.done.ready:
+			c.finishDone()
 		case <-calls.C:
+			running := c.running
+			if laneExited != nil {
+				running++
+			}
 			c.log.Warn("handler calls still running as the claim ends; cancelling them",
 				zap.String("topic", c.claim.Topic()), zap.Int32("partition", c.claim.Partition()),
-				zap.Int("running", c.running), zap.Duration("waited", time.Since(start)))
+				zap.Int("running", running), zap.Duration("waited", time.Since(start)))
 			c.abortCalls()
-			c.awaitAborted()
-			c.running = 0
+			c.awaitAborted(laneExited)
+			c.running, laneExited = 0, nil
 		}
 	}
 	c.delivery.Close(max(c.cfg.DrainTimeout-time.Since(start), c.cfg.DrainTimeout/4))
-	for {
-		select {
-		case d := <-c.done:
-			c.finish(d)
-			continue
-		default:
-		}
-		break
-	}
-	for _, f := range c.handedOver { // dropped by the delivery: redelivered
-		tracing.End(spanOf(f), context.Canceled)
-	}
-	for _, t := range c.ordered {
-		if t.completed {
+	c.finishDone()
+	// Handed over and dropped by the delivery, or finished and waiting for an earlier
+	// record (InOrder): redelivered.
+	for t := range c.unfinished.Unfinished() {
+		if t.handedOver || t.completed {
 			tracing.End(t.span, context.Canceled)
 		}
 	}
@@ -395,17 +396,22 @@ func (c *claimLoop) drain() {
 
 // awaitAborted waits briefly for calls whose ctx was cancelled; a handler that ignores
 // its ctx is left behind (its result reaches nobody).
-func (c *claimLoop) awaitAborted() {
+func (c *claimLoop) awaitAborted(laneExited <-chan struct{}) {
 	grace := time.NewTimer(time.Second)
 	defer grace.Stop()
-	for c.running > 0 {
+	for c.running > 0 || laneExited != nil {
 		select {
 		case t := <-c.handled:
 			c.running--
 			tracing.End(t.span, context.Canceled)
+		case <-laneExited:
+			laneExited = nil
 		case <-grace.C:
+			if c.lane != nil {
+				c.lane.abandon()
+			}
 			c.log.Error("handler calls ignore their cancelled ctx; leaving them behind",
-				zap.String("route", c.rt.name), zap.Int("running", c.running), zap.Error(errIgnoresCtx))
+				zap.String("route", c.rt.name), zap.Int("running", max(c.running, 1)), zap.Error(errIgnoresCtx))
 			return
 		}
 	}

@@ -46,7 +46,15 @@ const (
 	OutcomeCanceled  = "canceled"
 )
 
-var outcomes = []string{OutcomeOK, OutcomeRetryable, OutcomePermanent, OutcomeCanceled}
+// outcomes lists the outcome labels by the indexes CountCalls counts with.
+var outcomes = [...]string{outcomeOK: OutcomeOK, outcomeRetryable: OutcomeRetryable, outcomePermanent: OutcomePermanent, outcomeCanceled: OutcomeCanceled}
+
+const (
+	outcomeOK = iota
+	outcomeRetryable
+	outcomePermanent
+	outcomeCanceled
+)
 
 // NewMetrics returns the router's metrics in a registry of their own ("worker" in
 // streamgate_build_info).

@@ -36,6 +36,8 @@ type task struct {
 	lastErr error     // the last failed attempt's error
 	// completed: fin is ready for the delivery (InOrder bookkeeping).
 	completed bool
+	// handedOver: fin is the delivery's (set by whoever handed it over).
+	handedOver bool
 }
 
 func newTask(ctx context.Context, rt *route, rec *sarama.ConsumerMessage) *task {

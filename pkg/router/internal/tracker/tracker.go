@@ -10,44 +10,47 @@ package tracker
 
 import (
 	"fmt"
+	"iter"
 	"sort"
 	"time"
 )
 
 // Tracker is a FIFO of the offsets of one partition that were taken but are not yet
-// committable. It is not safe for concurrent use: one goroutine owns a partition.
-type Tracker struct {
+// committable, each with a value of its owner's (the record's state). It is not safe
+// for concurrent use: one goroutine owns a partition.
+type Tracker[T any] struct {
 	// ring holds the pending offsets in the order they were added, which is increasing
 	// offset order; head is the oldest and n how many are pending.
-	ring []entry
+	ring []entry[T]
 	head int
 	n    int
 }
 
-type entry struct {
+type entry[T any] struct {
 	offset int64
 	taken  time.Time
 	done   bool
+	value  T
 }
 
 // New returns a tracker that holds at most capacity pending offsets.
-func New(capacity int) *Tracker {
+func New[T any](capacity int) *Tracker[T] {
 	if capacity < 1 {
 		capacity = 1
 	}
-	return &Tracker{ring: make([]entry, capacity)}
+	return &Tracker[T]{ring: make([]entry[T], capacity)}
 }
 
 // Len returns how many offsets are pending.
-func (t *Tracker) Len() int { return t.n }
+func (t *Tracker[T]) Len() int { return t.n }
 
 // Full reports whether Add would fail.
-func (t *Tracker) Full() bool { return t.n == len(t.ring) }
+func (t *Tracker[T]) Full() bool { return t.n == len(t.ring) }
 
-// Add records offset as taken, at taken, but not finished. Offsets must be added in
+// Add records offset as taken, at taken, but not finished, with its value. Offsets must be added in
 // increasing order, as a partition delivers them (gaps, such as those compaction
 // leaves, are fine).
-func (t *Tracker) Add(offset int64, taken time.Time) error {
+func (t *Tracker[T]) Add(offset int64, taken time.Time, value T) error {
 	if t.Full() {
 		return fmt.Errorf("tracker: %d offsets already pending", t.n)
 	}
@@ -56,7 +59,7 @@ func (t *Tracker) Add(offset int64, taken time.Time) error {
 			return fmt.Errorf("tracker: offset %d added after %d", offset, last)
 		}
 	}
-	*t.at(t.n) = entry{offset: offset, taken: taken}
+	*t.at(t.n) = entry[T]{offset: offset, taken: taken, value: value}
 	t.n++
 	return nil
 }
@@ -64,7 +67,7 @@ func (t *Tracker) Add(offset int64, taken time.Time) error {
 // Done records offset as finished. When that completes a run of finished offsets at
 // the head, they leave the tracker and Done returns the position to commit (the offset
 // after the last of them) and true. Offsets that are not pending are ignored.
-func (t *Tracker) Done(offset int64) (commit int64, advanced bool) {
+func (t *Tracker[T]) Done(offset int64) (commit int64, advanced bool) {
 	i := sort.Search(t.n, func(i int) bool { return t.at(i).offset >= offset })
 	if i == t.n || t.at(i).offset != offset {
 		return 0, false
@@ -72,16 +75,29 @@ func (t *Tracker) Done(offset int64) (commit int64, advanced bool) {
 	t.at(i).done = true
 	for t.n > 0 && t.at(0).done {
 		commit, advanced = t.at(0).offset+1, true
+		*t.at(0) = entry[T]{} // lets go of the value
 		t.head = (t.head + 1) % len(t.ring)
 		t.n--
 	}
 	return commit, advanced
 }
 
+// Unfinished yields the values of the offsets that are pending and not done, oldest
+// first.
+func (t *Tracker[T]) Unfinished() iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for i := range t.n {
+			if e := t.at(i); !e.done && !yield(e.value) {
+				return
+			}
+		}
+	}
+}
+
 // Oldest returns the offset of the oldest unfinished record and when it was taken; ok
 // is false when nothing is pending. The head entry is never finished: finished entries
 // at the head leave at once.
-func (t *Tracker) Oldest() (offset int64, taken time.Time, ok bool) {
+func (t *Tracker[T]) Oldest() (offset int64, taken time.Time, ok bool) {
 	if t.n == 0 {
 		return 0, time.Time{}, false
 	}
@@ -90,6 +106,6 @@ func (t *Tracker) Oldest() (offset int64, taken time.Time, ok bool) {
 }
 
 // at returns the i-th pending entry, counting from the oldest.
-func (t *Tracker) at(i int) *entry {
+func (t *Tracker[T]) at(i int) *entry[T] {
 	return &t.ring[(t.head+i)%len(t.ring)]
 }

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -11,7 +12,7 @@ type step struct {
 	wantCommit int64 // 0: no advance expected
 }
 
-func run(t *testing.T, tr *Tracker, steps []step) {
+func run(t *testing.T, tr *Tracker[int64], steps []step) {
 	t.Helper()
 	for _, s := range steps {
 		commit, advanced := tr.Done(s.done)
@@ -24,17 +25,17 @@ func run(t *testing.T, tr *Tracker, steps []step) {
 	}
 }
 
-func add(t *testing.T, tr *Tracker, offsets ...int64) {
+func add(t *testing.T, tr *Tracker[int64], offsets ...int64) {
 	t.Helper()
 	for _, o := range offsets {
-		if err := tr.Add(o, time.Time{}); err != nil {
+		if err := tr.Add(o, time.Time{}, o); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
 func TestOutOfOrderMarksOnlyContiguousPrefix(t *testing.T) {
-	tr := New(8)
+	tr := New[int64](8)
 	add(t, tr, 10, 11, 12, 13, 14)
 	run(t, tr, []step{
 		{done: 12},                 // 10 and 11 still pending
@@ -51,7 +52,7 @@ func TestOutOfOrderMarksOnlyContiguousPrefix(t *testing.T) {
 // A record whose reply failed is not Done; it holds back every later record until a
 // retry succeeds.
 func TestFailureHoldsWatermark(t *testing.T) {
-	tr := New(8)
+	tr := New[int64](8)
 	add(t, tr, 0, 1, 2, 3)
 	run(t, tr, []step{
 		{done: 0, wantCommit: 1},
@@ -66,7 +67,7 @@ func TestFailureHoldsWatermark(t *testing.T) {
 }
 
 func TestGapsInOffsets(t *testing.T) {
-	tr := New(4)
+	tr := New[int64](4)
 	add(t, tr, 5, 9, 20) // compaction or transaction markers leave gaps
 	run(t, tr, []step{
 		{done: 9},
@@ -76,7 +77,7 @@ func TestGapsInOffsets(t *testing.T) {
 }
 
 func TestIgnoresUnknownAndRepeatedOffsets(t *testing.T) {
-	tr := New(4)
+	tr := New[int64](4)
 	add(t, tr, 1, 2)
 	run(t, tr, []step{
 		{done: 7},
@@ -89,16 +90,16 @@ func TestIgnoresUnknownAndRepeatedOffsets(t *testing.T) {
 }
 
 func TestAddRejectsFullAndOutOfOrder(t *testing.T) {
-	tr := New(2)
+	tr := New[int64](2)
 	add(t, tr, 1, 2)
 	if !tr.Full() {
 		t.Fatal("Full = false with 2 of 2 pending")
 	}
-	if err := tr.Add(3, time.Time{}); err == nil {
+	if err := tr.Add(3, time.Time{}, 3); err == nil {
 		t.Error("Add on a full tracker succeeded")
 	}
 	run(t, tr, []step{{done: 1, wantCommit: 2}})
-	if err := tr.Add(2, time.Time{}); err == nil {
+	if err := tr.Add(2, time.Time{}, 2); err == nil {
 		t.Error("Add(2) after 2 succeeded")
 	}
 	add(t, tr, 3) // room again, and the ring wraps
@@ -110,7 +111,7 @@ func TestAddRejectsFullAndOutOfOrder(t *testing.T) {
 func TestRandomAgainstModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const capacity = 16
-	tr := New(capacity)
+	tr := New[int64](capacity)
 	done := map[int64]bool{}
 	var next, committed int64
 	for range 10000 {
@@ -145,13 +146,13 @@ func TestRandomAgainstModel(t *testing.T) {
 }
 
 func TestOldestIsTheFirstUnfinishedRecord(t *testing.T) {
-	tr := New(8)
+	tr := New[int64](8)
 	if _, _, ok := tr.Oldest(); ok {
 		t.Fatal("Oldest on an empty tracker reported a record")
 	}
 	base := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
 	for i := range int64(3) {
-		if err := tr.Add(10+i, base.Add(time.Duration(i)*time.Second)); err != nil {
+		if err := tr.Add(10+i, base.Add(time.Duration(i)*time.Second), 10+i); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -166,5 +167,24 @@ func TestOldestIsTheFirstUnfinishedRecord(t *testing.T) {
 	tr.Done(12)
 	if _, _, ok := tr.Oldest(); ok {
 		t.Fatal("Oldest reported a record after all finished")
+	}
+}
+
+func TestUnfinishedYieldsThePendingValuesNotDone(t *testing.T) {
+	tr := New[int64](4)
+	add(t, tr, 1, 2, 3, 4)
+	tr.Done(2)
+	tr.Done(4)
+	var got []int64
+	for v := range tr.Unfinished() {
+		got = append(got, v)
+	}
+	if !slices.Equal(got, []int64{1, 3}) {
+		t.Fatalf("Unfinished = %v, want [1 3]", got)
+	}
+	tr.Done(1) // 1 and 2 leave; 3 stays
+	got = slices.Collect(tr.Unfinished())
+	if !slices.Equal(got, []int64{3}) {
+		t.Fatalf("Unfinished after Done(1) = %v, want [3]", got)
 	}
 }
