@@ -14,8 +14,8 @@ import (
 // it. The error matches [ErrInvalidJSON] if b is not JSON and is a
 // [*ValidationError] if the model would reject it.
 func DecodeRequest(b []byte) (SampleReqMsg, error) {
-	var w wireBody
-	if err := unmarshal(b, &w); err != nil {
+	w, err := readBody(b)
+	if err != nil {
 		return SampleReqMsg{}, err
 	}
 	return w.envelope()
@@ -26,10 +26,15 @@ func DecodeRequest(b []byte) (SampleReqMsg, error) {
 // [ErrInvalidJSON] if b is not JSON and is a [*ValidationError] if the model
 // would reject it.
 func DecodeResponse(b []byte) (SampleResMsg, error) {
-	var w wireBody
-	if err := unmarshal(b, &w); err != nil {
+	w, err := readBody(b)
+	if err != nil {
 		return SampleResMsg{}, err
 	}
+	return w.response()
+}
+
+// response applies the rules of a response's fields.
+func (w *wireBody) response() (SampleResMsg, error) {
 	env, err := w.envelope()
 	if err != nil {
 		return SampleResMsg{}, err
@@ -45,6 +50,24 @@ func DecodeResponse(b []byte) (SampleResMsg, error) {
 		return SampleResMsg{}, invalid("status", "must be one of "+statusList()+", got "+kindName(w.status.kind))
 	}
 	return SampleResMsg{Envelope: env, Status: status}, nil
+}
+
+// readBody reads b with the fast path, or with unmarshal when the fast path
+// does not handle b.
+func readBody(b []byte) (wireBody, error) {
+	var w wireBody
+	if fastUnmarshal(b, &w) {
+		return w, nil
+	}
+	return unmarshalBody(b)
+}
+
+// unmarshalBody is unmarshal into a body of its own, which escapes to the heap
+// (readObject takes it as an interface): the fast path's body stays on the stack.
+func unmarshalBody(b []byte) (wireBody, error) {
+	var w wireBody
+	err := unmarshal(b, &w)
+	return w, err
 }
 
 // The library's defaults are the contract's: names match exactly, invalid
