@@ -54,8 +54,8 @@ func (d *AtLeastOnce) InOrder() bool { return false }
 func (d *AtLeastOnce) Open(p Partition) PartitionDelivery {
 	w := &aloPartition{
 		d: d, p: p, log: d.cfg.Log,
-		in:      make(chan *write, d.cfg.MaxInFlight),
-		results: make(chan *write, d.cfg.MaxInFlight),
+		in:      newMailbox[*write](d.cfg.MaxInFlight),
+		results: newMailbox[*write](d.cfg.MaxInFlight),
 		stop:    make(chan time.Duration),
 		stopped: make(chan struct{}),
 		backoff: backoff.New(d.cfg.WriteRetryMin, d.cfg.WriteRetryMax),
@@ -68,7 +68,7 @@ func (d *AtLeastOnce) Open(p Partition) PartitionDelivery {
 // the producer message's Metadata, so Dispatch can hand the outcome back.
 type write struct {
 	f        *Finished
-	results  chan<- *write
+	results  *mailbox[*write]
 	stripped bool // the dead letter was cut down to its dlq_* headers
 	attempts int
 	sendCtx  context.Context
@@ -113,9 +113,7 @@ func (d *AtLeastOnce) deliver(msg *sarama.ProducerMessage, err error) {
 		return
 	}
 	w.err, w.sent = err, msg
-	// Never blocks: a partition sends at most one message per unfinished record and
-	// sizes results for all of them, even after it stopped reading.
-	w.results <- w
+	w.results.put(w) // never blocks, even after the partition stopped reading
 }
 
 // aloPartition writes one partition's outputs; everything in it belongs to its run
@@ -125,9 +123,11 @@ type aloPartition struct {
 	p   Partition
 	log *zap.Logger
 
-	in       chan *write // from Deliver
-	results  chan *write // from Dispatch
-	inFlight int         // sent to the producer, outcome not back yet
+	in       *mailbox[*write] // from Deliver
+	results  *mailbox[*write] // from Dispatch
+	inFlight int              // sent to the producer, outcome not back yet
+	// Taken from in or results and not handled when Close came: drain's.
+	leftToSend, leftToSettle []*write
 
 	retries    []*write // failed writes waiting for retryC
 	retryTimer *time.Timer
@@ -140,7 +140,7 @@ type aloPartition struct {
 }
 
 func (w *aloPartition) Deliver(f *Finished) {
-	w.in <- &write{f: f, results: w.results} // never blocks: room for every unfinished record
+	w.in.put(&write{f: f, results: w.results})
 }
 
 func (w *aloPartition) Close(drain time.Duration) {
@@ -156,21 +156,17 @@ func (w *aloPartition) run() {
 	for {
 		// While a failed write waits for its retry, new ones wait too: they would only
 		// pile up behind a failing broker.
-		in := w.in
+		in := w.in.ready
 		if len(w.retries) > 0 {
 			in = nil
 		}
 		select {
-		case x := <-in:
-			if x.f.Output == nil { // nothing to write
-				w.p.Done(x.f, nil)
-				continue
-			}
-			if !w.start(x) {
+		case <-in:
+			if !w.startAll(w.in.take()) {
 				return
 			}
-		case x := <-w.results:
-			if !w.settle(x) {
+		case <-w.results.ready:
+			if !w.settleAll(w.results.take()) {
 				return
 			}
 		case <-w.retryC:
@@ -187,6 +183,34 @@ func (w *aloPartition) run() {
 			return
 		}
 	}
+}
+
+// startAll starts the writes of what the claim handed over; false means the partition
+// stopped, and what was not started is left to drain.
+func (w *aloPartition) startAll(batch []*write) bool {
+	for i, x := range batch {
+		if x.f.Output == nil { // nothing to write
+			w.p.Done(x.f, nil)
+			continue
+		}
+		if !w.start(x) {
+			w.leftToSend = append(w.leftToSend, batch[i+1:]...)
+			return false
+		}
+	}
+	return true
+}
+
+// settleAll settles the outcomes of a batch of writes; false means the partition
+// stopped, and what was not settled is left to drain.
+func (w *aloPartition) settleAll(batch []*write) bool {
+	for i, x := range batch {
+		if !w.settle(x) {
+			w.leftToSettle = append(w.leftToSettle, batch[i+1:]...)
+			return false
+		}
+	}
+	return true
 }
 
 // start sends x's first attempt under a producer span.
@@ -333,32 +357,37 @@ func (w *aloPartition) drain(timeout time.Duration) {
 			flush(w.unsent)
 		}
 	}
-unsent:
-	for !expired {
-		select {
-		case x := <-w.in:
-			if x.f.Output == nil {
-				w.p.Done(x.f, nil)
-				continue
-			}
-			x.sendCtx, x.sendSpan = w.d.cfg.Tracing.StartSend(x.f.Ctx, x.f.Output.Topic)
-			w.d.cfg.Tracing.Inject(x.sendCtx, x.f.Output)
-			flush(x)
-		default:
-			break unsent
+	for _, x := range append(w.leftToSend, w.in.take()...) {
+		if expired {
+			break
 		}
+		if x.f.Output == nil {
+			w.p.Done(x.f, nil)
+			continue
+		}
+		x.sendCtx, x.sendSpan = w.d.cfg.Tracing.StartSend(x.f.Ctx, x.f.Output.Topic)
+		w.d.cfg.Tracing.Inject(x.sendCtx, x.f.Output)
+		flush(x)
+	}
+	settle := func(x *write) {
+		w.inFlight--
+		w.d.cfg.Metrics.WritesInFlight.Dec()
+		if x.err != nil {
+			w.log.Warn("publish failed as the claim ended; the record will be redelivered", w.fields(x, zap.Error(x.err))...)
+			tracing.End(x.sendSpan, x.err)
+			return
+		}
+		w.acknowledged(x)
+	}
+	for _, x := range w.leftToSettle {
+		settle(x)
 	}
 	for w.inFlight > 0 && !expired {
 		select {
-		case x := <-w.results:
-			w.inFlight--
-			w.d.cfg.Metrics.WritesInFlight.Dec()
-			if x.err != nil {
-				w.log.Warn("publish failed as the claim ended; the record will be redelivered", w.fields(x, zap.Error(x.err))...)
-				tracing.End(x.sendSpan, x.err)
-				continue
+		case <-w.results.ready:
+			for _, x := range w.results.take() {
+				settle(x)
 			}
-			w.acknowledged(x)
 		case <-deadline.C:
 			expired = true
 		}

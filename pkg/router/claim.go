@@ -57,7 +57,7 @@ type claimLoop struct {
 	ordered  []*task
 	inOrder  bool
 	delivery PartitionDelivery
-	done     *doneBox // what the delivery finished
+	done     *mailbox[doneWrite] // what the delivery finished
 	lastErr  lastError
 
 	// stopping is closed when the claim ends: no call starts, backoff waits end.
@@ -81,7 +81,7 @@ func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession
 		unfinished: tracker.New[*task](cfg.MaxInFlight),
 		sched:      newScheduler(rt.ordering),
 		inOrder:    d.InOrder(),
-		done:       newDoneBox(cfg.MaxInFlight),
+		done:       newMailbox[doneWrite](cfg.MaxInFlight),
 		stopping:   make(chan struct{}),
 		calls:      calls, abortCalls: abort,
 		partition: newPartitionState(cfg.Metrics, claim, cfg.StuckThreshold, cfg.Log),
@@ -91,7 +91,8 @@ func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession
 		c.replies = cfg.Metrics.RepliesPublished.WithLabelValues(rt.replyTopic, rt.name)
 	}
 	defer abort()
-	c.delivery = d.Open(Partition{Session: sess, Topic: claim.Topic(), Partition: claim.Partition(), Done: c.done.put})
+	c.delivery = d.Open(Partition{Session: sess, Topic: claim.Topic(), Partition: claim.Partition(),
+		Done: func(f *Finished, err error) { c.done.put(doneWrite{f, err}) }})
 	if rt.concurrency == 1 {
 		c.lane = startLane(c)
 	} else {
