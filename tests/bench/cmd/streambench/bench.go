@@ -497,6 +497,9 @@ func (b *bench) drain(ctx context.Context) error {
 	if err := backlog.Write(b.c.brokers, in, b.o.backlog, func(i int) string { return "backlog-" + strconv.Itoa(i) }); err != nil {
 		return err
 	}
+	if err := b.warmDrain(ctx, in); err != nil {
+		return err
+	}
 	for round := range b.o.rounds {
 		run := drainRun{Round: round, Records: b.o.backlog}
 		steps := []func() error{
@@ -537,6 +540,21 @@ func (b *bench) drain(ctx context.Context) error {
 		b.results.Drain = append(b.results.Drain, run)
 	}
 	return b.profileWorker(ctx, in)
+}
+
+// warmDrain drains the backlog once with the worker and once with the pipe, unmeasured:
+// a fresh full-JIT broker serves its first drains slower (the first round's worker
+// drained at half the third's), which skewed whichever ran first.
+func (b *bench) warmDrain(ctx context.Context, in string) error {
+	if b.o.smoke {
+		return nil
+	}
+	logf("drain warm-up (not measured)")
+	if _, _, _, err := b.drainWorker(ctx, drainedWorker{b.bins.worker, "warm-up", "warn"}, in, b.o.rounds); err != nil {
+		return err
+	}
+	_, _, err := b.drainPipe(ctx, in, b.o.rounds)
+	return err
 }
 
 // drainedWorker is the worker binary bin, named label in the results, logging at level.
