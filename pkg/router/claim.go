@@ -27,8 +27,9 @@ import (
 // channel's close is the only sign that the partition was revoked, and sarama cancels
 // the whole session when a revoked claim does not return within the rebalance timeout.
 // What it reads but cannot take waits in backlog; the partition's fetching is paused
-// while the backlog holds ReadAhead records, so memory stays bounded by ReadAhead plus
-// one fetch plus MaxInFlight taken records.
+// while the backlog holds ReadAhead records or ReadAheadBytes, so memory stays bounded
+// by the read-ahead plus one fetch plus what is in flight (MaxInFlight records,
+// MaxInFlightBytes).
 type claimLoop struct {
 	cfg   *Config
 	log   *zap.Logger
@@ -36,10 +37,11 @@ type claimLoop struct {
 	sess  sarama.ConsumerGroupSession
 	claim sarama.ConsumerGroupClaim
 
-	records <-chan *sarama.ConsumerMessage // claim.Messages(); nil once it closed
-	backlog []*sarama.ConsumerMessage      // read but not taken yet, in offset order
-	fetch   fetchSwitch                    // pauses the partition's fetching; nil if the claim cannot
-	paused  bool
+	records      <-chan *sarama.ConsumerMessage // claim.Messages(); nil once it closed
+	backlog      []*sarama.ConsumerMessage      // read but not taken yet, in offset order
+	backlogBytes int
+	fetch        fetchSwitch // pauses the partition's fetching; nil if the claim cannot
+	paused       bool
 
 	unfinished *tracker.Tracker[*task] // taken and not yet delivered: what may be marked
 	sched      *scheduler
@@ -146,6 +148,7 @@ func (c *claimLoop) run() {
 				return
 			}
 			c.backlog = append(c.backlog, rec)
+			c.backlogBytes += recordBytes(rec)
 		case t := <-c.handled:
 			c.callReturned(t)
 		case <-c.done.ready:
@@ -159,27 +162,55 @@ func (c *claimLoop) run() {
 // readable is the claim's channel, or nil while the backlog is full for a claim that
 // cannot pause its fetching (only fakes cannot).
 func (c *claimLoop) readable() <-chan *sarama.ConsumerMessage {
-	if c.fetch == nil && len(c.backlog) >= c.cfg.ReadAhead {
+	if c.fetch == nil && c.backlogFull() {
 		return nil
 	}
 	return c.records
+}
+
+func (c *claimLoop) backlogFull() bool {
+	return len(c.backlog) >= c.cfg.ReadAhead || c.backlogBytes >= c.cfg.ReadAheadBytes
+}
+
+// roomFor reports whether rec may be taken now: fewer than MaxInFlight records and
+// MaxInFlightBytes in flight with it, or nothing in flight at all.
+func (c *claimLoop) roomFor(size int) bool {
+	if c.unfinished.Full() {
+		return false
+	}
+	return c.unfinished.Len() == 0 || c.unfinished.Bytes()+size <= c.cfg.MaxInFlightBytes
+}
+
+// recordBytes is what a record weighs against the byte bounds: its key, value and
+// headers.
+func recordBytes(rec *sarama.ConsumerMessage) int {
+	n := len(rec.Key) + len(rec.Value)
+	for _, h := range rec.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
 }
 
 // takeBacklog takes queued records while fewer than MaxInFlight are unfinished, starts
 // the calls that may run, and pauses fetching while ReadAhead records wait.
 func (c *claimLoop) takeBacklog() {
 	var now time.Time // one reading for the records taken at once
-	for len(c.backlog) > 0 && !c.unfinished.Full() {
+	for len(c.backlog) > 0 {
+		rec := c.backlog[0]
+		size := recordBytes(rec)
+		if !c.roomFor(size) {
+			break
+		}
 		if now.IsZero() {
 			now = time.Now()
 		}
-		rec := c.backlog[0]
 		c.backlog[0] = nil
 		c.backlog = c.backlog[1:]
-		c.take(rec, now)
+		c.backlogBytes -= size
+		c.take(rec, size, now)
 	}
 	c.startCalls()
-	c.pauseFetching(len(c.backlog) >= c.cfg.ReadAhead)
+	c.pauseFetching(c.backlogFull())
 }
 
 // pauseFetching stops (or restarts) fetching the partition, when the claim can.
@@ -195,17 +226,17 @@ func (c *claimLoop) pauseFetching(pause bool) {
 	c.paused = pause
 }
 
-// take starts tracking rec, taken at now, under a process span that continues its
+// take starts tracking rec, of size bytes, taken at now, under a process span that continues its
 // trace, and queues its call; a record whose reply_to the route refuses is
 // dead-lettered without one.
-func (c *claimLoop) take(rec *sarama.ConsumerMessage, now time.Time) {
+func (c *claimLoop) take(rec *sarama.ConsumerMessage, size int, now time.Time) {
 	ctx := startProcess(c.calls, c.cfg.Tracing, rec, c.cfg.GroupID, c.rt.name)
 	t := newTask(ctx, c.rt, rec)
 	c.received.Inc()
 	c.partition.taken(rec.Offset)
 	// Unreachable error: records are taken only while there is room, and a partition
 	// delivers increasing offsets.
-	_ = c.unfinished.Add(rec.Offset, now, t)
+	_ = c.unfinished.Add(rec.Offset, now, size, t)
 	if c.inOrder && c.lane == nil {
 		c.ordered = append(c.ordered, t)
 	}

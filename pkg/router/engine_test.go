@@ -473,6 +473,59 @@ func TestStopsTakingAtInFlightCap(t *testing.T) {
 	h.waitPaused(false)
 }
 
+func TestStopsTakingAtInFlightBytes(t *testing.T) {
+	size := recordBytes(request(t, 0, "a"))
+	h := start(t, Config{MaxInFlightBytes: 2 * size})
+	h.feed(request(t, 0, "a"))
+	h.feed(request(t, 1, "b"))
+	h.feed(request(t, 2, "c")) // a third would pass the bound
+	a, b := h.prod.next(t), h.prod.next(t)
+	h.prod.none(t, 50*time.Millisecond)
+	h.prod.succeed(b, 0) // b is finished but still held behind a: its bytes count
+	h.prod.none(t, 30*time.Millisecond)
+	h.prod.succeed(a, 0)
+	h.expectMark(2)
+	c := h.prod.next(t)
+	if encoded(t, c.Key) != "c" {
+		t.Fatalf("sent %s, want c", encoded(t, c.Key))
+	}
+	h.prod.succeed(c, 0)
+	h.expectMark(3)
+}
+
+func TestTakesARecordLargerThanTheByteBoundAlone(t *testing.T) {
+	h := start(t, Config{MaxInFlightBytes: 1})
+	h.feed(request(t, 0, "a"))
+	h.feed(request(t, 1, "b"))
+	a := h.prod.next(t) // nothing else in flight: taken although larger than the bound
+	h.prod.none(t, 50*time.Millisecond)
+	h.prod.succeed(a, 0)
+	h.expectMark(1)
+	h.prod.succeed(h.prod.next(t), 0)
+	h.expectMark(2)
+}
+
+func TestPausesFetchingAtReadAheadBytes(t *testing.T) {
+	size := recordBytes(request(t, 0, "a"))
+	h := start(t, Config{MaxInFlight: 1, ReadAheadBytes: 2 * size})
+	h.feed(request(t, 0, "a")) // taken
+	a := h.prod.next(t)
+	h.feed(request(t, 1, "b")) // read ahead: one record's bytes
+	h.prod.none(t, 30*time.Millisecond)
+	if h.claim.paused.Load() {
+		t.Fatal("fetching paused while the read-ahead holds fewer bytes than ReadAheadBytes")
+	}
+	h.feed(request(t, 2, "c"))
+	h.waitPaused(true)
+	h.prod.succeed(a, 0)
+	h.expectMark(1)
+	h.waitPaused(false) // b taken: one record's bytes left
+	h.prod.succeed(h.prod.next(t), 0)
+	h.expectMark(2)
+	h.prod.succeed(h.prod.next(t), 0)
+	h.expectMark(3)
+}
+
 // At the end of a session the claim still waits for writes already sent and marks
 // them, so a graceful stop or rebalance does not redeliver finished work.
 func TestSessionEndWaitsForInFlightWritesThenCommits(t *testing.T) {

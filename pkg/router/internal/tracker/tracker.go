@@ -21,14 +21,16 @@ import (
 type Tracker[T any] struct {
 	// ring holds the pending offsets in the order they were added, which is increasing
 	// offset order; head is the oldest and n how many are pending.
-	ring []entry[T]
-	head int
-	n    int
+	ring  []entry[T]
+	head  int
+	n     int
+	bytes int // of the pending entries
 }
 
 type entry[T any] struct {
 	offset int64
 	taken  time.Time
+	bytes  int
 	done   bool
 	value  T
 }
@@ -44,13 +46,18 @@ func New[T any](capacity int) *Tracker[T] {
 // Len returns how many offsets are pending.
 func (t *Tracker[T]) Len() int { return t.n }
 
+// Bytes returns the size of the pending offsets' records: finished ones count until
+// they leave, as the tracker holds their values until then.
+func (t *Tracker[T]) Bytes() int { return t.bytes }
+
 // Full reports whether Add would fail.
 func (t *Tracker[T]) Full() bool { return t.n == len(t.ring) }
 
-// Add records offset as taken, at taken, but not finished, with its value. Offsets must be added in
+// Add records offset as taken, at taken, but not finished, with its size in bytes and
+// its value. Offsets must be added in
 // increasing order, as a partition delivers them (gaps, such as those compaction
 // leaves, are fine).
-func (t *Tracker[T]) Add(offset int64, taken time.Time, value T) error {
+func (t *Tracker[T]) Add(offset int64, taken time.Time, bytes int, value T) error {
 	if t.Full() {
 		return fmt.Errorf("tracker: %d offsets already pending", t.n)
 	}
@@ -59,8 +66,9 @@ func (t *Tracker[T]) Add(offset int64, taken time.Time, value T) error {
 			return fmt.Errorf("tracker: offset %d added after %d", offset, last)
 		}
 	}
-	*t.at(t.n) = entry[T]{offset: offset, taken: taken, value: value}
+	*t.at(t.n) = entry[T]{offset: offset, taken: taken, bytes: bytes, value: value}
 	t.n++
+	t.bytes += bytes
 	return nil
 }
 
@@ -75,6 +83,7 @@ func (t *Tracker[T]) Done(offset int64) (commit int64, advanced bool) {
 	t.at(i).done = true
 	for t.n > 0 && t.at(0).done {
 		commit, advanced = t.at(0).offset+1, true
+		t.bytes -= t.at(0).bytes
 		*t.at(0) = entry[T]{} // lets go of the value
 		t.head = (t.head + 1) % len(t.ring)
 		t.n--

@@ -28,7 +28,7 @@ func run(t *testing.T, tr *Tracker[int64], steps []step) {
 func add(t *testing.T, tr *Tracker[int64], offsets ...int64) {
 	t.Helper()
 	for _, o := range offsets {
-		if err := tr.Add(o, time.Time{}, o); err != nil {
+		if err := tr.Add(o, time.Time{}, 1, o); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,11 +95,11 @@ func TestAddRejectsFullAndOutOfOrder(t *testing.T) {
 	if !tr.Full() {
 		t.Fatal("Full = false with 2 of 2 pending")
 	}
-	if err := tr.Add(3, time.Time{}, 3); err == nil {
+	if err := tr.Add(3, time.Time{}, 1, 3); err == nil {
 		t.Error("Add on a full tracker succeeded")
 	}
 	run(t, tr, []step{{done: 1, wantCommit: 2}})
-	if err := tr.Add(2, time.Time{}, 2); err == nil {
+	if err := tr.Add(2, time.Time{}, 1, 2); err == nil {
 		t.Error("Add(2) after 2 succeeded")
 	}
 	add(t, tr, 3) // room again, and the ring wraps
@@ -152,7 +152,7 @@ func TestOldestIsTheFirstUnfinishedRecord(t *testing.T) {
 	}
 	base := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
 	for i := range int64(3) {
-		if err := tr.Add(10+i, base.Add(time.Duration(i)*time.Second), 10+i); err != nil {
+		if err := tr.Add(10+i, base.Add(time.Duration(i)*time.Second), 1, 10+i); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,5 +186,26 @@ func TestUnfinishedYieldsThePendingValuesNotDone(t *testing.T) {
 	got = slices.Collect(tr.Unfinished())
 	if !slices.Equal(got, []int64{3}) {
 		t.Fatalf("Unfinished after Done(1) = %v, want [3]", got)
+	}
+}
+
+func TestBytesCountPendingRecordsUntilTheyLeave(t *testing.T) {
+	tr := New[int64](4)
+	for i, size := range []int{100, 20, 3} {
+		if err := tr.Add(int64(i), time.Time{}, size, int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr.Done(1) // finished, but 0 holds it in the tracker
+	if got := tr.Bytes(); got != 123 {
+		t.Fatalf("Bytes = %d, want 123", got)
+	}
+	tr.Done(0) // 0 and 1 leave
+	if got := tr.Bytes(); got != 3 {
+		t.Fatalf("Bytes after 0 and 1 left = %d, want 3", got)
+	}
+	tr.Done(2)
+	if got := tr.Bytes(); got != 0 {
+		t.Fatalf("Bytes with nothing pending = %d, want 0", got)
 	}
 }
