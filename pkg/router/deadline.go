@@ -21,10 +21,17 @@ type lazyDeadline struct {
 	released bool // as a cancelled context.WithTimeout: Canceled from then on
 }
 
-// withLazyTimeout returns a context that ends timeout from now or when parent does;
-// its release frees it as a cancel func would.
+// withLazyTimeout returns a new context that ends timeout from now or when parent does.
 func withLazyTimeout(parent context.Context, timeout time.Duration) *lazyDeadline {
-	return &lazyDeadline{Context: parent, deadline: time.Now().Add(timeout)}
+	c := new(lazyDeadline)
+	c.start(parent, timeout)
+	return c
+}
+
+// start makes c a context that ends timeout from now or when parent does; its release
+// frees it as a cancel func would. c must be new: a context is never reused.
+func (c *lazyDeadline) start(parent context.Context, timeout time.Duration) {
+	c.Context, c.deadline = parent, time.Now().Add(timeout)
 }
 
 func (c *lazyDeadline) Deadline() (time.Time, bool) {

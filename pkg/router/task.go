@@ -38,6 +38,11 @@ type task struct {
 	completed bool
 	// handedOver: fin is the delivery's (set by whoever handed it over).
 	handedOver bool
+
+	// Allocated with the task, as every record needs them: the first attempt's
+	// deadline and the reply.
+	firstDeadline lazyDeadline
+	out           replyOutput
 }
 
 func newTask(ctx context.Context, rt *route, rec *sarama.ConsumerMessage) *task {
@@ -98,7 +103,13 @@ func (t *task) attempt(rt *route) error {
 	if rt.timeout <= 0 {
 		return rt.call(t.ctx, &t.call)
 	}
-	ctx := withLazyTimeout(t.ctx, rt.timeout)
+	var ctx *lazyDeadline
+	if t.call.Attempt == 1 {
+		ctx = &t.firstDeadline
+		ctx.start(t.ctx, rt.timeout)
+	} else { // the first's ctx may still be held by what the handler started
+		ctx = withLazyTimeout(t.ctx, rt.timeout)
+	}
 	defer ctx.release()
 	return rt.call(ctx, &t.call)
 }
@@ -126,9 +137,10 @@ func (t *task) reply(rt *route) *Finished {
 	if t.replyTopic == "" {
 		return t.finished(rt)
 	}
-	// One allocation for the Finished, its message and the message's key and value
-	// (a pointer to an encoder is an encoder, where a boxed one is an allocation each).
-	o := &replyOutput{
+	// The Finished, its message and the message's key and value live in the task (a
+	// pointer to an encoder is an encoder, where a boxed one is an allocation each).
+	o := &t.out
+	*o = replyOutput{
 		f:     Finished{Record: t.rec, Route: rt.name, CorrelationID: t.call.CorrelationID, DeadLetterTopic: rt.dlqTopic, Ctx: t.ctx, ReplyTo: t.replyTo},
 		value: t.call.replyValue,
 		key:   sarama.StringEncoder(t.call.replyKey),
@@ -141,7 +153,7 @@ func (t *task) reply(rt *route) *Finished {
 	return &o.f
 }
 
-// replyOutput is what reply allocates at once.
+// replyOutput is a reply's output, kept in its task.
 type replyOutput struct {
 	f     Finished
 	msg   sarama.ProducerMessage
