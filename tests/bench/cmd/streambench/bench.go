@@ -557,6 +557,14 @@ func (b *bench) warmDrain(ctx context.Context, in string) error {
 	return err
 }
 
+// roundName names a drain round in the log; the round after the last is the warm-up.
+func (b *bench) roundName(round int) string {
+	if round == b.o.rounds {
+		return "warm-up"
+	}
+	return fmt.Sprintf("round %d/%d", round+1, b.o.rounds)
+}
+
 // drainedWorker is the worker binary bin, named label in the results, logging at level.
 type drainedWorker struct{ bin, label, level string }
 
@@ -568,7 +576,7 @@ func (b *bench) drainWorker(ctx context.Context, dw drainedWorker, in string, ro
 	if err := b.c.createTopics(out); err != nil {
 		return 0, 0, 0, err
 	}
-	logf("drain, round %d/%d: worker, %s", round+1, b.o.rounds, label)
+	logf("drain, %s: worker, %s", b.roundName(round), label)
 	began := time.Now()
 	var extra []string
 	if label == exactlyOnceLabel {

@@ -16,7 +16,7 @@ import (
 // fresh group and returns its records/s over the whole run and over fetching alone
 // (without joining the group).
 func (b *bench) consumerPerf(ctx context.Context, topic string, round int) (overall, fetch float64, err error) {
-	logf("drain, round %d/%d: ConsumerPerformance", round+1, b.o.rounds)
+	logf("drain, %s: ConsumerPerformance", b.roundName(round))
 	cmd := exec.CommandContext(ctx, "java", "-Xmx512m", "-cp", b.classpath, "org.apache.kafka.tools.ConsumerPerformance",
 		"--bootstrap-server", b.c.brokers[0], "--topic", topic, "--num-records", strconv.Itoa(b.o.backlog),
 		"--group", b.topic(fmt.Sprintf("consumer-perf-%d", round)), "--timeout", "30000")

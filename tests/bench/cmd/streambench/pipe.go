@@ -24,7 +24,7 @@ func (b *bench) drainPipe(ctx context.Context, in string, round int) (steady, cp
 	if err := b.c.createTopics(out); err != nil {
 		return 0, 0, err
 	}
-	logf("drain, round %d/%d: sarama pipe", round+1, b.o.rounds)
+	logf("drain, %s: sarama pipe", b.roundName(round))
 	before, err := proc.CPU(os.Getpid())
 	if err != nil {
 		return 0, 0, err
