@@ -320,11 +320,18 @@ func (w *aloPartition) scheduleRetry(x *write) {
 	w.retries = append(w.retries, x)
 	w.d.cfg.Metrics.PublishRetries.WithLabelValues(x.f.Output.Topic).Inc()
 	x.sendSpan.RecordError(x.err)
-	if w.retryC == nil {
-		w.retryTimer.Reset(w.backoff.Next())
-		w.retryC = w.retryTimer.C
+	fields := w.fields(x, zap.Int("attempt", x.attempts), zap.Error(x.err))
+	if w.retryC != nil {
+		// One warning per retry round: behind a failing broker every write in flight
+		// fails, thousands a second; the others are at debug.
+		if line := w.log.Check(zap.DebugLevel, "publish failed; will retry"); line != nil {
+			line.Write(fields...)
+		}
+		return
 	}
-	w.log.Warn("publish failed; will retry", w.fields(x, zap.Int("attempt", x.attempts), zap.Error(x.err))...)
+	w.retryTimer.Reset(w.backoff.Next())
+	w.retryC = w.retryTimer.C
+	w.log.Warn("publish failed; will retry", fields...)
 }
 
 // drain sends what the claim handed over and was not sent yet, then waits, for at most

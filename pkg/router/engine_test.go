@@ -395,6 +395,31 @@ func TestFailedWriteIsRetriedAndNotMarkedUntilAcknowledged(t *testing.T) {
 	})
 }
 
+// Behind a failing broker every write in flight fails at once: one warning per retry
+// round, the others at debug, and every write is retried.
+func TestOneRetryWarningPerRound(t *testing.T) {
+	h := start(t, Config{WriteRetryMin: 50 * time.Millisecond, WriteRetryMax: 50 * time.Millisecond})
+	var sent []*sarama.ProducerMessage
+	for o := range int64(3) {
+		h.feed(request(t, o, fmt.Sprintf("id-%d", o)))
+		sent = append(sent, h.prod.next(t))
+	}
+	for _, m := range sent {
+		h.prod.fail(m, errors.New("down"))
+	}
+	for range sent { // retried together after the backoff
+		h.prod.succeed(h.prod.next(t), 0)
+	}
+	h.waitMark(3)
+	lines := h.logs.FilterMessage("publish failed; will retry")
+	if warns := lines.FilterLevelExact(zap.WarnLevel).Len(); warns != 1 {
+		t.Errorf("%d warnings for one retry round, want 1", warns)
+	}
+	if debug := lines.FilterLevelExact(zap.DebugLevel).Len(); debug != 2 {
+		t.Errorf("%d debug lines, want 2 (the round's other failures)", debug)
+	}
+}
+
 // A dead letter the producer or broker refuses as too large would fail on every retry
 // and hold the partition forever; it goes out stripped instead, and a record whose
 // stripped dead letter is refused too is skipped, so the partition moves on.
