@@ -21,16 +21,7 @@ import (
 // the reply and build its message. It replaces BenchmarkNewPending of the engine before
 // the router (3 to 4 µs per record, docs/perf/README.md).
 func BenchmarkHandleRecord(b *testing.B) {
-	const id = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
-	body, err := messages.EncodeRequest(messages.NewRequest(id, "Send for in-topic", time.Now()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var headers []*sarama.RecordHeader
-	for _, h := range kafka.Headers(id) {
-		headers = append(headers, &h)
-	}
-	rec := &sarama.ConsumerMessage{Topic: "in-topic", Key: []byte(id), Value: body, Headers: headers}
+	rec := pingRecord(b, 0)
 	r := New(Config{})
 	if err := pingRoute(r); err != nil {
 		b.Fatal(err)
@@ -118,18 +109,9 @@ func BenchmarkHandleRecordOTLP(b *testing.B) {
 //
 //	go test -run '^$' -bench ClaimPipeline -benchtime 200000x ./pkg/router/
 func BenchmarkClaimPipeline(b *testing.B) {
-	const id = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
-	body, err := messages.EncodeRequest(messages.NewRequest(id, "Send for in-topic", time.Now()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var headers []*sarama.RecordHeader
-	for _, h := range kafka.Headers(id) {
-		headers = append(headers, &h)
-	}
 	recs := make([]*sarama.ConsumerMessage, b.N)
 	for i := range recs {
-		recs[i] = &sarama.ConsumerMessage{Topic: "in-topic", Key: []byte(id), Value: body, Headers: headers, Offset: int64(i)}
+		recs[i] = pingRecord(b, int64(i))
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -195,4 +177,18 @@ func (s *countingSession) MarkOffset(_ string, _ int32, offset int64, _ string) 
 	if s.marked.Swap(offset) < s.want && offset >= s.want {
 		close(s.all)
 	}
+}
+
+// pingRecord is a request of the ping flow as the gateway writes it, at offset.
+func pingRecord(b *testing.B, offset int64) *sarama.ConsumerMessage {
+	const id = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
+	body, err := messages.EncodeRequest(messages.NewRequest(id, "Send for in-topic", time.Now()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var headers []*sarama.RecordHeader
+	for _, h := range kafka.Headers(id) {
+		headers = append(headers, &h)
+	}
+	return &sarama.ConsumerMessage{Topic: "in-topic", Key: []byte(id), Value: body, Headers: headers, Offset: offset}
 }

@@ -487,15 +487,21 @@ func TestStopsTakingAtInFlightCap(t *testing.T) {
 	h.prod.none(t, 30*time.Millisecond)
 	h.prod.succeed(a, 0)
 	h.expectMark(2)
-	c := h.prod.next(t)
-	if encoded(t, c.Key) != "c" {
-		t.Fatalf("sent %s, want c", encoded(t, c.Key))
-	}
-	h.prod.succeed(c, 0)
+	h.prod.succeed(h.nextKeyed("c"), 0)
 	h.expectMark(3)
 	h.prod.succeed(h.prod.next(t), 0) // d
 	h.expectMark(4)
 	h.waitPaused(false)
+}
+
+// nextKeyed returns the next message sent, which must be keyed key.
+func (h *harness) nextKeyed(key string) *sarama.ProducerMessage {
+	h.t.Helper()
+	m := h.prod.next(h.t)
+	if got := encoded(h.t, m.Key); got != key {
+		h.t.Fatalf("sent %s, want %s", got, key)
+	}
+	return m
 }
 
 func TestStopsTakingAtInFlightBytes(t *testing.T) {
@@ -510,11 +516,7 @@ func TestStopsTakingAtInFlightBytes(t *testing.T) {
 	h.prod.none(t, 30*time.Millisecond)
 	h.prod.succeed(a, 0)
 	h.expectMark(2)
-	c := h.prod.next(t)
-	if encoded(t, c.Key) != "c" {
-		t.Fatalf("sent %s, want c", encoded(t, c.Key))
-	}
-	h.prod.succeed(c, 0)
+	h.prod.succeed(h.nextKeyed("c"), 0)
 	h.expectMark(3)
 }
 
