@@ -77,6 +77,7 @@ func (rn runner) run(ctx context.Context) error {
 		// A claim's final wait must fit in the shutdown budget.
 		DrainTimeout:   min(router.DefaultDrainTimeout, cfg.ShutdownTimeout/2),
 		StuckThreshold: cfg.StuckThreshold,
+		MaxInFlight:    cfg.Delivery.maxInFlight(),
 	})
 	if err := rn.register(r, cfg); err != nil {
 		return errors.Join(fmt.Errorf("worker: routes: %w", err), tel.flush(ctx, time.Second))
