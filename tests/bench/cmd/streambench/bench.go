@@ -542,7 +542,8 @@ func (b *bench) drain(ctx context.Context) error {
 	return b.profileWorker(ctx, in)
 }
 
-// warmDrain drains the backlog once with the worker and once with the pipe, unmeasured:
+// warmDrain drains the backlog once with the worker (and its exactly-once mode) and once
+// with the pipe, unmeasured:
 // a fresh full-JIT broker serves its first drains slower (the first round's worker
 // drained at half the third's), which skewed whichever ran first.
 func (b *bench) warmDrain(ctx context.Context, in string) error {
@@ -552,6 +553,11 @@ func (b *bench) warmDrain(ctx context.Context, in string) error {
 	logf("drain warm-up (not measured)")
 	if _, _, _, err := b.drainWorker(ctx, drainedWorker{b.bins.worker, "warm-up", "warn"}, in, b.o.rounds); err != nil {
 		return err
+	}
+	if b.o.exactlyOnce { // the broker's transaction paths warm up too
+		if _, _, _, err := b.drainWorker(ctx, drainedWorker{b.bins.worker, exactlyOnceLabel, "warn"}, in, b.o.rounds); err != nil {
+			return err
+		}
 	}
 	_, _, err := b.drainPipe(ctx, in, b.o.rounds)
 	return err
