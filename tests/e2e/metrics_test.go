@@ -18,19 +18,28 @@ import (
 // gives its _count and _sum series.
 func (s *service) scrape(t *testing.T) map[string]float64 {
 	t.Helper()
+	samples, err := s.samples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return samples
+}
+
+// samples is scrape for goroutines other than the test's: it returns the error.
+func (s *service) samples() (map[string]float64, error) {
 	client := http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Get("http://" + s.metricsAddr + "/metrics")
 	if err != nil {
-		t.Fatalf("scrape %s: %v", s.name, err)
+		return nil, fmt.Errorf("scrape %s: %w", s.name, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("scrape %s: status %d", s.name, resp.StatusCode)
+		return nil, fmt.Errorf("scrape %s: status %d", s.name, resp.StatusCode)
 	}
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	families, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		t.Fatalf("scrape %s: %v", s.name, err)
+		return nil, fmt.Errorf("scrape %s: %w", s.name, err)
 	}
 	samples := map[string]float64{}
 	for name, family := range families {
@@ -49,7 +58,7 @@ func (s *service) scrape(t *testing.T) map[string]float64 {
 			}
 		}
 	}
-	return samples
+	return samples, nil
 }
 
 // series writes labels as the text format does: {name="value",...} sorted by name, ""
