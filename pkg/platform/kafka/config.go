@@ -118,9 +118,12 @@ func ConsumerGroupConfig(clientID string) *sarama.Config {
 	// handed to the application, so each fetch round trip stalls the pipeline: 4 MiB per
 	// partition (not 1) drained a backlog 1.25x faster (make bench, worker drain; 8 MiB
 	// did no better). The whole response stays bounded however many partitions a
-	// member owns, as the Java consumer's fetch.max.bytes bounds it.
+	// member owns, as the Java consumer's fetch.max.bytes bounds it: Fetch.MaxBytes
+	// (sarama's default is 50 MiB; Fetch.Max only caps one partition's fetch as it
+	// grows for a record larger than Fetch.Default).
 	cfg.Consumer.Fetch.Default = 4 << 20
 	cfg.Consumer.Fetch.Max = 16 << 20
+	cfg.Consumer.Fetch.MaxBytes = 16 << 20
 	cfg.Consumer.Group.Session.Timeout = 10 * time.Second
 	// Members learn of a rebalance from a heartbeat's answer, and a cooperative one
 	// takes two rounds (revoke, then assign): at 1s a moved partition idles about 2s.

@@ -39,3 +39,20 @@ func TestProducerDeliveryWindow(t *testing.T) {
 	}
 	t.Logf("delivery window: %v to %v of backoff over %d retries", least, most, cfg.Producer.Retry.Max)
 }
+
+// One fetch response holds at most a few partitions' full fetches, whatever a member
+// owns: sarama's own response bound (50 MiB) let a worker alone on 12 partitions
+// hold twelve 4 MiB fetches at once.
+func TestGroupFetchResponseIsBounded(t *testing.T) {
+	cfg := ConsumerGroupConfig("test")
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	fetch, response := int(cfg.Consumer.Fetch.Default), int(cfg.Consumer.Fetch.MaxBytes)
+	if response > 4*fetch {
+		t.Errorf("a fetch response may hold %d MiB, %d partitions' fetches of %d MiB", response>>20, response/fetch, fetch>>20)
+	}
+	if response < int(cfg.Consumer.Fetch.Max) {
+		t.Errorf("Fetch.MaxBytes %d under Fetch.Max %d: a partition's grown fetch would not fit a response", response, cfg.Consumer.Fetch.Max)
+	}
+}
