@@ -28,13 +28,14 @@ import (
 // What it reads but cannot take waits in backlog; the partition's fetching is paused
 // while the backlog holds ReadAhead records or ReadAheadBytes, so memory stays bounded
 // by the read-ahead plus one fetch plus what is in flight (MaxInFlight records,
-// MaxInFlightBytes).
+// MaxInFlightBytes): the claim's share of those bounds (bounds.go).
 type claimLoop struct {
-	cfg   *Config
-	log   *zap.Logger
-	rt    *route
-	sess  sarama.ConsumerGroupSession
-	claim sarama.ConsumerGroupClaim
+	cfg    *Config
+	bounds claimBounds // this claim's share of cfg's bounds
+	log    *zap.Logger
+	rt     *route
+	sess   sarama.ConsumerGroupSession
+	claim  sarama.ConsumerGroupClaim
 
 	records      <-chan *sarama.ConsumerMessage // claim.Messages(); nil once it closed
 	backlog      []*sarama.ConsumerMessage      // read but not taken yet, in offset order
@@ -75,14 +76,15 @@ type claimLoop struct {
 func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	cfg := &r.cfg
 	calls, abort := context.WithCancel(context.Background())
+	bounds := cfg.boundsFor(ownedPartitions(sess))
 	c := &claimLoop{
-		cfg: cfg, log: cfg.Log, rt: rt, sess: sess, claim: claim,
+		cfg: cfg, bounds: bounds, log: cfg.Log, rt: rt, sess: sess, claim: claim,
 		records:    claim.Messages(),
 		fetch:      fetchSwitchOf(claim),
-		unfinished: tracker.New[*task](cfg.MaxInFlight),
+		unfinished: tracker.New[*task](bounds.maxInFlight),
 		sched:      newScheduler(rt.ordering),
 		inOrder:    d.InOrder(),
-		done:       newMailbox[doneWrite](cfg.MaxInFlight),
+		done:       newMailbox[doneWrite](bounds.maxInFlight),
 		stopping:   make(chan struct{}),
 		calls:      calls, abortCalls: abort,
 		partition: newPartitionState(cfg.Metrics, claim, cfg.StuckThreshold, cfg.Log),
@@ -97,13 +99,15 @@ func runClaim(r *Router, rt *route, d Delivery, sess sarama.ConsumerGroupSession
 	if rt.concurrency == 1 {
 		c.lane = startLane(c)
 	} else {
-		c.handled = make(chan *task, cfg.MaxInFlight)
+		c.handled = make(chan *task, bounds.maxInFlight)
 	}
 	c.log.Info("claim started",
 		zap.String("route", rt.name),
 		zap.String("topic", claim.Topic()),
 		zap.Int32("partition", claim.Partition()),
-		zap.Int64("initial_offset", claim.InitialOffset()))
+		zap.Int64("initial_offset", claim.InitialOffset()),
+		zap.Int("max_in_flight", bounds.maxInFlight),
+		zap.Int("read_ahead", bounds.readAhead))
 	c.run()
 	c.drain()
 	c.partition.release()
@@ -168,7 +172,7 @@ func (c *claimLoop) readable() <-chan *sarama.ConsumerMessage {
 }
 
 func (c *claimLoop) backlogFull() bool {
-	return len(c.backlog) >= c.cfg.ReadAhead || c.backlogBytes >= c.cfg.ReadAheadBytes
+	return len(c.backlog) >= c.bounds.readAhead || c.backlogBytes >= c.bounds.readAheadBytes
 }
 
 // roomFor reports whether a record of size bytes may be taken now: fewer than
@@ -177,7 +181,7 @@ func (c *claimLoop) roomFor(size int) bool {
 	if c.unfinished.Full() {
 		return false
 	}
-	return c.unfinished.Len() == 0 || c.unfinished.Bytes()+size <= c.cfg.MaxInFlightBytes
+	return c.unfinished.Len() == 0 || c.unfinished.Bytes()+size <= c.bounds.maxInFlightBytes
 }
 
 // recordBytes is what a record weighs against the byte bounds: its key, value and

@@ -66,6 +66,13 @@ func startClaim(t *testing.T, cfg Config, wrap func(*fakeClaim) sarama.ConsumerG
 // delivery and the fake producer.
 func startRoute(t *testing.T, cfg Config, register func(*Router) error, wrap func(*fakeClaim) sarama.ConsumerGroupClaim) *harness {
 	t.Helper()
+	return startOwning(t, cfg, 1, register, wrap)
+}
+
+// startOwning is startRoute in a session that owns partitions of in-topic; the claim
+// handles partition 0.
+func startOwning(t *testing.T, cfg Config, partitions int32, register func(*Router) error, wrap func(*fakeClaim) sarama.ConsumerGroupClaim) *harness {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	core, logs := observer.New(zap.DebugLevel)
 	log := zap.New(core)
@@ -78,6 +85,7 @@ func startRoute(t *testing.T, cfg Config, register func(*Router) error, wrap fun
 		cancel: cancel,
 		done:   make(chan error, 1),
 	}
+	h.sess.partitions = partitions
 	cfg.Log = log
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = time.Second
@@ -518,6 +526,22 @@ func TestStopsTakingAtInFlightBytes(t *testing.T) {
 	h.expectMark(2)
 	h.prod.succeed(h.nextKeyed("c"), 0)
 	h.expectMark(3)
+}
+
+// A session owning more partitions than PartitionsAtFullBounds gives each claim its
+// share: here one partition's bounds over two, so the second record waits.
+func TestSharesTheBoundsAmongThePartitionsOwned(t *testing.T) {
+	size := recordBytes(request(t, 0, "a"))
+	h := startOwning(t, Config{MaxInFlightBytes: 2 * size, PartitionsAtFullBounds: 1}, 2, pingRoute,
+		func(c *fakeClaim) sarama.ConsumerGroupClaim { return c })
+	h.feed(request(t, 0, "a"))
+	h.feed(request(t, 1, "b")) // would fit the whole bound, not the half
+	a := h.prod.next(t)
+	h.prod.none(t, 50*time.Millisecond)
+	h.prod.succeed(a, 0)
+	h.expectMark(1)
+	h.prod.succeed(h.prod.next(t), 0)
+	h.expectMark(2)
 }
 
 func TestTakesARecordLargerThanTheByteBoundAlone(t *testing.T) {

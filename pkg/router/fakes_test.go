@@ -23,18 +23,25 @@ type mark struct {
 // fakeSession is a sarama.ConsumerGroupSession that reports marks and commits on
 // channels, so tests can wait for them.
 type fakeSession struct {
-	ctx     context.Context
-	marks   chan mark
-	commits chan struct{}
+	ctx        context.Context
+	marks      chan mark
+	commits    chan struct{}
+	partitions int32 // of in-topic the session claims: 0 to partitions-1
 }
 
 func newFakeSession(ctx context.Context) *fakeSession {
-	return &fakeSession{ctx: ctx, marks: make(chan mark, 100), commits: make(chan struct{}, 100)}
+	return &fakeSession{ctx: ctx, marks: make(chan mark, 100), commits: make(chan struct{}, 100), partitions: 1}
 }
 
-func (s *fakeSession) Claims() map[string][]int32 { return map[string][]int32{"in-topic": {0}} }
-func (s *fakeSession) MemberID() string           { return "member-1" }
-func (s *fakeSession) GenerationID() int32        { return 1 }
+func (s *fakeSession) Claims() map[string][]int32 {
+	claimed := make([]int32, s.partitions)
+	for p := range s.partitions {
+		claimed[p] = p
+	}
+	return map[string][]int32{"in-topic": claimed}
+}
+func (s *fakeSession) MemberID() string    { return "member-1" }
+func (s *fakeSession) GenerationID() int32 { return 1 }
 func (s *fakeSession) MarkOffset(topic string, partition int32, offset int64, _ string) {
 	s.marks <- mark{topic, partition, offset}
 }

@@ -25,7 +25,7 @@ type lane struct {
 }
 
 func startLane(c *claimLoop) *lane {
-	l := &lane{c: c, records: make(chan *task, c.cfg.MaxInFlight), exited: make(chan struct{})}
+	l := &lane{c: c, records: make(chan *task, c.bounds.maxInFlight), exited: make(chan struct{})}
 	go l.run()
 	return l
 }

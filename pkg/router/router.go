@@ -72,6 +72,11 @@ type Config struct {
 	// (sarama's Consumer.Fetch.Default), plus what is in flight.
 	ReadAhead      int
 	ReadAheadBytes int
+	// PartitionsAtFullBounds is how many partitions a session may own with each at
+	// the four bounds above; owning more, each partition gets its share (the bounds
+	// times PartitionsAtFullBounds over the partitions owned, at least one record), so
+	// that what the worker holds does not grow with the partitions it owns.
+	PartitionsAtFullBounds int
 	// DrainTimeout bounds how long a claim that ends (revocation, shutdown) waits for
 	// running handler calls, then for the outputs already handed to the delivery; the
 	// calls' ctx is cancelled after it.
@@ -120,6 +125,9 @@ func New(cfg Config) *Router {
 	}
 	if cfg.ReadAheadBytes <= 0 {
 		cfg.ReadAheadBytes = DefaultReadAheadBytes
+	}
+	if cfg.PartitionsAtFullBounds <= 0 {
+		cfg.PartitionsAtFullBounds = DefaultPartitionsAtFullBounds
 	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = DefaultDrainTimeout
