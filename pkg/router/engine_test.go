@@ -534,25 +534,25 @@ func TestSharesTheBoundsAmongThePartitionsOwned(t *testing.T) {
 	size := recordBytes(request(t, 0, "a"))
 	h := startOwning(t, Config{MaxInFlightBytes: 2 * size, PartitionsAtFullBounds: 1}, 2, pingRoute,
 		func(c *fakeClaim) sarama.ConsumerGroupClaim { return c })
-	h.feed(request(t, 0, "a"))
-	h.feed(request(t, 1, "b")) // would fit the whole bound, not the half
-	a := h.prod.next(t)
-	h.prod.none(t, 50*time.Millisecond)
-	h.prod.succeed(a, 0)
-	h.expectMark(1)
-	h.prod.succeed(h.prod.next(t), 0)
-	h.expectMark(2)
+	h.takesOneAtATime() // two would fit the whole bound, not the half
 }
 
 func TestTakesARecordLargerThanTheByteBoundAlone(t *testing.T) {
 	h := start(t, Config{MaxInFlightBytes: 1})
-	h.feed(request(t, 0, "a"))
-	h.feed(request(t, 1, "b"))
-	a := h.prod.next(t) // nothing else in flight: taken although larger than the bound
-	h.prod.none(t, 50*time.Millisecond)
+	h.takesOneAtATime() // nothing else in flight: each taken although larger than the bound
+}
+
+// takesOneAtATime feeds two records and checks that the second is taken only once the
+// first is finished.
+func (h *harness) takesOneAtATime() {
+	h.t.Helper()
+	h.feed(request(h.t, 0, "a"))
+	h.feed(request(h.t, 1, "b"))
+	a := h.prod.next(h.t)
+	h.prod.none(h.t, 50*time.Millisecond)
 	h.prod.succeed(a, 0)
 	h.expectMark(1)
-	h.prod.succeed(h.prod.next(t), 0)
+	h.prod.succeed(h.prod.next(h.t), 0)
 	h.expectMark(2)
 }
 
