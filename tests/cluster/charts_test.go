@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +56,7 @@ func TestChartsOnCluster(t *testing.T) {
 	step("ping through port-forward, logs carry the id", func(t *testing.T) { e.testPing(t, gw, answers) })
 	step("helm test", e.testHelmTest)
 	step("nonroot and read-only", e.testContainerRuntimeView)
+	step("the Go runtime keeps under the container's memory limit", e.testSoftMemoryLimit)
 	step("worker rolling restart loses nothing", func(t *testing.T) { e.testRollingRestart(t, gw, answers) })
 	step("three workers share the partitions", func(t *testing.T) { e.testScale(t, gw, answers) })
 	step("secured Kafka with the charts' default values", e.testSecured)
@@ -213,6 +215,42 @@ func (e *env) testPing(t *testing.T, gw *gateway, answers *replies) {
 		if err := json.Unmarshal([]byte(line), &entry); err != nil || entry.Version != e.images["VERSION"] {
 			t.Errorf("%s logs version %q, want the stamped %q", want.deploy, entry.Version, e.images["VERSION"])
 		}
+	}
+}
+
+// softMemoryLimitSet is what a service logs once it set the Go runtime's soft memory
+// limit from its container's (pkg/platform/service/memlimit.go).
+const softMemoryLimitSet = "soft memory limit set under the container's memory limit"
+
+// Each service sets the Go runtime's soft memory limit to 90 % of its container's
+// memory limit, which it reads from the cgroup the kubelet made for it.
+func (e *env) testSoftMemoryLimit(t *testing.T) {
+	for _, deploy := range []string{"gateway", "worker"} {
+		limit := e.kubectl(t, "get", "deployment/"+deploy, "-o",
+			fmt.Sprintf(`jsonpath={.spec.template.spec.containers[?(@.name=="%s")].resources.limits.memory}`, deploy))
+		mib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(limit), "Mi"), 10, 64)
+		if err != nil {
+			t.Fatalf("deployment/%s's memory limit %q: want a number of Mi", deploy, limit)
+		}
+		var set struct {
+			Msg   string `json:"message"`
+			Bytes int64  `json:"bytes"`
+		}
+		found := false
+		for line := range strings.SplitSeq(e.kubectl(t, "logs", "deployment/"+deploy), "\n") {
+			if json.Unmarshal([]byte(line), &set) == nil && set.Msg == softMemoryLimitSet {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("kubectl logs deployment/%s: no %q line", deploy, softMemoryLimitSet)
+			continue
+		}
+		if want := mib << 20 * 9 / 10; set.Bytes < want-1 || set.Bytes > want {
+			t.Errorf("deployment/%s set a soft memory limit of %d bytes, want %d (90 %% of %dMi)", deploy, set.Bytes, want, mib)
+		}
+		t.Logf("deployment/%s: memory limit %dMi, soft memory limit %d bytes", deploy, mib, set.Bytes)
 	}
 }
 

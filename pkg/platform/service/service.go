@@ -9,13 +9,15 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"go.uber.org/zap"
 
 	"github.com/streamgate/streamgate/pkg/platform/config"
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 )
 
-// Run builds the logger from the common settings and runs fn until SIGINT or SIGTERM
+// Run builds the logger from the common settings, sets the Go runtime's soft memory
+// limit under the container's (memlimit.go) and runs fn until SIGINT or SIGTERM
 // cancels its context; fn is expected to shut down gracefully then.
 func Run(name string, common config.Common, fn func(ctx context.Context, log *zap.Logger) error) error {
 	log, err := logging.New(logging.Options{
@@ -26,6 +28,9 @@ func Run(name string, common config.Common, fn func(ctx context.Context, log *za
 	}
 	// Sync on a terminal or pipe can fail harmlessly; there is nowhere to report it.
 	defer func() { _ = log.Sync() }()
+	if err := setSoftMemoryLimit(log, memlimit.FromCgroup); err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
