@@ -48,7 +48,8 @@ func securityVars() []string { return config.Names(config.KafkaSecurityVars()...
 var chartMustSet = map[string][]string{
 	"gateway": {"KAFKA_BROKERS", "KAFKA_ENABLED", "KAFKA_IN_TOPIC", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "METRICS_ADDR"},
 	"worker": {"KAFKA_BROKERS", "KAFKA_ENABLED", "KAFKA_IN_TOPIC", "KAFKA_OUT_TOPIC", "KAFKA_DLQ_TOPIC",
-		"KAFKA_GROUP_ID", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "METRICS_ADDR", "STUCK_PARTITION_THRESHOLD"},
+		"KAFKA_GROUP_ID", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "METRICS_ADDR", "STUCK_PARTITION_THRESHOLD",
+		"PARTITIONS_AT_FULL_BOUNDS"},
 }
 
 // TestChartEnvMatchesServiceConfig: the variables a chart sets itself are
@@ -126,6 +127,7 @@ func TestChartEnvDefaults(t *testing.T) {
 				want["KAFKA_DLQ_TOPIC"] = messages.TopicDeadLetter
 				want["KAFKA_GROUP_ID"] = "streamgate-worker"
 				want["STUCK_PARTITION_THRESHOLD"] = "60s"
+				want["PARTITIONS_AT_FULL_BOUNDS"] = "3"
 			}
 			for k, v := range want {
 				if env[k] != v {

@@ -5,7 +5,8 @@ come from the streamgate-lib library chart (charts/streamgate-lib).
 
 {{/*
 The environment the worker reads: the shared variables, its topics and
-group, when a partition counts as stuck (docs/configuration.md) and the
+group, when a partition counts as stuck, how many partitions it holds at the
+full in-flight bounds (docs/configuration.md) and the
 delivery mode (docs/exactly-once.md).
 */}}
 {{- define "worker.env" -}}
@@ -17,12 +18,14 @@ delivery mode (docs/exactly-once.md).
   value: %s
 - name: STUCK_PARTITION_THRESHOLD
   value: %s
+- name: PARTITIONS_AT_FULL_BOUNDS
+  value: %s
 - name: DELIVERY
   value: %s
 - name: TRANSACTION_MAX_RECORDS
   value: %s
 - name: TRANSACTION_MAX_WAIT
-  value: %s` (.Values.kafka.topics.out | quote) (.Values.kafka.topics.dlq | quote) (.Values.kafka.groupId | quote) (printf "%ds" (int .Values.stuckPartitionThresholdSeconds) | quote)
+  value: %s` (.Values.kafka.topics.out | quote) (.Values.kafka.topics.dlq | quote) (.Values.kafka.groupId | quote) (printf "%ds" (int .Values.stuckPartitionThresholdSeconds) | quote) (.Values.partitionsAtFullBounds | int | toString | quote)
   (.Values.delivery.mode | quote) (.Values.delivery.transactionMaxRecords | int | toString | quote) (printf "%dms" (int .Values.delivery.transactionMaxWaitMilliseconds) | quote) }}
 {{- include "streamgate.env" (dict "root" . "serviceEnv" $own) }}
 {{- end }}

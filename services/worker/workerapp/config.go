@@ -25,7 +25,14 @@ var (
 	metricsAddr = platform.Var{Name: "METRICS_ADDR", Default: ":9091"}
 	// stuckThreshold: a partition whose oldest unfinished record is older is stuck.
 	stuckThreshold = platform.Var{Name: "STUCK_PARTITION_THRESHOLD", Default: "60s"}
+	// partitionsAtFullBounds: how many partitions the worker holds at the full in-flight
+	// and read-ahead bounds; owning more, each gets its share (router.Config). The
+	// chart's memory limit is sized for the default.
+	partitionsAtFullBounds = platform.Var{Name: "PARTITIONS_AT_FULL_BOUNDS", Default: "3"}
 )
+
+// maxPartitionsAtFullBounds bounds PARTITIONS_AT_FULL_BOUNDS: beyond it, a typo.
+const maxPartitionsAtFullBounds = 1000
 
 // Config is everything a worker reads at start-up. InTopic, OutTopic, DLQTopic and
 // ReplyTo are the settings of the service's main route (the ping flow's); a service
@@ -38,15 +45,16 @@ type Config struct {
 	// ReplyTo is the main route's reply_to allow-list.
 	ReplyTo router.ReplyToPolicy
 
-	MetricsAddr    string // host:port, or metrics.Disabled
-	StuckThreshold time.Duration
+	MetricsAddr            string // host:port, or metrics.Disabled
+	StuckThreshold         time.Duration
+	PartitionsAtFullBounds int
 
 	Delivery Delivery // DELIVERY and its transactions (delivery.go)
 }
 
 // vars lists every setting the worker reads, in the order the docs list them.
 func vars() []platform.Var {
-	return append(append(platform.CommonVars(httpAddr), outTopic, dlqTopic, groupID, replyToTopics, metricsAddr, stuckThreshold),
+	return append(append(platform.CommonVars(httpAddr), outTopic, dlqTopic, groupID, replyToTopics, metricsAddr, stuckThreshold, partitionsAtFullBounds),
 		deliveryVars()...)
 }
 
@@ -66,9 +74,10 @@ func Load() (Config, error) {
 		DLQTopic: r.String(dlqTopic),
 		GroupID:  r.String(groupID),
 
-		MetricsAddr:    r.AddrOrOff(metricsAddr, metrics.Disabled),
-		StuckThreshold: r.Duration(stuckThreshold),
-		Delivery:       readDelivery(r),
+		MetricsAddr:            r.AddrOrOff(metricsAddr, metrics.Disabled),
+		StuckThreshold:         r.Duration(stuckThreshold),
+		PartitionsAtFullBounds: r.PositiveInt(partitionsAtFullBounds, maxPartitionsAtFullBounds),
+		Delivery:               readDelivery(r),
 	}
 	// Kafka refuses bad names only when the worker first uses them: it would start,
 	// look ready and retry forever.

@@ -72,6 +72,7 @@ func TestLoadOverrides(t *testing.T) {
 		"SHUTDOWN_TIMEOUT":          "1m30s",
 		"METRICS_ADDR":              "off",
 		"STUCK_PARTITION_THRESHOLD": "2m",
+		"PARTITIONS_AT_FULL_BOUNDS": "6",
 		"DELIVERY":                  "exactly-once",
 		"TRANSACTION_MAX_RECORDS":   "50",
 		"TRANSACTION_MAX_WAIT":      "20ms",
@@ -88,8 +89,9 @@ func TestLoadOverrides(t *testing.T) {
 		DLQTopic: "requests.dlq",
 		GroupID:  "group-7",
 
-		MetricsAddr:    "off",
-		StuckThreshold: 2 * time.Minute,
+		MetricsAddr:            "off",
+		StuckThreshold:         2 * time.Minute,
+		PartitionsAtFullBounds: 6,
 
 		Delivery: Delivery{Mode: ExactlyOnce, MaxRecords: 50, MaxWait: 20 * time.Millisecond},
 	}
@@ -139,6 +141,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{map[string]string{"KAFKA_OUT_TOPIC": "in-topic"}, []string{`KAFKA_OUT_TOPIC="in-topic"`, "KAFKA_IN_TOPIC"}},
 		{map[string]string{"KAFKA_IN_TOPIC": "x", "KAFKA_DLQ_TOPIC": "x"}, []string{`KAFKA_DLQ_TOPIC="x"`, "KAFKA_IN_TOPIC"}},
 		{map[string]string{"DELIVERY": "exactly_once"}, []string{`DELIVERY="exactly_once"`, "at-least-once, exactly-once"}},
+		{map[string]string{"PARTITIONS_AT_FULL_BOUNDS": "0"}, []string{`PARTITIONS_AT_FULL_BOUNDS="0"`, "from 1 to 1000"}},
 		{map[string]string{"TRANSACTION_MAX_RECORDS": "0"}, []string{`TRANSACTION_MAX_RECORDS="0"`, "from 1 to 10000"}},
 		{map[string]string{"TRANSACTION_MAX_RECORDS": "many"}, []string{`TRANSACTION_MAX_RECORDS="many"`}},
 		{map[string]string{"TRANSACTION_MAX_WAIT": "0s"}, []string{`TRANSACTION_MAX_WAIT="0s"`, "positive"}},
@@ -192,7 +195,7 @@ func TestEnvVars(t *testing.T) {
 		"HTTP_ADDR", "APP_VERSION", "KAFKA_ENABLED", "KAFKA_BROKERS", "KAFKA_IN_TOPIC",
 		"LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
 		"KAFKA_OUT_TOPIC", "KAFKA_DLQ_TOPIC", "KAFKA_GROUP_ID", "KAFKA_REPLY_TO_TOPICS",
-		"METRICS_ADDR", "STUCK_PARTITION_THRESHOLD",
+		"METRICS_ADDR", "STUCK_PARTITION_THRESHOLD", "PARTITIONS_AT_FULL_BOUNDS",
 		"DELIVERY", "TRANSACTION_MAX_RECORDS", "TRANSACTION_MAX_WAIT",
 	}
 	if got := EnvVars(); !slices.Equal(got, want) {

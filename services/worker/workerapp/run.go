@@ -75,9 +75,10 @@ func (rn runner) run(ctx context.Context) error {
 	r := router.New(router.Config{
 		Log: log, Metrics: tel.metrics, Tracing: tel.tracing, GroupID: cfg.GroupID, Ready: ready,
 		// A claim's final wait must fit in the shutdown budget.
-		DrainTimeout:   min(router.DefaultDrainTimeout, cfg.ShutdownTimeout/2),
-		StuckThreshold: cfg.StuckThreshold,
-		MaxInFlight:    cfg.Delivery.maxInFlight(),
+		DrainTimeout:           min(router.DefaultDrainTimeout, cfg.ShutdownTimeout/2),
+		StuckThreshold:         cfg.StuckThreshold,
+		MaxInFlight:            cfg.Delivery.maxInFlight(),
+		PartitionsAtFullBounds: cfg.PartitionsAtFullBounds,
 	})
 	if err := rn.register(r, cfg); err != nil {
 		return errors.Join(fmt.Errorf("worker: routes: %w", err), tel.flush(ctx, time.Second))
