@@ -218,7 +218,8 @@ func unanswered(t *testing.T, tp topics, ids []string, within time.Duration) []s
 	return missing
 }
 
-// rssSampler reads a service's RSS every interval until stop, which returns the peak.
+// rssSampler reads a service's RSS, open files and publishes in flight every interval
+// until stop, which returns the RSS peak.
 type rssSampler struct {
 	done   chan struct{}
 	wg     sync.WaitGroup

@@ -2,6 +2,7 @@ package workerapp
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ var (
 	// partitionsAtFullBounds: how many partitions the worker holds at the full in-flight
 	// and read-ahead bounds; owning more, each gets its share (router.Config). The
 	// chart's memory limit is sized for the default.
-	partitionsAtFullBounds = platform.Var{Name: "PARTITIONS_AT_FULL_BOUNDS", Default: "3"}
+	partitionsAtFullBounds = platform.Var{Name: "PARTITIONS_AT_FULL_BOUNDS", Default: strconv.Itoa(router.DefaultPartitionsAtFullBounds)}
 )
 
 // maxPartitionsAtFullBounds bounds PARTITIONS_AT_FULL_BOUNDS: beyond it, a typo.
