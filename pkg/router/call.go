@@ -16,6 +16,8 @@ type Call struct {
 	// CorrelationID is the record's correlation_id header; once the body is decoded,
 	// the body's when the header has none.
 	CorrelationID string
+	// headerID is the header's bytes of CorrelationID, which the reply reuses.
+	headerID []byte
 	// Attempt is 1 on the first call of a record.
 	Attempt int
 	// Request is the decoded body once decoded (nil before, or when it could not be).
@@ -141,4 +143,13 @@ func bodyCorrelationID(body any) string {
 // String names the call in panics and errors.
 func (c *Call) String() string {
 	return fmt.Sprintf("%s %s/%d@%d attempt %d", c.Route, c.Record.Topic, c.Record.Partition, c.Record.Offset, c.Attempt)
+}
+
+// correlationIDBytes is CorrelationID as bytes: the record's header bytes when it is
+// still the header's, so that a reply copies nothing.
+func (c *Call) correlationIDBytes() []byte {
+	if string(c.headerID) == c.CorrelationID {
+		return c.headerID
+	}
+	return []byte(c.CorrelationID)
 }

@@ -49,7 +49,8 @@ func newTask(ctx context.Context, rt *route, rec *sarama.ConsumerMessage) *task 
 	t := &task{rec: rec, ctx: ctx, span: trace.SpanFromContext(ctx)}
 	// The header's ID is carried unchanged, whatever it is (FastStream requesters match
 	// replies on it); log lines truncate it.
-	t.call = Call{Route: rt.name, Record: rec, CorrelationID: kafka.Header(rec.Headers, messages.HeaderCorrelationID)}
+	id := kafka.HeaderBytes(rec.Headers, messages.HeaderCorrelationID)
+	t.call = Call{Route: rt.name, Record: rec, CorrelationID: string(id), headerID: id}
 	return t
 }
 
@@ -137,15 +138,21 @@ func (t *task) reply(rt *route) *Finished {
 	if t.replyTopic == "" {
 		return t.finished(rt)
 	}
-	// One allocation for the Finished, its message and the message's key and value
-	// (a pointer to an encoder is an encoder, where a boxed one is an allocation each).
+	// One allocation for the Finished, its message, headers, key and value (a pointer
+	// to an encoder is an encoder, where a boxed one is an allocation each). The
+	// correlation ID's bytes are the request header's, and usually the key's too: a
+	// string key would be copied by each Encode, the partitioner's and the producer's.
+	id := t.call.correlationIDBytes()
 	o := &replyOutput{
 		f:     Finished{Record: t.rec, Route: rt.name, CorrelationID: t.call.CorrelationID, DeadLetterTopic: rt.dlqTopic, Ctx: t.ctx, ReplyTo: t.replyTo},
 		value: t.call.replyValue,
-		key:   sarama.StringEncoder(t.call.replyKey),
+		key:   id,
 	}
-	o.msg = sarama.ProducerMessage{Topic: t.replyTopic, Value: &o.value, Headers: kafka.Headers(t.call.CorrelationID)}
-	if o.key != "" {
+	if t.call.replyKey != t.call.CorrelationID {
+		o.key = []byte(t.call.replyKey)
+	}
+	o.msg = sarama.ProducerMessage{Topic: t.replyTopic, Value: &o.value, Headers: kafka.AppendHeaders(o.headers[:0], id)}
+	if len(o.key) > 0 {
 		o.msg.Key = &o.key
 	}
 	o.f.Output = &o.msg
@@ -154,10 +161,10 @@ func (t *task) reply(rt *route) *Finished {
 
 // replyOutput is what reply allocates at once.
 type replyOutput struct {
-	f     Finished
-	msg   sarama.ProducerMessage
-	value sarama.ByteEncoder
-	key   sarama.StringEncoder
+	f          Finished
+	msg        sarama.ProducerMessage
+	headers    [2]sarama.RecordHeader
+	value, key sarama.ByteEncoder
 }
 
 // deadLetter is t's output when the route gives up on it.

@@ -78,6 +78,11 @@ func keyString(key sarama.Encoder) string {
 			return ""
 		}
 		return string(*k)
+	case *sarama.ByteEncoder:
+		if k == nil {
+			return ""
+		}
+		return string(*k)
 	}
 	b, err := key.Encode()
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -52,8 +53,9 @@ func (b *bench) profile(ctx context.Context) error {
 	return nil
 }
 
-// profileWorker takes a CPU profile of a worker draining in (logs at info) for a
-// time that grows with the backlog, after its first second, and writes it as worker-profile.{pb.gz,txt}. The
+// profileWorker takes a CPU and an allocation profile of a worker draining in (logs at
+// info) for a time that grows with the backlog, after its first second, and writes them
+// as worker-{profile,allocs}.{pb.gz,txt}. The
 // drain is extra, not one of the measured rounds. Only with -profile.
 func (b *bench) profileWorker(ctx context.Context, in string) error {
 	if !b.o.profile {
@@ -84,7 +86,15 @@ func (b *bench) profileWorker(ctx context.Context, in string) error {
 		return ctx.Err()
 	case <-time.After(time.Second): // joined and answering
 	}
-	return b.fetchProfile(ctx, profileFetch{addr: addr, binary: b.bins.worker, prefix: "worker-", kind: "profile", seconds: seconds})
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, kind := range []string{"profile", "allocs"} {
+		wg.Go(func() {
+			errs[i] = b.fetchProfile(ctx, profileFetch{addr: addr, binary: b.bins.worker, prefix: "worker-", kind: kind, seconds: seconds})
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // profileFetch is one profile to take: kind (profile, allocs) for seconds from the
