@@ -19,7 +19,7 @@ type Committer interface {
 
 // Defaults of ExactlyOnceConfig's zero values.
 const (
-	DefaultTransactionMaxRecords = 2000
+	DefaultTransactionMaxRecords = 8000
 	DefaultTransactionMaxWait    = 5 * time.Millisecond
 )
 
@@ -27,9 +27,10 @@ const (
 type ExactlyOnceConfig struct {
 	// Committer is the instance's one transactional producer; required.
 	Committer Committer
-	// A transaction commits once it holds MaxRecords records or its first record is
-	// MaxWait old, whichever comes first: transactions per second are the cost. Its
-	// outputs are sent as records are handed over, not at the commit.
+	// A transaction commits once it holds MaxRecords records or, once its first record
+	// is MaxWait old, as soon as no finished record waits to join it: transactions per
+	// second are the cost. Its outputs are sent as records are handed over, not at the
+	// commit.
 	MaxRecords int
 	MaxWait    time.Duration
 	// Failed is called once when a transaction fails (it was aborted): the caller must

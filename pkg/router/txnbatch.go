@@ -100,10 +100,16 @@ func (b *txnBatch) run() {
 	defer timer.Stop()
 	var held []*txnRecord // in the open transaction, their outputs sent
 	open := false
+	// due: MaxWait passed while finished records were queued. They join the open
+	// transaction before it commits: its partitions are added already, and under a
+	// backlog a transaction then fills up to MaxRecords instead of closing with what
+	// the producer let through while it added them (each transaction's fixed cost, not
+	// the records, bounds the drain).
+	due := false
 	commit := func() error {
 		timer.Stop()
 		err := b.commit(open, held)
-		held, open = nil, false
+		held, open, due = nil, false, false
 		return err
 	}
 	add := func(r *txnRecord) {
@@ -133,7 +139,14 @@ func (b *txnBatch) run() {
 		select {
 		case r := <-b.records:
 			add(&r)
+			if due && open && len(b.records) == 0 {
+				_ = commit()
+			}
 		case <-timer.C:
+			if len(b.records) > 0 {
+				due = true
+				continue
+			}
 			_ = commit()
 		case done := <-b.flushes:
 			// A partition's Close flushes after its last Deliver: what it handed over

@@ -50,13 +50,15 @@ func BenchmarkWorker(b *testing.B) {
 }
 
 // BenchmarkWorkerExactlyOnce is BenchmarkWorker with DELIVERY=exactly-once, with the
-// default transaction settings (2,000 records, 5 ms) and with the cheaper 500 / 100 ms;
+// default transaction settings (8,000 records, 5 ms), with the defaults before them
+// (2,000 / 5 ms) and with the cheaper 500 / 100 ms;
 // replies are counted with read_committed.
 //
 //	STREAMGATE_TEST_KAFKA=127.0.0.1:39092 go test ./bench -run '^$' -bench 'Worker(ExactlyOnce)?$' -benchtime 200000x
 func BenchmarkWorkerExactlyOnce(b *testing.B) {
 	for _, d := range []workerapp.Delivery{
 		{Mode: workerapp.ExactlyOnce},
+		{Mode: workerapp.ExactlyOnce, MaxRecords: 2000, MaxWait: 5 * time.Millisecond},
 		{Mode: workerapp.ExactlyOnce, MaxRecords: 500, MaxWait: 100 * time.Millisecond},
 	} {
 		name := "default"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/pkg/platform/buildinfo"
+	"github.com/streamgate/streamgate/pkg/router"
 )
 
 // clearEnv unsets every variable the worker reads, aliases included, for the rest of
@@ -47,7 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"LogLevel", cfg.LogLevel, "info"},
 		{"LogFormat", cfg.LogFormat, "json"},
 		{"ShutdownTimeout", cfg.ShutdownTimeout, 15 * time.Second},
-		{"Delivery", cfg.Delivery, Delivery{Mode: AtLeastOnce, MaxRecords: 2000, MaxWait: 5 * time.Millisecond}},
+		{"Delivery", cfg.Delivery, Delivery{Mode: AtLeastOnce, MaxRecords: router.DefaultTransactionMaxRecords, MaxWait: 5 * time.Millisecond}},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

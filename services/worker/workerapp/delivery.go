@@ -25,7 +25,7 @@ var (
 	delivery = platform.Var{Name: "DELIVERY", Default: AtLeastOnce}
 	// A transaction commits once it holds this many records or is this old, whichever
 	// comes first (exactly-once only).
-	transactionMaxRecords = platform.Var{Name: "TRANSACTION_MAX_RECORDS", Default: "2000"}
+	transactionMaxRecords = platform.Var{Name: "TRANSACTION_MAX_RECORDS", Default: "8000"}
 	transactionMaxWait    = platform.Var{Name: "TRANSACTION_MAX_WAIT", Default: "5ms"}
 )
 
@@ -39,21 +39,6 @@ type Delivery struct {
 	// With ExactlyOnce, a transaction commits at MaxRecords records or MaxWait after its first.
 	MaxRecords int
 	MaxWait    time.Duration
-}
-
-// exactlyOnceMaxInFlight is the records in flight per partition with exactly-once: at
-// the router's default of 4,096 the exactly-once drain fell to about half of what it
-// was at 1,024 (BenchmarkWorkerExactlyOnce, 100,000 records: 38,000 against 59,000 to
-// 81,000 records/s; a larger transactional producer buffer did not help). Records wait
-// for their transaction's commit anyway, so a wider window buys nothing here.
-const exactlyOnceMaxInFlight = 1024
-
-// maxInFlight is the router's MaxInFlight for d; 0 takes the router's default.
-func (d Delivery) maxInFlight() int {
-	if d.Mode == ExactlyOnce {
-		return exactlyOnceMaxInFlight
-	}
-	return 0
 }
 
 func deliveryVars() []platform.Var {

@@ -77,7 +77,6 @@ func (rn runner) run(ctx context.Context) error {
 		// A claim's final wait must fit in the shutdown budget.
 		DrainTimeout:           min(router.DefaultDrainTimeout, cfg.ShutdownTimeout/2),
 		StuckThreshold:         cfg.StuckThreshold,
-		MaxInFlight:            cfg.Delivery.maxInFlight(),
 		PartitionsAtFullBounds: cfg.PartitionsAtFullBounds,
 	})
 	if err := rn.register(r, cfg); err != nil {
