@@ -619,7 +619,7 @@ const exactlyOnceLabel = "exactly-once"
 var exactlyOnceEnv = []string{"DELIVERY=exactly-once"}
 
 // startExactlyOnce adds the variant whose worker delivers with DELIVERY=exactly-once
-// (its defaults: 2,000 records or 5 ms per transaction): a gateway as deployed (Kafka
+// (its defaults: 8,000 records per transaction, or 5 ms once nothing waits): a gateway as deployed (Kafka
 // on, logs at info) publishing to topics of its own, compared end to end with the
 // at-least-once one.
 func (b *bench) startExactlyOnce(ctx context.Context) error {
