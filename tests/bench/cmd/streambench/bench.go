@@ -619,9 +619,9 @@ const exactlyOnceLabel = "exactly-once"
 var exactlyOnceEnv = []string{"DELIVERY=exactly-once"}
 
 // startExactlyOnce adds the variant whose worker delivers with DELIVERY=exactly-once
-// (its defaults: 8,000 records per transaction, or 5 ms once nothing waits): a gateway as deployed (Kafka
-// on, logs at info) publishing to topics of its own, compared end to end with the
-// at-least-once one.
+// (its defaults: 8,000 records per transaction, or 5 ms once nothing waits): a gateway
+// as deployed (Kafka on, logs at info) publishing to topics of its own, compared end to
+// end with the at-least-once one.
 func (b *bench) startExactlyOnce(ctx context.Context) error {
 	in, out := b.topic("go-eos-in"), b.topic("go-eos-out")
 	if err := b.c.createTopics(in, out, in+".dlq"); err != nil {
