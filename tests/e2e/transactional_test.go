@@ -25,7 +25,7 @@ func TestTransactionalDeliveryCommitsOnceAndFencesZombies(t *testing.T) {
 		produceToPartition(t, suite.brokers, tp.in, 0, fmt.Appendf(nil, "request-%d", i))
 	}
 	id := tp.group + "-0"
-	first, err := transactional.New(brokers, transactional.Config(testClientConfig(), id, 0), nil)
+	first, err := transactional.New(brokers, transactional.Config(testClientConfig(), id), nil)
 	if err != nil {
 		t.Fatalf("transactional delivery: %v", err)
 	}
@@ -60,7 +60,7 @@ func TestTransactionalDeliveryCommitsOnceAndFencesZombies(t *testing.T) {
 	}
 
 	// A second producer with the same ID (the instance's replacement) fences the first.
-	second, err := transactional.New(brokers, transactional.Config(testClientConfig(), id, 0), nil)
+	second, err := transactional.New(brokers, transactional.Config(testClientConfig(), id), nil)
 	if err != nil {
 		t.Fatalf("second transactional delivery: %v", err)
 	}

@@ -1,7 +1,6 @@
 package workerapp
 
 import (
-	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -80,11 +79,10 @@ func newDelivery(cfg Config, r *router.Router, producer sarama.AsyncProducer, re
 // exactly-once ones: offsets are committed by the transactions only, the group reads
 // committed records and waits for offsets a transaction is still committing
 // (KIP-447), and the producer is transactional.
-func exactlyOnceConfigs(group, producer *sarama.Config, cfg Config) (*sarama.Config, *sarama.Config) {
+func exactlyOnceConfigs(group, producer *sarama.Config, groupID string) (*sarama.Config, *sarama.Config) {
 	group.Consumer.Offsets.AutoCommit.Enable = false
 	group.Consumer.IsolationLevel = sarama.ReadCommitted
-	maxWait := cmp.Or(cfg.Delivery.MaxWait, router.DefaultTransactionMaxWait)
-	return group, transactional.Config(producer, transactionalID(cfg.GroupID), maxWait)
+	return group, transactional.Config(producer, transactionalID(groupID))
 }
 
 // transactionalID is unique to this producer: under KIP-447 the group's metadata, not

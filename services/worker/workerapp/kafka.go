@@ -169,7 +169,7 @@ func (c consumer) connect(ctx context.Context) (sarama.ConsumerGroup, sarama.Asy
 func dial(cfg Config) (sarama.ConsumerGroup, sarama.AsyncProducer, error) {
 	groupCfg, producerCfg := kafka.ConsumerGroupConfig(clientID), kafka.ProducerConfig(clientID)
 	if cfg.Delivery.Mode == ExactlyOnce {
-		groupCfg, producerCfg = exactlyOnceConfigs(groupCfg, producerCfg, cfg)
+		groupCfg, producerCfg = exactlyOnceConfigs(groupCfg, producerCfg, cfg.GroupID)
 	}
 	for _, c := range []*sarama.Config{groupCfg, producerCfg} {
 		if err := cfg.KafkaSecurity.Apply(c); err != nil {

@@ -67,10 +67,8 @@ type Delivery struct {
 }
 
 // Config returns a copy of base set up for a transactional producer with id: idempotent,
-// one request in flight, acks from all in-sync replicas, results returned, and the
-// outputs of linger gathered into one request (the delivery's MaxWait, before which a
-// transaction does not commit anyway; 0 sends each at once).
-func Config(base *sarama.Config, id string, linger time.Duration) *sarama.Config {
+// one request in flight, acks from all in-sync replicas, results returned.
+func Config(base *sarama.Config, id string) *sarama.Config {
 	cfg := *base
 	cfg.Producer.Transaction.ID = id
 	cfg.Producer.Idempotent = true
@@ -79,17 +77,6 @@ func Config(base *sarama.Config, id string, linger time.Duration) *sarama.Config
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
 	cfg.Producer.Transaction.Timeout = Timeout
-	// sarama adds each partition to the transaction (AddPartitionsToTxn, a round trip
-	// to the coordinator, refused until the previous commit's markers are written)
-	// just before the request that first writes to it, one request at a time: at low
-	// rates, one round of both per output partition. Gathered, a transaction's outputs
-	// add their partitions at once: at 200 requests/s the reply's p50 fell from 28-41
-	// to 18-29 ms, its p90 from 62-113 to 28-55 ms (five and seven runs, test broker),
-	// and the drain did not slow. Under a backlog the bytes send a request at once.
-	if linger > 0 {
-		cfg.Producer.Flush.Frequency = linger
-		cfg.Producer.Flush.Bytes = txnFlushBytes
-	}
 	// While the producer adds a transaction's first partitions, it holds a lock that
 	// its dispatcher needs for every message; a send then blocks once sarama's buffers
 	// (256 messages by default) are full, and with it the engine's whole batching. The
@@ -113,7 +100,6 @@ func Config(base *sarama.Config, id string, linger time.Duration) *sarama.Config
 
 const (
 	txnSendBuffer   = 4096
-	txnFlushBytes   = 64 << 10
 	txnRetryMin     = 2 * time.Millisecond
 	txnRetryMax     = 20 * time.Millisecond
 	txnQuickRetries = 25

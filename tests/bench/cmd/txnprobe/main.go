@@ -84,8 +84,7 @@ func run(ctx context.Context, brokers []string, n int, gap time.Duration) error 
 		})
 	}
 
-	// No linger: a transaction of one record measures the protocol, not the gathering.
-	cfg := transactional.Config(kafka.ProducerConfig("txnprobe"), "txnprobe-"+suffix, 0)
+	cfg := transactional.Config(kafka.ProducerConfig("txnprobe"), "txnprobe-"+suffix)
 	producer, err := sarama.NewAsyncProducer(brokers, cfg)
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
