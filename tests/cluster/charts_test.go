@@ -125,9 +125,16 @@ type gateway struct {
 // the gateway Service of e.ns.
 func (e *env) portForward(t *testing.T, localPort string) *gateway {
 	t.Helper()
+	return e.portForwardTo(t, "svc/gateway", localPort)
+}
+
+// portForwardTo forwards localPort to the gateway's http port on target (svc/… or
+// pod/…): kubectl picks any of a Service's pods, one being deleted included.
+func (e *env) portForwardTo(t *testing.T, target, localPort string) *gateway {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, filepath.Join(e.repo, "scripts/cluster/exec.sh"),
-		"kubectl", "--namespace", e.ns, "port-forward", "svc/gateway", localPort+":http")
+		"kubectl", "--namespace", e.ns, "port-forward", target, localPort+":http")
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

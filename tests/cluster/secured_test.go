@@ -266,7 +266,9 @@ func (s *securedEnv) wrongPasswordLeavesPodsUnready(t *testing.T, gw *gateway) {
 		}
 		s.kubectl(t, "rollout", "status", "deployment/"+deploy, "--timeout", rolloutTimeout)
 	}
-	recovered := s.portForward(t, "18082") // the pod the first forward reached is gone
+	// The pod that recovered: the old one, still a Service endpoint while it stops,
+	// rebuilds its clients for the fixed password meanwhile and may answer 503.
+	recovered := s.portForwardTo(t, "pod/"+pods["gateway"], "18082")
 	s.requestReply(t, recovered, "secured-after")
 }
 
