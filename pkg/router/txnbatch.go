@@ -139,7 +139,7 @@ func (b *txnBatch) run() {
 		select {
 		case r := <-b.records:
 			add(&r)
-			if due && open && len(b.records) == 0 {
+			if due && len(b.records) == 0 {
 				_ = commit()
 			}
 		case <-timer.C:

@@ -25,7 +25,7 @@ var (
 	// metricsAddr is where /metrics is served, apart from the probes; "off" turns it off.
 	metricsAddr = platform.Var{Name: "METRICS_ADDR", Default: ":9091"}
 	// stuckThreshold: a partition whose oldest unfinished record is older is stuck.
-	stuckThreshold = platform.Var{Name: "STUCK_PARTITION_THRESHOLD", Default: "60s"}
+	stuckThreshold = platform.Var{Name: "STUCK_PARTITION_THRESHOLD", Default: router.DefaultStuckThreshold.String()}
 	// partitionsAtFullBounds: how many partitions the worker holds at the full in-flight
 	// and read-ahead bounds; owning more, each gets its share (router.Config). The
 	// chart's memory limit is sized for the default.

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -25,8 +26,8 @@ var (
 	delivery = platform.Var{Name: "DELIVERY", Default: AtLeastOnce}
 	// A transaction commits once it holds this many records or is this old, whichever
 	// comes first (exactly-once only).
-	transactionMaxRecords = platform.Var{Name: "TRANSACTION_MAX_RECORDS", Default: "8000"}
-	transactionMaxWait    = platform.Var{Name: "TRANSACTION_MAX_WAIT", Default: "5ms"}
+	transactionMaxRecords = platform.Var{Name: "TRANSACTION_MAX_RECORDS", Default: strconv.Itoa(router.DefaultTransactionMaxRecords)}
+	transactionMaxWait    = platform.Var{Name: "TRANSACTION_MAX_WAIT", Default: router.DefaultTransactionMaxWait.String()}
 )
 
 // maxTransactionRecords bounds TRANSACTION_MAX_RECORDS: every record of a transaction
