@@ -66,10 +66,10 @@ bench-tracing: ## What tracing costs each service with the OTLP exporter on, sam
 bench-smoke: ## The benchmark's own tests, then the benchmark with tiny durations so it cannot rot (uses STREAMGATE_TEST_KAFKA when set)
 	$(GO_TEST) ./tests/bench/loadgen/... ./tests/bench/proc/... ./tests/bench/cmd/...
 	go run ./tests/bench/cmd/streambench -smoke -profile -kafka "$(STREAMGATE_TEST_KAFKA)" -out bin/bench-smoke
-	@if [ -n "$(STREAMGATE_TEST_KAFKA)" ]; then $(MAKE) bench-txn TXN_FLAGS="-n 20 -gap 1ms"; fi
+	@if [ -n "$(STREAMGATE_TEST_KAFKA)" ]; then $(MAKE) bench-txn TXN_FLAGS="-n 20 -gap 1ms" && $(MAKE) bench-txn TXN_FLAGS="-policies -n 20 -rounds 1"; fi
 
 .PHONY: bench-txn
-bench-txn: ## What one Kafka transaction costs with the worker's transactional settings, phase by phase (the floor of DELIVERY=exactly-once's latency; needs STREAMGATE_TEST_KAFKA=host:port)
+bench-txn: ## What one Kafka transaction costs with the worker's transactional settings, phase by phase (the floor of DELIVERY=exactly-once's latency; needs STREAMGATE_TEST_KAFKA=host:port); TXN_FLAGS="-policies" compares ways of batching records into transactions
 	go run ./tests/bench/cmd/txnprobe -kafka "$(STREAMGATE_TEST_KAFKA)" $(TXN_FLAGS)
 
 .PHONY: bench-micro

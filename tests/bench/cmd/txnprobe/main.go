@@ -6,6 +6,12 @@
 // own and deletes them; it fails if a committed record is not seen exactly once.
 //
 //	go run ./tests/bench/cmd/txnprobe -kafka 127.0.0.1:9092 -n 300 -gap 5ms
+//
+// With -policies it compares ways of writing records that arrive -gap apart instead
+// (policies.go): without a transaction, the worker's one transactional producer with a
+// -window, and two transactional producers in turn.
+//
+//	go run ./tests/bench/cmd/txnprobe -kafka 127.0.0.1:9092 -policies -n 1000 -rounds 3
 package main
 
 import (
@@ -30,14 +36,25 @@ func main() {
 	n := flag.Int("n", 300, "transactions (at most 10,000)")
 	gap := flag.Duration("gap", 5*time.Millisecond, "pause between a commit and the next transaction")
 	timeout := flag.Duration("timeout", 2*time.Minute, "bound on the whole run")
+	comparing := flag.Bool("policies", false, "compare ways of writing records that arrive -gap apart (n per round and way) instead")
+	rounds := flag.Int("rounds", 3, "with -policies: rounds, each running every way once (at most 10)")
+	window := flag.Duration("window", 5*time.Millisecond, "with -policies: how long the one transactional producer's transaction takes arrivals (TRANSACTION_MAX_WAIT)")
 	flag.Parse()
-	if *brokers == "" || *n < 1 || *n > 10_000 {
-		fmt.Fprintln(os.Stderr, "txnprobe: -kafka is required and -n must be from 1 to 10,000")
+	if *brokers == "" || *n < 1 || *n > 10_000 || *rounds < 1 || *rounds > 10 {
+		fmt.Fprintln(os.Stderr, "txnprobe: -kafka is required, -n must be from 1 to 10,000 and -rounds from 1 to 10")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := run(ctx, []string{*brokers}, *n, *gap); err != nil {
+	probe := func(ctx context.Context, r *probeSetup, seen *sightings) error {
+		return probePhases(ctx, r, seen, *n, *gap)
+	}
+	if *comparing {
+		probe = func(ctx context.Context, r *probeSetup, seen *sightings) error {
+			return comparePolicies(ctx, r, seen, *n, *rounds, *gap, *window)
+		}
+	}
+	if err := run(ctx, []string{*brokers}, probe); err != nil {
 		fmt.Fprintln(os.Stderr, "txnprobe:", err)
 		os.Exit(1)
 	}
@@ -48,7 +65,8 @@ type phases struct {
 	send, commit, total, visible []time.Duration
 }
 
-func run(ctx context.Context, brokers []string, n int, gap time.Duration) error {
+// run creates the topics and the read_committed reader of the out-topic, then probes.
+func run(ctx context.Context, brokers []string, probe func(context.Context, *probeSetup, *sightings) error) error {
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	in, out := "txnprobe-in-"+suffix, "txnprobe-out-"+suffix
 	admin, err := sarama.NewClusterAdmin(brokers, kafka.ProducerConfig("txnprobe-admin"))
@@ -84,8 +102,13 @@ func run(ctx context.Context, brokers []string, n int, gap time.Duration) error 
 		})
 	}
 
-	cfg := transactional.Config(kafka.ProducerConfig("txnprobe"), "txnprobe-"+suffix)
-	producer, err := sarama.NewAsyncProducer(brokers, cfg)
+	return probe(ctx, &probeSetup{brokers: brokers, out: out, in: in, group: "txnprobe-" + suffix, suffix: suffix}, seen)
+}
+
+// probePhases times n transactions of one record each, gap apart, phase by phase.
+func probePhases(ctx context.Context, r *probeSetup, seen *sightings, n int, gap time.Duration) error {
+	cfg := transactional.Config(kafka.ProducerConfig("txnprobe"), "txnprobe-"+r.suffix)
+	producer, err := sarama.NewAsyncProducer(r.brokers, cfg)
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
@@ -102,19 +125,15 @@ func run(ctx context.Context, brokers []string, n int, gap time.Duration) error 
 		if err := producer.BeginTxn(); err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		producer.Input() <- &sarama.ProducerMessage{Topic: out, Key: sarama.StringEncoder(key), Value: sarama.StringEncoder("x")}
+		producer.Input() <- r.message(key)
 		select {
 		case <-producer.Successes():
 		case perr := <-producer.Errors():
 			return fmt.Errorf("send: %w", perr.Err)
 		}
 		sent := time.Now()
-		offsets := map[string][]*sarama.PartitionOffsetMetadata{in: {{Partition: int32(i % 3), Offset: int64(i + 1)}}}
-		if err := producer.AddOffsetsToTxn(offsets, "txnprobe-"+suffix); err != nil {
-			return fmt.Errorf("add offsets: %w", err)
-		}
-		if err := producer.CommitTxn(); err != nil {
-			return fmt.Errorf("commit: %w", err)
+		if err := commit(producer, r.nextOffsets(), r.group); err != nil {
+			return err
 		}
 		done := time.Now()
 		committed[key] = done
