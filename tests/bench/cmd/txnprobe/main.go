@@ -46,12 +46,10 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	probe := func(ctx context.Context, r *probeSetup, seen *sightings) error {
-		return probePhases(ctx, r, seen, *n, *gap)
-	}
+	probe := func(ctx context.Context, r *probeSetup) error { return probePhases(ctx, r, *n, *gap) }
 	if *comparing {
-		probe = func(ctx context.Context, r *probeSetup, seen *sightings) error {
-			return comparePolicies(ctx, r, seen, *n, *rounds, *gap, *window)
+		probe = func(ctx context.Context, r *probeSetup) error {
+			return comparePolicies(ctx, r, openLoad{n: *n, rounds: *rounds, gap: *gap, window: *window})
 		}
 	}
 	if err := run(ctx, []string{*brokers}, probe); err != nil {
@@ -66,7 +64,7 @@ type phases struct {
 }
 
 // run creates the topics and the read_committed reader of the out-topic, then probes.
-func run(ctx context.Context, brokers []string, probe func(context.Context, *probeSetup, *sightings) error) error {
+func run(ctx context.Context, brokers []string, probe func(context.Context, *probeSetup) error) error {
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	in, out := "txnprobe-in-"+suffix, "txnprobe-out-"+suffix
 	admin, err := sarama.NewClusterAdmin(brokers, kafka.ProducerConfig("txnprobe-admin"))
@@ -102,11 +100,11 @@ func run(ctx context.Context, brokers []string, probe func(context.Context, *pro
 		})
 	}
 
-	return probe(ctx, &probeSetup{brokers: brokers, out: out, in: in, group: "txnprobe-" + suffix, suffix: suffix}, seen)
+	return probe(ctx, &probeSetup{brokers: brokers, out: out, in: in, group: "txnprobe-" + suffix, suffix: suffix, seen: seen})
 }
 
 // probePhases times n transactions of one record each, gap apart, phase by phase.
-func probePhases(ctx context.Context, r *probeSetup, seen *sightings, n int, gap time.Duration) error {
+func probePhases(ctx context.Context, r *probeSetup, n int, gap time.Duration) error {
 	cfg := transactional.Config(kafka.ProducerConfig("txnprobe"), "txnprobe-"+r.suffix)
 	producer, err := sarama.NewAsyncProducer(r.brokers, cfg)
 	if err != nil {
@@ -144,11 +142,11 @@ func probePhases(ctx context.Context, r *probeSetup, seen *sightings, n int, gap
 	}
 
 	deadline := time.Now().Add(10 * time.Second)
-	for seen.count() < n && time.Now().Before(deadline) {
+	for r.seen.count() < n && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	for key, at := range committed {
-		first, times := seen.of(key)
+		first, times := r.seen.of(key)
 		if times != 1 {
 			return fmt.Errorf("record %s seen %d times by the read_committed reader, want once", key, times)
 		}

@@ -21,14 +21,22 @@ type policy struct {
 	write func(ctx context.Context, p *probeSetup, keys <-chan string) error
 }
 
-// probeSetup is what a probe writes with: the brokers, the topics, and the consumed
-// offsets its transactions commit (rising, as a worker's would).
+// probeSetup is what a probe writes with and reads by: the brokers, the topics, the
+// consumed offsets its transactions commit (rising, as a worker's would), and what the
+// read_committed reader of out has seen.
 type probeSetup struct {
 	brokers []string
 	out, in string
 	group   string
 	suffix  string
 	offset  int64
+	seen    *sightings
+}
+
+// openLoad is -policies' load: n records gap apart per way and round.
+type openLoad struct {
+	n, rounds   int
+	gap, window time.Duration
 }
 
 func (r *probeSetup) message(key string) *sarama.ProducerMessage {
@@ -264,13 +272,13 @@ func commit(p sarama.AsyncProducer, offsets map[string][]*sarama.PartitionOffset
 // comparePolicies sends n keys gap apart (an open loop, as requests at a fixed rate
 // reach a worker) through each policy, rounds times in turn, and prints how long from
 // each key's arrival until the read_committed reader saw it.
-func comparePolicies(ctx context.Context, r *probeSetup, seen *sightings, n, rounds int, gap, window time.Duration) error {
-	all := policies(window)
+func comparePolicies(ctx context.Context, r *probeSetup, load openLoad) error {
+	all, n, seen := policies(load.window), load.n, r.seen
 	latencies := make([][]time.Duration, len(all))
-	for round := range rounds {
+	for round := range load.rounds {
 		for i, pol := range all {
 			prefix := fmt.Sprintf("%d-%d-", round, i)
-			arrived, err := arrive(ctx, r, seen, pol, prefix, n, gap)
+			arrived, err := arrive(ctx, r, pol, prefix, load)
 			if err != nil {
 				return fmt.Errorf("%s: %w", pol.name, err)
 			}
@@ -287,7 +295,7 @@ func comparePolicies(ctx context.Context, r *probeSetup, seen *sightings, n, rou
 			}
 		}
 	}
-	fmt.Printf("%d records %v apart, %d rounds: from a record's arrival to a read_committed reader seeing it\n\n", n, gap, rounds)
+	fmt.Printf("%d records %v apart, %d rounds: from a record's arrival to a read_committed reader seeing it\n\n", n, load.gap, load.rounds)
 	fmt.Println("| how it is written | p50 ms | p90 ms | p99 ms |")
 	fmt.Println("| --- | --- | --- | --- |")
 	for i, pol := range all {
@@ -298,15 +306,17 @@ func comparePolicies(ctx context.Context, r *probeSetup, seen *sightings, n, rou
 }
 
 // arrive hands pol a first key and waits until it is read (the producers connected and
-// know the topic), then n keys, one every gap, and returns when each of those arrived.
-func arrive(ctx context.Context, r *probeSetup, seen *sightings, pol policy, prefix string, n int, gap time.Duration) (map[string]time.Time, error) {
+// know the topic), then load.n keys, one every load.gap, and returns when each of those
+// arrived.
+func arrive(ctx context.Context, r *probeSetup, pol policy, prefix string, load openLoad) (map[string]time.Time, error) {
+	n, gap := load.n, load.gap
 	keys := make(chan string, n+1)
 	written := make(chan error, 1)
 	go func() { written <- pol.write(ctx, r, keys) }()
 	first := prefix + "first"
 	keys <- first
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, times := seen.of(first); times > 0 {
+		if _, times := r.seen.of(first); times > 0 {
 			break
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
