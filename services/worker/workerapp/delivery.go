@@ -24,8 +24,8 @@ const (
 
 var (
 	delivery = platform.Var{Name: "DELIVERY", Default: AtLeastOnce}
-	// A transaction commits once it holds this many records or is this old, whichever
-	// comes first (exactly-once only).
+	// A transaction commits once it holds this many records or, once this old, as soon
+	// as no finished record waits to join it (exactly-once only; router.ExactlyOnceConfig).
 	transactionMaxRecords = platform.Var{Name: "TRANSACTION_MAX_RECORDS", Default: strconv.Itoa(router.DefaultTransactionMaxRecords)}
 	transactionMaxWait    = platform.Var{Name: "TRANSACTION_MAX_WAIT", Default: router.DefaultTransactionMaxWait.String()}
 )
