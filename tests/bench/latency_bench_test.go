@@ -17,6 +17,7 @@ import (
 	"github.com/streamgate/streamgate/pkg/platform/logging"
 	"github.com/streamgate/streamgate/services/worker/ping"
 	"github.com/streamgate/streamgate/services/worker/workerapp"
+	"github.com/streamgate/streamgate/tests/bench/loadgen"
 )
 
 // BenchmarkWorkerLatency measures one hop through the worker at a fixed rate, in both
@@ -96,12 +97,11 @@ func benchmarkWorkerLatency(b *testing.B, mode string) {
 		b.Fatalf("%d of %d replies within 30 s of the last request", len(latencies)-1, b.N)
 	}
 	latencies = latencies[1:] // the joining request's
-	slices.Sort(latencies)
 	for _, q := range []struct {
 		name string
 		at   float64
-	}{{"p50_ms", 0.50}, {"p90_ms", 0.90}, {"p99_ms", 0.99}} {
-		b.ReportMetric(float64(latencies[int(q.at*float64(len(latencies)-1))].Microseconds())/1000, q.name)
+	}{{"p50_ms", 50}, {"p90_ms", 90}, {"p99_ms", 99}} {
+		b.ReportMetric(float64(loadgen.Percentile(latencies, q.at).Microseconds())/1000, q.name)
 	}
 	b.ReportMetric(0, "ns/op") // the run's length is the rate's, not the worker's
 }
@@ -161,37 +161,7 @@ func readReplies(ctx context.Context, b *testing.B, brokers []string, topic stri
 	b.Helper()
 	cfg := kafka.ConsumerConfig("streamgate-bench-latency")
 	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
-	consumer, err := sarama.NewConsumer(brokers, cfg)
-	if err != nil {
-		b.Fatalf("reply reader: %v", err)
-	}
-	var wg sync.WaitGroup
-	var readers []sarama.PartitionConsumer
-	b.Cleanup(func() { // after the benchmark ended ctx
-		wg.Wait()
-		for _, pc := range readers {
-			_ = pc.Close()
-		}
-		_ = consumer.Close()
+	readPartitions(ctx, b, newConsumer(b, brokers, cfg), topic, func(msg *sarama.ConsumerMessage) {
+		clock.replied(string(msg.Key), time.Now())
 	})
-	for p := range int32(partitions) {
-		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			b.Fatalf("reply reader %s/%d: %v", topic, p, err)
-		}
-		readers = append(readers, pc)
-		wg.Go(func() {
-			for {
-				select {
-				case msg, ok := <-pc.Messages():
-					if !ok {
-						return
-					}
-					clock.replied(string(msg.Key), time.Now())
-				case <-ctx.Done():
-					return
-				}
-			}
-		})
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -242,36 +243,13 @@ func watchReplies(ctx context.Context, b *testing.B, brokers []string, topic str
 	b.Helper()
 	cfg := kafka.ConsumerGroupConfig("streamgate-bench-watch")
 	cfg.Consumer.IsolationLevel = sarama.ReadCommitted // a reply counts once its transaction (if any) commits
-	consumer, err := sarama.NewConsumer(brokers, cfg)
-	if err != nil {
-		b.Fatalf("watch consumer: %v", err)
-	}
-	b.Cleanup(func() { _ = consumer.Close() })
-
 	merged := make(chan *sarama.ConsumerMessage, 1024)
-	for p := range int32(partitions) {
-		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			b.Fatalf("watch %s/%d: %v", topic, p, err)
+	readPartitions(ctx, b, newConsumer(b, brokers, cfg), topic, func(msg *sarama.ConsumerMessage) {
+		select {
+		case merged <- msg:
+		case <-ctx.Done():
 		}
-		go func() {
-			for {
-				select {
-				case msg, ok := <-pc.Messages():
-					if !ok {
-						return
-					}
-					select {
-					case merged <- msg:
-					case <-ctx.Done():
-						return
-					}
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
+	})
 
 	done := make(chan result, 1)
 	go func() {
@@ -348,4 +326,49 @@ func committedOffsets(b *testing.B, brokers []string, group, topic string) int64
 		}
 	}
 	return sum
+}
+
+func newConsumer(b *testing.B, brokers []string, cfg *sarama.Config) sarama.Consumer {
+	b.Helper()
+	consumer, err := sarama.NewConsumer(brokers, cfg)
+	if err != nil {
+		b.Fatalf("consumer: %v", err)
+	}
+	return consumer
+}
+
+// readPartitions hands every record of topic's partitions, from the oldest, to handle
+// (one goroutine per partition) until ctx ends; the benchmark's cleanup waits for them,
+// then closes consumer.
+func readPartitions(ctx context.Context, b *testing.B, consumer sarama.Consumer, topic string, handle func(*sarama.ConsumerMessage)) {
+	b.Helper()
+	var wg sync.WaitGroup
+	var readers []sarama.PartitionConsumer
+	b.Cleanup(func() { // after the benchmark ended ctx
+		wg.Wait()
+		for _, pc := range readers {
+			_ = pc.Close()
+		}
+		_ = consumer.Close()
+	})
+	for p := range int32(partitions) {
+		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			b.Fatalf("read %s/%d: %v", topic, p, err)
+		}
+		readers = append(readers, pc)
+		wg.Go(func() {
+			for {
+				select {
+				case msg, ok := <-pc.Messages():
+					if !ok {
+						return
+					}
+					handle(msg)
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
 }

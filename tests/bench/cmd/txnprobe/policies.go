@@ -191,58 +191,49 @@ func writeDoubleBuffered(ctx context.Context, r *probeSetup, keys <-chan string)
 		defer func() { _ = p.closeAll() }()
 		producers[i] = p
 	}
+	var commits sync.WaitGroup
+	defer commits.Wait() // before the producers close
 	current, open := 0, false
-	var held []string                      // arrived while the committing transaction's outputs were in flight
 	var acknowledged, committed chan error // of the commit running, nil when none
-	mayWrite := func() bool { return committed == nil || acknowledged == nil }
 	startCommit := func() {
 		p, offsets := producers[current], r.nextOffsets()
 		current, open = 1-current, false
 		acknowledged, committed = make(chan error, 1), make(chan error, 1)
-		go func() {
+		ack, done := acknowledged, committed
+		commits.Go(func() {
 			err := p.acknowledged()
-			acknowledged <- err
+			ack <- err
 			if err == nil {
 				err = commit(p, offsets, r.group)
 			}
-			committed <- err
-		}()
+			done <- err
+		})
 	}
-	write := func(key string) error {
-		if !open {
-			if err := producers[current].BeginTxn(); err != nil {
-				return fmt.Errorf("begin: %w", err)
-			}
-			open = true
+	for keys != nil || open || committed != nil {
+		// Keys wait in their channel, their arrival noted, while the committing
+		// transaction's outputs are in flight.
+		in := keys
+		if committed != nil && acknowledged != nil {
+			in = nil
 		}
-		producers[current].send(r.message(key))
-		return nil
-	}
-	for keys != nil || open || committed != nil || len(held) > 0 {
 		select {
-		case key, ok := <-keys:
+		case key, ok := <-in:
 			if !ok {
 				keys = nil
 				break
 			}
-			if !mayWrite() {
-				held = append(held, key)
-				continue
+			if !open {
+				if err := producers[current].BeginTxn(); err != nil {
+					return fmt.Errorf("begin: %w", err)
+				}
+				open = true
 			}
-			if err := write(key); err != nil {
-				return err
-			}
+			producers[current].send(r.message(key))
 		case err := <-acknowledged:
 			if err != nil {
 				return err
 			}
 			acknowledged = nil
-			for _, key := range held {
-				if err := write(key); err != nil {
-					return err
-				}
-			}
-			held = nil
 			continue
 		case err := <-committed:
 			if err != nil {
