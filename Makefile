@@ -66,11 +66,17 @@ bench-tracing: ## What tracing costs each service with the OTLP exporter on, sam
 bench-smoke: ## The benchmark's own tests, then the benchmark with tiny durations so it cannot rot (uses STREAMGATE_TEST_KAFKA when set)
 	$(GO_TEST) ./tests/bench/loadgen/... ./tests/bench/proc/... ./tests/bench/cmd/...
 	go run ./tests/bench/cmd/streambench -smoke -profile -kafka "$(STREAMGATE_TEST_KAFKA)" -out bin/bench-smoke
-	@if [ -n "$(STREAMGATE_TEST_KAFKA)" ]; then $(MAKE) bench-txn TXN_FLAGS="-n 20 -gap 1ms" && $(MAKE) bench-txn TXN_FLAGS="-policies -n 20 -rounds 1"; fi
+	@if [ -n "$(STREAMGATE_TEST_KAFKA)" ]; then $(MAKE) bench-txn TXN_FLAGS="-n 20 -gap 1ms" && $(MAKE) bench-txn TXN_FLAGS="-policies -n 20 -rounds 1" && $(MAKE) bench-txn-java JAVATXN_ARGS="20 5000 1"; fi
 
 .PHONY: bench-txn
 bench-txn: ## What one Kafka transaction costs with the worker's transactional settings, phase by phase (the floor of DELIVERY=exactly-once's latency; needs STREAMGATE_TEST_KAFKA=host:port); TXN_FLAGS="-policies" compares ways of batching records into transactions
 	go run ./tests/bench/cmd/txnprobe -kafka "$(STREAMGATE_TEST_KAFKA)" $(TXN_FLAGS)
+
+.PHONY: bench-txn-java
+bench-txn-java: ## txnprobe -policies' open loop written by Kafka's own Java client (transactions v2, KIP-890): is exactly-once's latency sarama's or Kafka's? (needs STREAMGATE_TEST_KAFKA=host:port); JAVATXN_ARGS="records gap-µs rounds"
+	@libs=$$(scripts/kafka/kafka.sh libs) && mkdir -p bin/javatxn && \
+	  javac -d bin/javatxn -cp "$$libs/*" tests/bench/javatxn/TxnLatency.java && \
+	  java -Dlog4j2.level=warn -cp "bin/javatxn:$$libs/*" TxnLatency "$(STREAMGATE_TEST_KAFKA)" $(or $(JAVATXN_ARGS),1000 5000 3)
 
 .PHONY: bench-micro
 bench-micro: ## Go benchmarks: the gateway's handler path with and without metrics and tracing, and with the OTLP exporter sampling 100 %, 10 %, off; the worker's work per record, and with the OTLP exporter; the worker and the orders example draining a backlog on real Kafka (need STREAMGATE_TEST_KAFKA=host:port)

@@ -3,7 +3,8 @@
 # KAFKA_NODES) on loopback or KAFKA_HOST for integration tests. The jars come from Maven Central through
 # scripts/kafka/pom.xml; no Kafka distribution tarball and no Docker needed.
 #
-# Usage: scripts/kafka/kafka.sh install|start [N]|stop [N]|kill [N]|status [N]|clean
+# Usage: scripts/kafka/kafka.sh install|libs|start [N]|stop [N]|kill [N]|status [N]|clean
+#   libs installs and prints the jars' directory (the classpath of tests/bench/javatxn).
 #   N names one node of a cluster (KAFKA_NODES > 1); without it the verb acts on all.
 #   kill sends SIGKILL (a crashed node); start N brings it back on its data.
 #
@@ -579,6 +580,7 @@ if ((KAFKA_NODES > 1)); then
   check_node "${2:-}"
   case "${1:-}" in
     install) cmd_install ;;
+    libs) cmd_install && echo "$LIBS_DIR" ;;
     start) cluster_start "${2:-}" ;;
     stop | kill | status) cluster_each "$1" "${2:-}" ;;
     clean) cluster_clean ;;
@@ -591,6 +593,7 @@ fi
 [[ -z "${2:-}" || "$2" == 1 ]] || die "no node '$2': KAFKA_NODES=1"
 case "${1:-}" in
   install) cmd_install ;;
+  libs) cmd_install && echo "$LIBS_DIR" ;;
   start) cmd_start ;;
   stop) cmd_stop ;;
   kill) cmd_kill ;;
