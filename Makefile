@@ -74,6 +74,7 @@ bench-txn: ## What one Kafka transaction costs with the worker's transactional s
 
 .PHONY: bench-txn-java
 bench-txn-java: ## txnprobe -policies' open loop written by Kafka's own Java client (transactions v2, KIP-890): is exactly-once's latency sarama's or Kafka's? (needs STREAMGATE_TEST_KAFKA=host:port); JAVATXN_ARGS="records gap-µs rounds"
+	@command -v javac >/dev/null || { echo "bench-txn-java: javac not found (needs a JDK 17+)" >&2; exit 1; }
 	@libs=$$(scripts/kafka/kafka.sh libs) && mkdir -p bin/javatxn && \
 	  javac -d bin/javatxn -cp "$$libs/*" tests/bench/javatxn/TxnLatency.java && \
 	  java -Dlog4j2.level=warn -cp "bin/javatxn:$$libs/*" TxnLatency "$(STREAMGATE_TEST_KAFKA)" $(or $(JAVATXN_ARGS),1000 5000 3)
