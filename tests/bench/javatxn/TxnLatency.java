@@ -82,7 +82,12 @@ public class TxnLatency {
     // producer connected and knows the topic), then n keys gapNanos apart.
     static Map<String, Long> arrive(String bootstrap, String out, String in, String txnId, boolean transactional, int n, long gapNanos, String prefix, Map<String, Long> seen) throws Exception {
         BlockingQueue<String> keys = new LinkedBlockingQueue<>();
-        ExecutorService writer = Executors.newSingleThreadExecutor();
+        // Daemon threads: a failed run ends the JVM instead of leaving it waiting.
+        ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "writer");
+            t.setDaemon(true);
+            return t;
+        });
         Future<?> written = writer.submit(() -> {
             write(bootstrap, out, in, transactional ? "javatxn-" + txnId : null, keys);
             return null;
@@ -128,7 +133,7 @@ public class TxnLatency {
             producer.initTransactions();
             long offset = 0;
             @SuppressWarnings("removal") // a group without members, as txnprobe's
-            ConsumerGroupMetadata group = new ConsumerGroupMetadata("javatxn-" + txnId);
+            ConsumerGroupMetadata group = new ConsumerGroupMetadata(txnId);
             for (String key = keys.take(); !key.equals(END); key = keys.take()) {
                 producer.beginTransaction();
                 send.accept(key);
@@ -170,8 +175,9 @@ public class TxnLatency {
                 }
             }
         });
+        t.setDaemon(true);
         t.start();
-        assigned.await();
+        if (!assigned.await(90, TimeUnit.SECONDS)) throw new IllegalStateException("the reader was not assigned " + out + " within 90s");
         return t;
     }
 }
