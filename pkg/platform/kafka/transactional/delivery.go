@@ -197,13 +197,13 @@ func (d *Delivery) abort(start time.Time, cause error) error {
 		defer func() { d.observe.Aborted(time.Since(start)) }()
 	}
 	if fenced(cause) || d.producer.TxnStatus()&sarama.ProducerTxnFlagFatalError != 0 {
-		return fmt.Errorf("%w: %w", ErrFenced, cause)
+		return fencedError(cause)
 	}
 	if d.producer.TxnStatus()&sarama.ProducerTxnFlagInTransaction != 0 ||
 		d.producer.TxnStatus()&sarama.ProducerTxnFlagAbortableError != 0 {
 		if err := d.producer.AbortTxn(); err != nil {
 			if fenced(err) {
-				return fmt.Errorf("%w: %w", ErrFenced, err)
+				return fencedError(err)
 			}
 			return fmt.Errorf("transactional: abort after %w: %w", cause, err)
 		}
@@ -212,8 +212,29 @@ func (d *Delivery) abort(start time.Time, cause error) error {
 }
 
 func fenced(err error) bool {
-	return errors.Is(err, sarama.ErrProducerFenced) || errors.Is(err, sarama.ErrInvalidProducerEpoch) ||
-		errors.Is(err, sarama.ErrFencedInstancedId)
+	return refusal(err) != ""
+}
+
+func fencedError(cause error) error {
+	return fmt.Errorf("%w%s: %w", ErrFenced, refusal(cause), cause)
+}
+
+// refusal names the broker's fencing error in err, e.g. " (PRODUCER_FENCED, error code
+// 90)", or is "": sarama v1.61.1's text for code 90 is "Unknown error, how did this
+// happen?", which an operator reading the abort's log line cannot act on.
+func refusal(err error) string {
+	for code, name := range fencingCodes {
+		if errors.Is(err, code) {
+			return fmt.Sprintf(" (%s, error code %d)", name, int16(code))
+		}
+	}
+	return ""
+}
+
+var fencingCodes = map[sarama.KError]string{
+	sarama.ErrProducerFenced:       "PRODUCER_FENCED",
+	sarama.ErrInvalidProducerEpoch: "INVALID_PRODUCER_EPOCH",
+	sarama.ErrFencedInstancedId:    "FENCED_INSTANCE_ID",
 }
 
 // Close stops the producer; an open transaction is aborted by the broker on timeout.
