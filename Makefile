@@ -89,9 +89,10 @@ bench-micro: ## Go benchmarks: the gateway's handler path with and without metri
 	go test -run '^$$' -bench 'OrdersDrain/concurrency=64' -benchtime 20000x ./tests/bench/
 
 .PHONY: fuzz
-fuzz: ## Fuzz the message decoders for 30 s each
+fuzz: ## Fuzz the message decoders and the correlation ID check for 30 s each
 	cd pkg/messages && go test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 30s .
 	cd pkg/messages && go test -run '^$$' -fuzz FuzzDecodeResponse -fuzztime 30s .
+	cd pkg/platform && go test -run '^$$' -fuzz FuzzPlainMatchesItsRegexp -fuzztime 30s ./correlation/
 
 # The Python peers (tests/python/venv.sh, PyPI) and the Node validators
 # (tests/node/install.sh, npm) install themselves into ~/.cache/streamgate on first use.

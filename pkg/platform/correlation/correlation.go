@@ -9,7 +9,6 @@ package correlation
 
 import (
 	"context"
-	"regexp"
 
 	"github.com/google/uuid"
 )
@@ -17,10 +16,6 @@ import (
 // MaxLength bounds an adopted ID, so that what a client sends cannot blow up headers and
 // log lines.
 const MaxLength = 128
-
-// An ID from outside ends up in headers, log lines and Kafka records, so only a
-// conservative alphabet is let through; anything else is replaced, not echoed.
-var acceptable = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
 type contextKey struct{}
 
@@ -35,12 +30,27 @@ func Valid(id string) bool {
 	if len(id) > MaxLength {
 		return false
 	}
-	if acceptable.MatchString(id) {
+	if plain(id) {
 		return true
 	}
 	// Braced and URN forms of a UUID carry characters outside the plain alphabet.
 	_, err := uuid.Parse(id)
 	return err == nil
+}
+
+// plain reports whether id is 1 or more letters, digits, '.', '_' and '-'. An ID from
+// outside ends up in headers, log lines and Kafka records, so only this conservative
+// alphabet is let through; anything else is replaced, not echoed. A loop rather than
+// the regexp ^[A-Za-z0-9._-]+$: the regexp took 3.7 % of the gateway's CPU in
+// streambench's profile, 500 ns a call against 30 (BenchmarkValid).
+func plain(id string) bool {
+	for i := range len(id) {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return id != ""
 }
 
 // OrNew returns id when it is Valid and a new ID otherwise.

@@ -2,6 +2,7 @@ package correlation
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -53,4 +54,31 @@ func TestContextRoundTrip(t *testing.T) {
 	if got := FromContext(WithID(ctx, "abc")); got != "abc" {
 		t.Fatalf("FromContext = %q, want abc", got)
 	}
+}
+
+// Valid runs on every request the gateway serves and every record the worker names.
+func BenchmarkValid(b *testing.B) {
+	id := uuid.NewString()
+	for b.Loop() {
+		if !Valid(id) {
+			b.Fatal("a UUID is not valid")
+		}
+	}
+}
+
+// plain accepts exactly what the regexp it replaced did: every byte value alone, and
+// whatever the fuzzer makes of the seeds (make fuzz runs it longer).
+func FuzzPlainMatchesItsRegexp(f *testing.F) {
+	alphabet := regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	for c := range 256 {
+		f.Add(string([]byte{byte(c)}))
+	}
+	for _, seed := range []string{"", "order-42.retry_1", "a b", "abc\r\nX-Evil: 1", "corrélation", "{uuid}", "A-Z_a.z-0.9"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if got, want := plain(id), alphabet.MatchString(id); got != want {
+			t.Fatalf("plain(%q) = %v, the regexp says %v", id, got, want)
+		}
+	})
 }
