@@ -41,8 +41,8 @@ func Valid(id string) bool {
 // plain reports whether id is 1 or more letters, digits, '.', '_' and '-'. An ID from
 // outside ends up in headers, log lines and Kafka records, so only this conservative
 // alphabet is let through; anything else is replaced, not echoed. A loop rather than
-// the regexp ^[A-Za-z0-9._-]+$: the regexp took 3.7 % of the gateway's CPU in
-// streambench's profile, 500 ns a call against 30 (BenchmarkValid).
+// the regexp ^[A-Za-z0-9._-]+$, which a 5 s streambench profile put at 3.7 % of the
+// gateway's CPU: 500 ns a call against 30 (BenchmarkValid).
 func plain(id string) bool {
 	for i := range len(id) {
 		c := id[i]
